@@ -1,0 +1,53 @@
+"""The business's catalogue: staff, services and their categories, booking
+categories, and the booking interval. Read side; Settings adds the writes."""
+
+from __future__ import annotations
+
+from bookings.store import Connection, booking_interval_min
+
+
+def _rows(con: Connection, sql: str) -> list[dict]:
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def staff(con: Connection) -> list[dict]:
+    return _rows(con, "SELECT id, name, specialization, active FROM staff ORDER BY id")
+
+
+def services(con: Connection) -> list[dict]:
+    rows = _rows(
+        con,
+        "SELECT id, title, category_id, price, duration_s, active FROM services ORDER BY id",
+    )
+    for row in rows:
+        row["price"] = _number(row["price"])
+    return rows
+
+
+def service_categories(con: Connection) -> list[dict]:
+    return _rows(con, "SELECT id, title FROM service_categories ORDER BY id")
+
+
+def booking_categories(con: Connection) -> list[dict]:
+    return _rows(con, "SELECT id, title, color, builtin FROM booking_categories ORDER BY id")
+
+
+def catalog(con: Connection) -> dict:
+    """Everything at once, in the shape of `bookings catalog --json`."""
+    return {
+        "staff": staff(con),
+        "services": services(con),
+        "service_categories": service_categories(con),
+        "booking_categories": booking_categories(con),
+        "booking_interval_min": booking_interval_min(con),
+    }
+
+
+def _number(value):
+    """DECIMAL money as an int when whole, else a float: what JSON readers expect."""
+    if value is None:
+        return None
+    as_float = float(value)
+    return int(as_float) if as_float.is_integer() else as_float

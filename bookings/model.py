@@ -1,0 +1,109 @@
+"""The vocabulary of the domain: visit statuses, sources, rights, roles."""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class Attendance(IntEnum):
+    """Visit status; the numbers are the codes of the upload file."""
+
+    NO_SHOW = -1
+    PENDING = 0
+    ARRIVED = 1
+    CONFIRMED = 2
+
+    @property
+    def label(self) -> str:
+        return {-1: "No-Show", 0: "Pending", 1: "Arrived", 2: "Confirmed"}[self.value]
+
+    @classmethod
+    def from_label(cls, text: str) -> Attendance:
+        for status in cls:
+            if status.label == text:
+                return status
+        raise ValueError(f"unknown visit status {text!r}")
+
+
+class Source(StrEnum):
+    """Where a booking came from. Online ones were made by the client."""
+
+    ADMIN = "admin"
+    WIDGET = "online widget"
+    MOBILE_APP = "mobile app"
+    SOCIAL = "social link"
+    API = "api"
+    EXCEL = "excel upload"
+
+    @property
+    def online(self) -> bool:
+        return self in (Source.WIDGET, Source.MOBILE_APP, Source.SOCIAL)
+
+
+class Right(StrEnum):
+    """Per-user rights (DOMAIN.md). The viewing period is a number beside them."""
+
+    VIEW_BOOKINGS = "view_bookings"
+    SEE_PHONES = "see_phones"
+    EXPORT = "export"
+    EDIT_BOOKINGS = "edit_bookings"
+    DELETE_BOOKINGS = "delete_bookings"
+    DELETE_PAID = "delete_paid_bookings"
+    DELETE_ARRIVED = "delete_arrived_bookings"
+    UPLOAD = "upload_bookings"
+    MANAGE_SETTINGS = "manage_settings"
+
+    @property
+    def description(self) -> str:
+        return RIGHT_DESCRIPTIONS[self]
+
+
+RIGHT_DESCRIPTIONS = {
+    Right.VIEW_BOOKINGS: "open the Overview > Bookings list",
+    Right.SEE_PHONES: "see clients' phone numbers (masked otherwise, in exports too)",
+    Right.EXPORT: "request downloads and fetch files from the Data log",
+    Right.EDIT_BOOKINGS: "change bookings",
+    Right.DELETE_BOOKINGS: "delete bookings",
+    Right.DELETE_PAID: "delete bookings paid in full",
+    Right.DELETE_ARRIVED: "delete bookings with the status Arrived",
+    Right.UPLOAD: "full access: upload bookings from Excel",
+    Right.MANAGE_SETTINGS: "manage users, rights, staff, services, categories, interval",
+}
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMINISTRATOR = "administrator"
+    EMPLOYEE = "employee"
+
+
+# A role is a preset: the rights a new user of that role starts with, and the
+# viewing period (days into the past; None = unlimited). The owner may change
+# any of them per user afterwards.
+ROLE_PRESETS: dict[Role, tuple[frozenset[Right], int | None]] = {
+    Role.OWNER: (frozenset(Right), None),
+    Role.ADMINISTRATOR: (
+        frozenset(
+            {
+                Right.VIEW_BOOKINGS,
+                Right.SEE_PHONES,
+                Right.EXPORT,
+                Right.EDIT_BOOKINGS,
+                Right.DELETE_BOOKINGS,
+            }
+        ),
+        None,
+    ),
+    Role.EMPLOYEE: (frozenset({Right.VIEW_BOOKINGS}), 30),
+}
+
+# The four booking categories every business has; they cannot be removed.
+BUILTIN_BOOKING_CATEGORIES = (
+    (1, "Full online payment", "#2e7d32"),
+    (2, "Partial online payment", "#f9a825"),
+    (3, "This specialist only", "#1565c0"),
+    (4, "Any staff member", "#6a1b9a"),
+)
+
+BOOKING_INTERVALS_MIN = (5, 10, 15)
+DEFAULT_BOOKING_INTERVAL_MIN = 15

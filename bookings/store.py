@@ -1,0 +1,350 @@
+"""The booking store: one DuckDB file, its versioned schema, and transactions.
+
+A DuckDB file is locked by the one process that opens it for writing; a second
+process cannot open it at all, not even read-only. `open_store` turns that
+into `StoreBusy`, which the CLI reports with exit code 3 and the app as a
+readable message.
+
+Foreign keys are checked by the code that writes, not declared: DuckDB's
+foreign keys forbid updating a referenced row, and bookings are updated
+(deleted flag, edits) all the time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from bookings.model import BUILTIN_BOOKING_CATEGORIES, DEFAULT_BOOKING_INTERVAL_MIN
+
+Connection = duckdb.DuckDBPyConnection
+
+
+class StoreError(Exception):
+    """A problem with the store a person can act on; the message says what."""
+
+
+class StoreBusy(StoreError):
+    def __init__(self, path: Path, holder: str = ""):
+        self.path = path
+        who = f" ({holder})" if holder else ""
+        super().__init__(
+            f"The store {path} is busy: another process holds it{who}. "
+            "Stop that process (for example the running app) or use another --db file."
+        )
+
+
+class StoreMissing(StoreError):
+    def __init__(self, path: Path):
+        self.path = path
+        super().__init__(f"There is no store at {path}. Create it with `bookings init`.")
+
+
+# --- schema -----------------------------------------------------------------
+
+_V1_TABLES = """
+CREATE TABLE settings (
+    key VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
+CREATE TABLE staff (
+    id INTEGER PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    specialization VARCHAR NOT NULL DEFAULT '',
+    active BOOLEAN NOT NULL DEFAULT TRUE
+);
+CREATE TABLE service_categories (
+    id INTEGER PRIMARY KEY,
+    title VARCHAR NOT NULL
+);
+CREATE TABLE services (
+    id INTEGER PRIMARY KEY,
+    title VARCHAR NOT NULL,
+    category_id INTEGER NOT NULL,
+    price DECIMAL(12, 2) NOT NULL,
+    duration_s INTEGER NOT NULL,
+    active BOOLEAN NOT NULL DEFAULT TRUE
+);
+CREATE TABLE booking_categories (
+    id INTEGER PRIMARY KEY,
+    title VARCHAR NOT NULL,
+    color VARCHAR NOT NULL,
+    builtin BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE clients (
+    id BIGINT PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    phone VARCHAR NOT NULL,          -- digits only, country code first
+    email VARCHAR NOT NULL DEFAULT ''
+);
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    login VARCHAR NOT NULL UNIQUE,
+    name VARCHAR NOT NULL,
+    email VARCHAR NOT NULL DEFAULT '',
+    role VARCHAR NOT NULL,
+    active BOOLEAN NOT NULL DEFAULT TRUE,
+    password_hash VARCHAR NOT NULL,   -- argon2id; never the password
+    viewing_period_days INTEGER,      -- NULL = unlimited
+    created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE user_rights (
+    user_id INTEGER NOT NULL,
+    "right" VARCHAR NOT NULL,
+    PRIMARY KEY (user_id, "right")
+);
+-- One row per booking. to_pay and service_count repeat what the service lines
+-- say so that the list's payment and services filters need no join over
+-- millions of lines; every write keeps them in step.
+CREATE TABLE bookings (
+    id BIGINT PRIMARY KEY,
+    visit_at TIMESTAMP NOT NULL,
+    length_s INTEGER NOT NULL,
+    staff_id INTEGER NOT NULL,
+    client_id BIGINT NOT NULL,
+    attendance TINYINT NOT NULL,      -- -1 no-show, 0 pending, 1 arrived, 2 confirmed
+    online BOOLEAN NOT NULL,
+    source VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    created_by INTEGER,               -- users.id; NULL = the client, online
+    last_change_at TIMESTAMP NOT NULL,
+    to_pay DECIMAL(12, 2) NOT NULL DEFAULT 0,
+    paid DECIMAL(12, 2) NOT NULL DEFAULT 0,
+    service_count SMALLINT NOT NULL DEFAULT 0,
+    comment VARCHAR NOT NULL DEFAULT '',
+    deleted BOOLEAN NOT NULL DEFAULT FALSE,
+    deleted_at TIMESTAMP,
+    deleted_by INTEGER,
+    delete_operation VARCHAR,
+    import_batch_id INTEGER,
+    version INTEGER NOT NULL DEFAULT 1  -- bumped by every change: no lost updates
+);
+CREATE TABLE booking_services (
+    booking_id BIGINT NOT NULL,
+    line_no SMALLINT NOT NULL,
+    service_id INTEGER NOT NULL,
+    title VARCHAR NOT NULL,           -- as it was when booked
+    category_id INTEGER NOT NULL,
+    cost DECIMAL(12, 2) NOT NULL,
+    discount DECIMAL(12, 2) NOT NULL DEFAULT 0,
+    to_pay DECIMAL(12, 2) NOT NULL
+);
+CREATE TABLE booking_category_links (
+    booking_id BIGINT NOT NULL,
+    category_id INTEGER NOT NULL
+);
+-- Audit trail: one row per booking and action; a bulk action shares one
+-- operation id. The snapshot keeps names as they were at that moment.
+CREATE TABLE booking_history (
+    id BIGINT PRIMARY KEY,
+    booking_id BIGINT NOT NULL,
+    changed_at TIMESTAMP NOT NULL,
+    actor_id INTEGER,
+    actor_login VARCHAR,
+    action VARCHAR NOT NULL,          -- created, edited, deleted, imported
+    operation_id VARCHAR NOT NULL,
+    snapshot JSON,
+    changes JSON
+);
+CREATE TABLE data_log (
+    id INTEGER PRIMARY KEY,
+    requested_at TIMESTAMP NOT NULL,
+    user_id INTEGER,
+    user_login VARCHAR,
+    kind VARCHAR NOT NULL,            -- export, upload, delete
+    what VARCHAR NOT NULL,            -- the filter in words, or the file name
+    filter JSON,
+    rows BIGINT,
+    rows_left_out BIGINT,
+    format VARCHAR,
+    state VARCHAR NOT NULL,           -- queued, running, ready, failed, done
+    progress DOUBLE,
+    file_path VARCHAR,
+    file_size BIGINT,
+    file_sha256 VARCHAR,
+    error VARCHAR,
+    operation_id VARCHAR,
+    token_sha256 VARCHAR,             -- the download link's token, hashed
+    token_expires_at TIMESTAMP,
+    finished_at TIMESTAMP
+);
+CREATE TABLE data_log_fetches (
+    log_id INTEGER NOT NULL,
+    fetched_at TIMESTAMP NOT NULL,
+    user_id INTEGER,
+    user_login VARCHAR,
+    via VARCHAR NOT NULL              -- page or link
+);
+CREATE TABLE import_batches (
+    id INTEGER PRIMARY KEY,
+    created_at TIMESTAMP NOT NULL,
+    user_id INTEGER NOT NULL,
+    file_name VARCHAR NOT NULL,
+    file_sha256 VARCHAR NOT NULL,
+    state VARCHAR NOT NULL,           -- previewed, committing, committed, failed, cancelled
+    rows INTEGER NOT NULL DEFAULT 0,
+    ready INTEGER NOT NULL DEFAULT 0,
+    with_errors INTEGER NOT NULL DEFAULT 0,
+    imported INTEGER,
+    committed_at TIMESTAMP,
+    error VARCHAR
+);
+"""
+
+
+def _v2_builtins_and_defaults(con: Connection) -> None:
+    """The four built-in booking categories and the default booking interval."""
+    con.executemany(
+        "INSERT INTO booking_categories (id, title, color, builtin) VALUES (?, ?, ?, TRUE) "
+        "ON CONFLICT DO NOTHING",
+        [list(row) for row in BUILTIN_BOOKING_CATEGORIES],
+    )
+    con.execute(
+        "INSERT INTO settings VALUES ('booking_interval_min', ?) ON CONFLICT DO NOTHING",
+        [str(DEFAULT_BOOKING_INTERVAL_MIN)],
+    )
+
+
+_V3_SIGN_IN = """
+CREATE TABLE sign_in_failures (
+    login VARCHAR NOT NULL,
+    failed_at TIMESTAMP NOT NULL
+);
+"""
+
+# Ordered; a migration's index + 1 is the schema version it brings the file to.
+# Append only: a store file written by an older version is brought up to date
+# by running the ones it has not seen.
+MIGRATIONS: list[str | Callable[[Connection], None]] = [
+    _V1_TABLES,
+    _v2_builtins_and_defaults,
+    _V3_SIGN_IN,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(con: Connection) -> int:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+
+
+def migrate(con: Connection, upto: int = SCHEMA_VERSION) -> int:
+    """Apply the migrations the file has not seen, each in its own transaction."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMP)"
+    )
+    current = schema_version(con)
+    if current > SCHEMA_VERSION:
+        raise StoreError(
+            f"The store was written by a newer version of Bookings Overview "
+            f"(schema {current}, this one knows {SCHEMA_VERSION}). Upgrade the app."
+        )
+    for version in range(current + 1, upto + 1):
+        step = MIGRATIONS[version - 1]
+        with transaction(con):
+            if callable(step):
+                step(con)
+            else:
+                for statement in _statements(step):
+                    con.execute(statement)
+            con.execute(
+                "INSERT INTO schema_version VALUES (?, current_localtimestamp())", [version]
+            )
+    return schema_version(con)
+
+
+def _statements(script: str) -> list[str]:
+    without_comments = re.sub(r"--[^\n]*", "", script)
+    return [s.strip() for s in without_comments.split(";") if s.strip()]
+
+
+# --- connections ------------------------------------------------------------
+
+
+def open_store(path: Path | str, *, create: bool = True, read_only: bool = False) -> Connection:
+    """Open (and migrate) the store file.
+
+    create=False refuses a missing file (read commands say so instead of making
+    an empty store). read_only opens without migrating, for reading only.
+    """
+    path = Path(path)
+    if not path.exists():
+        if not create or read_only:
+            raise StoreMissing(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise _busy_or_error(path, exc) from exc
+    if not read_only:
+        migrate(con)
+    return con
+
+
+def _busy_or_error(path: Path, exc: duckdb.IOException) -> StoreError:
+    message = str(exc)
+    if "lock" in message.lower():
+        holder = re.search(r"held in (.+?)(?:\. See also|$)", message)
+        return StoreBusy(path, holder.group(1) if holder else "")
+    return StoreError(f"The store {path} cannot be opened: {message}")
+
+
+@contextmanager
+def transaction(con: Connection) -> Iterator[Connection]:
+    """All of the block's writes, or none of them."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def next_id(con: Connection, table: str) -> int:
+    """The next free id of a table (one writer process holds the file).
+
+    Two writers racing inside that process both get the same id; the second
+    commit then fails on the primary key rather than writing twice.
+    """
+    if table not in _ID_TABLES:
+        raise ValueError(f"no id sequence for {table!r}")
+    return con.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0]
+
+
+_ID_TABLES = {
+    "staff",
+    "service_categories",
+    "services",
+    "booking_categories",
+    "clients",
+    "users",
+    "bookings",
+    "booking_history",
+    "data_log",
+    "import_batches",
+}
+
+
+def get_setting(con: Connection, key: str, default: str | None = None) -> str | None:
+    row = con.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return row[0] if row else default
+
+
+def booking_interval_min(con: Connection) -> int:
+    return int(get_setting(con, "booking_interval_min", str(DEFAULT_BOOKING_INTERVAL_MIN)))
+
+
+def is_empty(con: Connection) -> bool:
+    """True when the store holds no business yet (no staff, no bookings)."""
+    return con.execute(
+        "SELECT (SELECT count(*) FROM staff) + (SELECT count(*) FROM bookings)"
+    ).fetchone()[0] == 0

@@ -1,0 +1,93 @@
+"""What every page shares: the store connection, the signed-in user, the
+rights check. Streamlit-side only; the rules live in `bookings/`."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from bookings import auth, config
+from bookings.auth import User
+from bookings.model import Right
+from bookings.store import Connection, StoreError, open_store
+
+_CURSOR = "_cursor"
+_LOGIN = "signed_in_login"
+
+
+@st.cache_resource(show_spinner=False)
+def _connection(path: str) -> Connection:
+    """One connection per process: DuckDB lets one process hold the file."""
+    return open_store(path)
+
+
+def open_cursor() -> Connection:
+    """A fresh cursor for this script run (a DuckDB connection is not thread-safe)."""
+    path = str(config.default_db_path())
+    try:
+        cursor = _connection(path).cursor()
+    except StoreError as exc:  # busy, or a newer schema: say so, never a traceback
+        st.error(f"The bookings store cannot be opened. {exc}")
+        st.stop()
+    previous = st.session_state.get(_CURSOR)
+    if previous is not None:
+        previous.close()
+    st.session_state[_CURSOR] = cursor
+    return cursor
+
+
+def cursor() -> Connection:
+    """This run's cursor (opened here when a page runs on its own, as in tests)."""
+    return st.session_state.get(_CURSOR) or open_cursor()
+
+
+def current_user() -> User | None:
+    """The signed-in user, read afresh every run so rights changes apply at once."""
+    login = st.session_state.get(_LOGIN)
+    if login is None:
+        return None
+    user = auth.get_user(cursor(), login)
+    if user is None or not user.active:
+        sign_out()
+        return None
+    return user
+
+
+def require(right: Right) -> User:
+    """Stop the page unless the signed-in user has the right (checked server side)."""
+    user = current_user()
+    if user is None:
+        st.warning("Please sign in.")
+        st.stop()
+    if not user.can(right):
+        st.error(f"You may not {right.description}.")
+        st.stop()
+    return user
+
+
+def sign_out() -> None:
+    st.session_state.pop(_LOGIN, None)
+
+
+def sign_in_page() -> None:
+    st.title("Bookings Overview")
+    st.caption("Every booking of the salon: filter, review, delete, upload, download.")
+    with st.form("sign_in"):
+        login = st.text_input("Login")
+        password = st.text_input("Password", type="password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        try:
+            user = auth.sign_in(cursor(), login.strip(), password)
+        except auth.SignInRefused as exc:
+            st.error(str(exc))
+            return
+        st.session_state[_LOGIN] = user.login
+        st.rerun()
+
+
+def sidebar_account(user: User) -> None:
+    with st.sidebar:
+        st.markdown(f"Signed in as **{user.name}** ({user.login}, {user.role.value})")
+        if st.button("Sign out", icon=":material/logout:"):
+            sign_out()
+            st.rerun()
