@@ -15,8 +15,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from bookings import auth, catalog, config
-from bookings.model import Right
+from bookings import auth, catalog, config, listing
+from bookings.filters import CHOICES, STATUS_NAMES, BookingFilter, FilterError, parse_status
+from bookings.model import Right, Source
 from bookings.store import Connection, StoreBusy, StoreError, is_empty, open_store
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
@@ -182,6 +183,71 @@ def _non_negative_int(text: str) -> int:
     return int(text)
 
 
+def filter_from_args(args) -> BookingFilter:
+    try:
+        return BookingFilter(
+            created_from=args.created_from, created_to=args.created_to,
+            visit_from=args.visit_from, visit_to=args.visit_to,
+            staff=tuple(args.staff), created_by=tuple(args.created_by),
+            cancelled=args.cancelled, status=tuple(parse_status(s) for s in args.status),
+            client=args.client or "", service_category=tuple(args.service_category),
+            booking_category=tuple(args.booking_category), source=args.source,
+            payment=args.payment, services=args.services,
+            source_detail=tuple(Source(s) for s in args.source_detail),
+        )
+    except FilterError as exc:
+        raise Refused(str(exc)) from None
+
+
+def cmd_list(args, con: Connection) -> None:
+    user = acting_user(con, args)
+    # No --sort: the page's order, newest visit first. With --sort: ascending unless --desc.
+    sort, descending = (args.sort, args.desc) if args.sort else (listing.DEFAULT_SORT, True)
+    document = listing.listing(con, user, filter_from_args(args), sort=sort,
+                               descending=descending, limit=args.limit, offset=args.offset)
+    rows = [{**row, "services": [s["title"] for s in row["services"]],
+             "visit_at": f"{row['visit_at']:%Y-%m-%d %H:%M}",
+             "deleted": "deleted" if row["deleted"] else ""} for row in document["rows"]]
+    shown = f"{args.offset + 1}-{args.offset + len(rows)}" if rows else "none"
+    human = table(rows, ["id", "visit_at", "staff_name", "client_name", "client_phone", "status",
+                         "source", "services", "total_to_pay", "paid", "deleted"])
+    emit(args, document, f"{human}\n\n{document['total']:,} bookings; showing {shown}.")
+
+
+def cmd_summary(args, con: Connection) -> None:
+    user = acting_user(con, args)
+    bfilter = filter_from_args(args)
+    document = listing.summary(con, user, bfilter)
+    share = document["paid_full_share"]
+    lines = [f"{bfilter.words(listing.names(con))}",
+             f"Bookings: {document['total']:,}   to pay: {document['to_pay']:,}   "
+             f"paid: {document['paid']:,}   paid in full: "
+             + ("-" if share is None else f"{share:.1%}")]
+    for facet, entries in document["facets"].items():
+        lines.append(f"\nBy {facet}\n" + table(entries, ["value", "count"]))
+    emit(args, document, "\n".join(lines))
+
+
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    """The Bookings page's filters as flags (shared/CLI.md)."""
+    f = parser.add_argument_group("filters")
+    for flag in ("--created-from", "--created-to", "--visit-from", "--visit-to"):
+        f.add_argument(flag, type=date.fromisoformat, metavar="YYYY-MM-DD")
+    f.add_argument("--staff", type=int, action="append", default=[], metavar="ID")
+    f.add_argument("--created-by", action="append", default=[], metavar="LOGIN",
+                   help="repeatable; 'client' = booked online by the client")
+    f.add_argument("--cancelled", choices=CHOICES["cancelled"], default="all")
+    f.add_argument("--status", action="append", default=[], choices=list(STATUS_NAMES))
+    f.add_argument("--client", metavar="TEXT", help="part of a name, or phone digits")
+    f.add_argument("--service-category", type=int, action="append", default=[], metavar="ID")
+    f.add_argument("--booking-category", type=int, action="append", default=[], metavar="ID")
+    f.add_argument("--source", choices=CHOICES["source"], default="all")
+    f.add_argument("--source-detail", action="append", default=[],
+                   choices=[s.value for s in Source], help="the finer source; repeatable")
+    f.add_argument("--payment", choices=CHOICES["payment"], default="all")
+    f.add_argument("--services", choices=CHOICES["services"], default="all")
+
+
 def cmd_catalog(args, con: Connection) -> None:
     data = catalog.catalog(con)
     human = "\n\n".join([
@@ -268,6 +334,19 @@ def build_parser() -> argparse.ArgumentParser:
     period.add_argument("days", metavar="DAYS")
 
     command("catalog", cmd_catalog, "staff, services, categories, booking interval", writes=False)
+
+    list_ = command("list", cmd_list, "the bookings list", writes=False)
+    add_filter_arguments(list_)
+    list_.add_argument("--user", metavar="LOGIN", help="see the list as this user may")
+    list_.add_argument("--sort", choices=list(listing.SORT_COLUMNS),
+                       help="default: visit date, newest first")
+    list_.add_argument("--desc", action="store_true", help="largest / newest first")
+    list_.add_argument("--limit", type=int, default=100, metavar="N")
+    list_.add_argument("--offset", type=int, default=0, metavar="M")
+
+    summary = command("summary", cmd_summary, "totals and facet counts", writes=False)
+    add_filter_arguments(summary)
+    summary.add_argument("--user", metavar="LOGIN", help="count as this user may see")
 
     serve = command("serve", None, "start the web app (ARGS go to streamlit)", writes=False)
     serve.add_argument("streamlit_args", nargs=argparse.REMAINDER, metavar="ARGS")

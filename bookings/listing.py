@@ -1,26 +1,298 @@
-"""The bookings list: what a user may see of the store."""
+"""The bookings list: the rows, totals, facets and timeline a user may see.
+
+Every query here is `bookings b` narrowed by the user's `BookingFilter` and by
+the user's own scope (viewing period; phone search needs the phone right).
+Paging and sorting happen in DuckDB: only the page on screen is fetched.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from bookings.auth import User
+from bookings.auth import Forbidden, User
+from bookings.filters import PAID_FULL_SQL, BookingFilter, Names
+from bookings.model import Attendance, Right
 from bookings.store import Connection
 
+PAGE_SIZES = (50, 100, 500)
 
-def earliest_visible_visit(user: User, today: date | None = None) -> datetime | None:
-    """The viewing period as a bound on visit time; None when unlimited."""
-    if user.viewing_period_days is None:
+# Sortable columns: name -> SQL over `bookings b`. Names are the list's keys.
+SORT_COLUMNS = {
+    "id": "b.id",
+    "visit_at": "b.visit_at",
+    "length_s": "b.length_s",
+    "staff_name": "(SELECT name FROM staff WHERE id = b.staff_id)",
+    "client_name": "(SELECT name FROM clients WHERE id = b.client_id)",
+    "status": "b.attendance",
+    "source": "b.source",
+    "created_at": "b.created_at",
+    "total_to_pay": "b.to_pay",
+    "paid": "b.paid",
+    "deleted_at": "b.deleted_at",
+}
+DEFAULT_SORT = "visit_at"
+
+PAYMENT_FACET_SQL = (
+    f"CASE WHEN b.to_pay <= 0 THEN 'nothing to pay' WHEN {PAID_FULL_SQL} THEN 'paid in full' "
+    "ELSE 'not paid in full' END"
+)
+
+
+# --- scope: what this user may see ----------------------------------------------
+
+
+def earliest_visible_visit(user: User | None, today: date | None = None) -> datetime | None:
+    """The viewing period as a bound on visit time; None when unlimited.
+
+    The period counts days into the past from today; future visits stay visible.
+    """
+    if user is None or user.viewing_period_days is None:
         return None
     today = today or date.today()
     return datetime.combine(today - timedelta(days=user.viewing_period_days), time.min)
+
+
+def can_see_phones(user: User | None) -> bool:
+    return user is None or user.can(Right.SEE_PHONES)
+
+
+def scoped_where(
+    user: User | None, bfilter: BookingFilter, today: date | None = None
+) -> tuple[str, list]:
+    """The filter's WHERE plus the user's limits, checked here on the server side.
+
+    user None is the CLI without --user: whoever can read the file sees it all.
+    """
+    if user is not None:
+        user.require(Right.VIEW_BOOKINGS)
+        if bfilter.searches_phone and not can_see_phones(user):
+            raise Forbidden(
+                "You may not search by phone number: phone numbers are hidden for you. "
+                "Search by the client's name instead."
+            )
+    sql, params = bfilter.where()
+    since = earliest_visible_visit(user, today)
+    if since is not None:
+        sql, params = f"({sql}) AND b.visit_at >= ?", [*params, since]
+    return sql, params
+
+
+def phone_sql(user: User | None) -> str:
+    """The client's phone as this user may see it: masked keeps the first and last two."""
+    if can_see_phones(user):
+        return "c.phone"
+    return ("CASE WHEN length(c.phone) <= 4 THEN repeat('*', length(c.phone)) ELSE "
+            "left(c.phone, 2) || repeat('*', length(c.phone) - 4) || right(c.phone, 2) END")
+
+
+def mask_phone(phone: str) -> str:
+    if len(phone) <= 4:
+        return "*" * len(phone)
+    return phone[:2] + "*" * (len(phone) - 4) + phone[-2:]
+
+
+# --- the list -------------------------------------------------------------------
+
+
+def count(con: Connection, user: User | None, bfilter: BookingFilter,
+          today: date | None = None) -> int:
+    where, params = scoped_where(user, bfilter, today)
+    return con.execute(f"SELECT count(*) FROM bookings b WHERE {where}", params).fetchone()[0]
+
+
+def order_by(sort: str = DEFAULT_SORT, descending: bool = True) -> str:
+    if sort not in SORT_COLUMNS:
+        raise ValueError(f"Cannot sort by {sort!r}; choose one of {', '.join(SORT_COLUMNS)}.")
+    direction = "DESC" if descending else "ASC"
+    # The id breaks ties, so pages never overlap or skip rows.
+    return f"{SORT_COLUMNS[sort]} {direction} NULLS LAST, b.id {direction}"
+
+
+def rows_sql(user: User | None, where: str, order: str) -> str:
+    """The list's rows for a WHERE and ORDER BY over `bookings b`; LIMIT/OFFSET are ? ?.
+
+    The page is picked from `bookings` alone, then only its rows are joined to
+    names, service lines and categories.
+    """
+    return f"""
+        WITH page AS (
+            SELECT b.* FROM bookings b WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?
+        ),
+        lines AS (
+            SELECT booking_id, list({{'id': service_id, 'title': title, 'cost': cost,
+                                       'discount': discount, 'to_pay': to_pay}}
+                                      ORDER BY line_no) AS services
+            FROM booking_services WHERE booking_id IN (SELECT id FROM page)
+            GROUP BY booking_id
+        ),
+        labels AS (
+            SELECT l.booking_id, list({{'id': bc.id, 'title': bc.title, 'color': bc.color}}
+                                      ORDER BY bc.id) AS categories
+            FROM booking_category_links l JOIN booking_categories bc ON bc.id = l.category_id
+            WHERE l.booking_id IN (SELECT id FROM page)
+            GROUP BY l.booking_id
+        )
+        SELECT b.id, b.visit_at, b.length_s, b.staff_id, s.name AS staff_name,
+               c.name AS client_name, {phone_sql(user)} AS client_phone,
+               b.attendance, b.online, b.source, b.created_at, creator.login AS created_by,
+               coalesce(lines.services, []) AS services, b.to_pay AS total_to_pay, b.paid,
+               {PAID_FULL_SQL} AS paid_full, coalesce(labels.categories, []) AS categories,
+               b.comment, b.deleted, b.deleted_at, deleter.login AS deleted_by,
+               b.last_change_at, b.version
+        FROM page b
+        LEFT JOIN staff s ON s.id = b.staff_id
+        LEFT JOIN clients c ON c.id = b.client_id
+        LEFT JOIN users creator ON creator.id = b.created_by
+        LEFT JOIN users deleter ON deleter.id = b.deleted_by
+        LEFT JOIN lines ON lines.booking_id = b.id
+        LEFT JOIN labels ON labels.booking_id = b.id
+        ORDER BY {order}
+    """
+
+
+def page(
+    con: Connection,
+    user: User | None,
+    bfilter: BookingFilter,
+    *,
+    sort: str = DEFAULT_SORT,
+    descending: bool = True,
+    limit: int = 100,
+    offset: int = 0,
+    today: date | None = None,
+) -> list[dict]:
+    """One page of the list, as rows in the shape of `bookings list --json`."""
+    if limit < 1 or offset < 0:
+        raise ValueError("limit must be 1 or more and offset 0 or more.")
+    where, params = scoped_where(user, bfilter, today)
+    cur = con.execute(rows_sql(user, where, order_by(sort, descending)),
+                      [*params, limit, offset])
+    names = [d[0] for d in cur.description]
+    return [_as_list_row(dict(zip(names, row, strict=True))) for row in cur.fetchall()]
+
+
+def _as_list_row(row: dict) -> dict:
+    row["status"] = Attendance(row["attendance"]).label
+    row["services"] = [{**line, **_money(line, "cost", "discount", "to_pay")}
+                       for line in row["services"]]
+    row["categories"] = [dict(c) for c in row["categories"]]
+    row.update(_money(row, "total_to_pay", "paid"))
+    return row
+
+
+def _money(row: dict, *keys: str) -> dict:
+    out = {}
+    for key in keys:
+        value = float(row[key])
+        out[key] = int(value) if value.is_integer() else value
+    return out
+
+
+def listing(con: Connection, user: User | None, bfilter: BookingFilter, **page_args) -> dict:
+    """`{"total": N, "rows": [...]}`, as `bookings list --json` prints it."""
+    today = page_args.get("today")
+    return {"total": count(con, user, bfilter, today),
+            "rows": page(con, user, bfilter, **page_args)}
+
+
+# --- the numbers ------------------------------------------------------------------
+
+FACETS = ("source", "payment", "status", "staff")
+
+
+def summary(con: Connection, user: User | None, bfilter: BookingFilter,
+            today: date | None = None) -> dict:
+    """Totals and facet counts of the filtered set, in one scan.
+
+    Money counts bookings that are not cancelled: a deleted booking earns nothing.
+    """
+    where, params = scoped_where(user, bfilter, today)
+    rows = con.execute(f"""
+        SELECT GROUPING_ID(source, payment, attendance, staff_id) AS grouping,
+               source, payment, attendance, staff_id,
+               count(*) AS bookings,
+               coalesce(sum(to_pay) FILTER (WHERE NOT deleted), 0) AS to_pay,
+               coalesce(sum(paid) FILTER (WHERE NOT deleted), 0) AS paid,
+               count(*) FILTER (WHERE NOT deleted AND to_pay > 0) AS payable,
+               count(*) FILTER (WHERE NOT deleted AND paid_full) AS paid_full
+        FROM (
+            SELECT b.source, {PAYMENT_FACET_SQL} AS payment, b.attendance, b.staff_id,
+                   b.to_pay, b.paid, b.deleted, {PAID_FULL_SQL} AS paid_full
+            FROM bookings b WHERE {where}
+        )
+        GROUP BY GROUPING SETS ((), (source), (payment), (attendance), (staff_id))
+    """, params).fetchall()
+    staff_names = dict(con.execute("SELECT id, name FROM staff").fetchall())
+    result = {"total": 0, "to_pay": 0, "paid": 0, "paid_full_share": None,
+              "facets": {name: [] for name in FACETS}}
+    # GROUPING_ID bits, leftmost argument highest: 0b0111 = grouped by source only.
+    facet_of_grouping = {0b0111: "source", 0b1011: "payment", 0b1101: "status", 0b1110: "staff"}
+    for grouping, source, payment, attendance, staff_id, n, to_pay, paid, payable, full in rows:
+        if grouping == 0b1111:
+            result.update(total=n, **_money({"to_pay": to_pay, "paid": paid}, "to_pay", "paid"),
+                          paid_full_share=round(full / payable, 4) if payable else None)
+            continue
+        facet = facet_of_grouping[grouping]
+        value = {"source": source, "payment": payment,
+                 "status": Attendance(attendance).label if attendance is not None else None,
+                 "staff": staff_names.get(staff_id, f"#{staff_id}")}[facet]
+        entry = {"value": value, "count": n}
+        if facet == "staff":
+            entry["id"] = staff_id
+        if facet == "status":
+            entry["code"] = attendance
+        result["facets"][facet].append(entry)
+    for entries in result["facets"].values():
+        entries.sort(key=lambda e: (-e["count"], str(e["value"])))
+    return result
+
+
+GRAINS = ("day", "week", "month")
+SPLITS = {"source": "b.source", "payment": PAYMENT_FACET_SQL, "online": (
+    "CASE WHEN b.online THEN 'online' ELSE 'offline' END")}
+
+
+def timeline(con: Connection, user: User | None, bfilter: BookingFilter, *,
+             grain: str = "month", split: str = "source", today: date | None = None) -> list[dict]:
+    """Bookings per day, week or month of visit, split by source or payment status."""
+    if grain not in GRAINS or split not in SPLITS:
+        raise ValueError(f"grain is one of {GRAINS} and split one of {tuple(SPLITS)}.")
+    where, params = scoped_where(user, bfilter, today)
+    cur = con.execute(f"""
+        SELECT date_trunc('{grain}', b.visit_at)::DATE AS period, {SPLITS[split]} AS series,
+               count(*) AS bookings
+        FROM bookings b WHERE {where}
+        GROUP BY ALL ORDER BY period, series
+    """, params)
+    return [dict(zip(("period", "series", "bookings"), row, strict=True))
+            for row in cur.fetchall()]
+
+
+# --- names for words and widgets ----------------------------------------------------
+
+
+def names(con: Connection) -> Names:
+    """Current display names, for the filter in words."""
+    return Names(
+        staff=dict(con.execute("SELECT id, name FROM staff").fetchall()),
+        service_categories=dict(con.execute("SELECT id, title FROM service_categories")
+                                .fetchall()),
+        booking_categories=dict(con.execute("SELECT id, title FROM booking_categories")
+                                .fetchall()),
+    )
+
+
+def creators(con: Connection) -> list[str]:
+    """Logins that may appear as "created by", for the filter's choices."""
+    return [login for (login,) in con.execute("SELECT login FROM users ORDER BY login")
+            .fetchall()]
 
 
 def totals(con: Connection, user: User, today: date | None = None) -> dict:
     """Bookings the user may see: all of them, and how many are deleted."""
     since = earliest_visible_visit(user, today)
     total, deleted = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE deleted) FROM bookings "
+        "SELECT count(*), count(*) FILTER (WHERE deleted) FROM bookings b "
         "WHERE ?::TIMESTAMP IS NULL OR visit_at >= ?::TIMESTAMP",
         [since, since],
     ).fetchone()

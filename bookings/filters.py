@@ -1,0 +1,396 @@
+"""The bookings filter: one value object for every filter of the seed.
+
+The page's widgets, the URL, the CLI's flags and the export all make a
+`BookingFilter`; it yields a parameterised WHERE clause over `bookings b` and
+a phrase in words ("visits 1-31 May 2024, employee Anna Smith, paid in
+full") for the Data log and the export's cover sheet. Each filter is a small
+clause-maker in `_CLAUSES`, after Datasette's filters: SQL and words side by
+side, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime, time, timedelta
+
+from bookings.model import Attendance, Source
+
+CLIENT = "client"  # the created_by value for "booked online by the client"
+
+CHOICES = {
+    "cancelled": ("all", "yes", "no"),
+    "source": ("all", "online", "offline"),
+    "payment": ("all", "paid", "unpaid"),
+    "services": ("all", "with", "without"),
+}
+STATUS_NAMES = {"no-show": Attendance.NO_SHOW, "pending": Attendance.PENDING,
+                "arrived": Attendance.ARRIVED, "confirmed": Attendance.CONFIRMED}
+
+# What "paid in full" means, in one place. A booking with nothing to pay (no
+# services, or all free) is neither paid in full nor unpaid.
+PAID_FULL_SQL = "(b.to_pay > 0 AND b.paid >= b.to_pay)"
+UNPAID_SQL = "(b.to_pay > 0 AND b.paid < b.to_pay)"
+PAYMENT_STATUS_SQL = (
+    f"CASE WHEN b.to_pay <= 0 THEN 'nothing to pay' WHEN {PAID_FULL_SQL} THEN 'paid in full' "
+    "WHEN b.paid > 0 THEN 'partly paid' ELSE 'not paid' END"
+)
+
+
+class FilterError(ValueError):
+    """A filter value that makes no sense; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Names:
+    """Display names for the phrase in words; ids are shown where a name is unknown."""
+
+    staff: Mapping[int, str] = field(default_factory=dict)
+    service_categories: Mapping[int, str] = field(default_factory=dict)
+    booking_categories: Mapping[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BookingFilter:
+    created_from: date | None = None
+    created_to: date | None = None
+    visit_from: date | None = None
+    visit_to: date | None = None
+    staff: tuple[int, ...] = ()
+    created_by: tuple[str, ...] = ()  # logins; CLIENT = booked online by the client
+    cancelled: str = "all"  # cancelled = deleted
+    status: tuple[Attendance, ...] = ()
+    client: str = ""  # part of a name, or phone digits
+    service_category: tuple[int, ...] = ()
+    booking_category: tuple[int, ...] = ()
+    source: str = "all"
+    payment: str = "all"
+    services: str = "all"
+    source_detail: tuple[Source, ...] = ()  # the finer source, a facet for analysts
+
+    def __post_init__(self):
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise FilterError(
+                    f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}."
+                )
+        for first, last, what in (("created_from", "created_to", "creation"),
+                                  ("visit_from", "visit_to", "visit")):
+            start, end = getattr(self, first), getattr(self, last)
+            if start and end and start > end:
+                raise FilterError(f"The {what} dates run backwards: {start} is after {end}.")
+        # Sorted, unique tuples: equal filters compare (and cache) equal.
+        for name in ("staff", "service_category", "booking_category", "created_by"):
+            object.__setattr__(self, name, tuple(sorted(set(getattr(self, name)))))
+        object.__setattr__(self, "status", tuple(sorted({Attendance(s) for s in self.status})))
+        object.__setattr__(self, "source_detail",
+                           tuple(sorted({Source(s) for s in self.source_detail})))
+        object.__setattr__(self, "client", self.client.strip())
+
+    # --- the client search ---------------------------------------------------
+
+    @property
+    def client_phone_digits(self) -> str | None:
+        """The digits searched for when the client text is a phone number.
+
+        Text without letters is a phone number: `+1 (212) 344-5678` finds
+        12123445678. Text with a letter is part of a name.
+        """
+        if not self.client or any(ch.isalpha() for ch in self.client):
+            return None
+        digits = re.sub(r"\D", "", self.client)
+        return digits or None
+
+    @property
+    def searches_phone(self) -> bool:
+        return self.client_phone_digits is not None
+
+    # --- SQL and words -------------------------------------------------------
+
+    def where(self) -> tuple[str, list]:
+        """A parameterised WHERE condition over `bookings b` ("TRUE" when empty)."""
+        clauses = [c for make in _CLAUSES if (c := make(self)) is not None]
+        if not clauses:
+            return "TRUE", []
+        sql = " AND ".join(f"({c.sql})" for c in clauses)
+        return sql, [p for c in clauses for p in c.params]
+
+    def words(self, names: Names | None = None) -> str:
+        """The filter in words; "all bookings" when nothing narrows it."""
+        names = names or Names()
+        phrases = [c.words(names) for make in _CLAUSES if (c := make(self)) is not None]
+        return ", ".join(phrases) if phrases else "all bookings"
+
+    def is_empty(self) -> bool:
+        return self == BookingFilter()
+
+    def narrowed(self, **changes) -> BookingFilter:
+        return replace(self, **changes)
+
+    # --- the URL -------------------------------------------------------------
+
+    def to_params(self) -> dict[str, str | list[str]]:
+        """The non-default fields as URL query parameters (lists for several)."""
+        params: dict[str, str | list[str]] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value == f.default or value == ():
+                continue
+            if isinstance(value, tuple):
+                params[f.name] = [_param_text(v) for v in value]
+            else:
+                params[f.name] = _param_text(value)
+        return params
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str | list[str]]) -> tuple[BookingFilter, list[str]]:
+        """A filter from URL query parameters, and notices for what was ignored.
+
+        A hand-edited or stale URL never breaks the page: values that do not
+        parse are left out and named.
+        """
+        values: dict = {}
+        notices: list[str] = []
+        for f in fields(cls):
+            if f.name not in params:
+                continue
+            raw = params[f.name]
+            raw_list = raw if isinstance(raw, list) else [raw]
+            try:
+                values[f.name] = _PARSERS[f.name](raw_list)
+            except (ValueError, KeyError):
+                notices.append(f"ignored {f.name}={', '.join(raw_list)}")
+        try:
+            return cls(**values), notices
+        except FilterError as exc:  # only a backwards date range gets here
+            dates = {k: v for k, v in values.items() if not k.endswith(("_from", "_to"))}
+            return cls(**dates), [*notices, f"ignored the dates: {exc}"]
+
+
+@dataclass(frozen=True)
+class Clause:
+    sql: str
+    params: list
+    words: Callable[[Names], str]
+
+
+# --- the clause makers, in the order of the phrase ---------------------------
+
+
+def _end_of(day: date) -> datetime:
+    """The first moment after an inclusive end date."""
+    return datetime.combine(day + timedelta(days=1), time.min)
+
+
+def _date_range(column: str, start: date | None, end: date | None, label: str) -> Clause | None:
+    if start is None and end is None:
+        return None
+    parts, params = [], []
+    if start is not None:
+        parts.append(f"{column} >= ?")
+        params.append(datetime.combine(start, time.min))
+    if end is not None:
+        parts.append(f"{column} < ?")
+        params.append(_end_of(end))
+    return Clause(" AND ".join(parts), params, lambda _: f"{label} {_range_words(start, end)}")
+
+
+def _range_words(start: date | None, end: date | None) -> str:
+    if start and end:
+        if start == end:
+            return f"{start.day} {start:%B %Y}"
+        if (start.year, start.month) == (end.year, end.month):
+            return f"{start.day}-{end.day} {start:%B %Y}"
+        if start.year == end.year:
+            return f"{start.day} {start:%B} - {end.day} {end:%B %Y}"
+        return f"{start.day} {start:%B %Y} - {end.day} {end:%B %Y}"
+    if start:
+        return f"from {start.day} {start:%B %Y}"
+    return f"until {end.day} {end:%B %Y}"
+
+
+def _placeholders(values: Iterable) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _named(ids: tuple[int, ...], names: Mapping[int, str], one: str, many: str) -> str:
+    shown = [names.get(i, f"#{i}") for i in ids]
+    return f"{one if len(shown) == 1 else many} {', '.join(shown)}"
+
+
+def _created(f: BookingFilter) -> Clause | None:
+    return _date_range("b.created_at", f.created_from, f.created_to, "created")
+
+
+def _visit(f: BookingFilter) -> Clause | None:
+    return _date_range("b.visit_at", f.visit_from, f.visit_to, "visits")
+
+
+def _staff(f: BookingFilter) -> Clause | None:
+    if not f.staff:
+        return None
+    return Clause(f"b.staff_id IN ({_placeholders(f.staff)})", list(f.staff),
+                  lambda n: _named(f.staff, n.staff, "employee", "employees"))
+
+
+def _created_by(f: BookingFilter) -> Clause | None:
+    if not f.created_by:
+        return None
+    logins = [login for login in f.created_by if login != CLIENT]
+    parts, params = [], []
+    if logins:
+        parts.append(f"b.created_by IN (SELECT id FROM users WHERE login IN "
+                     f"({_placeholders(logins)}))")
+        params += logins
+    if CLIENT in f.created_by:
+        parts.append("(b.created_by IS NULL AND b.online)")
+    who = [*logins, *(["the client online"] if CLIENT in f.created_by else [])]
+    return Clause(" OR ".join(parts), params, lambda _: f"created by {', '.join(who)}")
+
+
+def _cancelled(f: BookingFilter) -> Clause | None:
+    if f.cancelled == "all":
+        return None
+    yes = f.cancelled == "yes"
+    return Clause("b.deleted" if yes else "NOT b.deleted", [],
+                  lambda _: "cancelled" if yes else "not cancelled")
+
+
+def _status(f: BookingFilter) -> Clause | None:
+    if not f.status:
+        return None
+    return Clause(f"b.attendance IN ({_placeholders(f.status)})", [int(s) for s in f.status],
+                  lambda _: "status " + " or ".join(s.label for s in f.status))
+
+
+def _client(f: BookingFilter) -> Clause | None:
+    if not f.client:
+        return None
+    digits = f.client_phone_digits
+    if digits is not None:
+        return Clause("b.client_id IN (SELECT id FROM clients WHERE contains(phone, ?))",
+                      [digits], lambda _: f"client phone containing {digits}")
+    # contains() on lower-cased text: no LIKE wildcards, so %, _ and quotes
+    # in the search are plain characters.
+    return Clause("b.client_id IN (SELECT id FROM clients WHERE contains(lower(name), ?))",
+                  [f.client.lower()], lambda _: f'client "{f.client}"')
+
+
+def _service_category(f: BookingFilter) -> Clause | None:
+    if not f.service_category:
+        return None
+    return Clause(
+        "b.id IN (SELECT booking_id FROM booking_services WHERE category_id IN "
+        f"({_placeholders(f.service_category)}))",
+        list(f.service_category),
+        lambda n: _named(f.service_category, n.service_categories,
+                         "service category", "service categories"),
+    )
+
+
+def _booking_category(f: BookingFilter) -> Clause | None:
+    if not f.booking_category:
+        return None
+    return Clause(
+        "b.id IN (SELECT booking_id FROM booking_category_links WHERE category_id IN "
+        f"({_placeholders(f.booking_category)}))",
+        list(f.booking_category),
+        lambda n: _named(f.booking_category, n.booking_categories,
+                         "booking category", "booking categories"),
+    )
+
+
+def _source(f: BookingFilter) -> Clause | None:
+    if f.source == "all":
+        return None
+    online = f.source == "online"
+    return Clause("b.online" if online else "NOT b.online", [], lambda _: f.source)
+
+
+def _source_detail(f: BookingFilter) -> Clause | None:
+    if not f.source_detail:
+        return None
+    values = [s.value for s in f.source_detail]
+    return Clause(f"b.source IN ({_placeholders(values)})", values,
+                  lambda _: "source " + " or ".join(values))
+
+
+def _payment(f: BookingFilter) -> Clause | None:
+    if f.payment == "all":
+        return None
+    paid = f.payment == "paid"
+    return Clause(PAID_FULL_SQL if paid else UNPAID_SQL, [],
+                  lambda _: "paid in full" if paid else "not paid in full")
+
+
+def _services(f: BookingFilter) -> Clause | None:
+    if f.services == "all":
+        return None
+    with_ = f.services == "with"
+    return Clause("b.service_count > 0" if with_ else "b.service_count = 0", [],
+                  lambda _: "with services" if with_ else "without services")
+
+
+_CLAUSES: list[Callable[[BookingFilter], Clause | None]] = [
+    _visit, _created, _staff, _created_by, _cancelled, _status, _client,
+    _service_category, _booking_category, _source, _source_detail, _payment, _services,
+]
+
+
+# --- URL values ---------------------------------------------------------------
+
+
+def _param_text(value) -> str:
+    if isinstance(value, Attendance):
+        return {v: k for k, v in STATUS_NAMES.items()}[value]
+    if isinstance(value, Source):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def parse_status(text: str) -> Attendance:
+    """`no-show`, `pending`, ... (any case), or the upload codes -1, 0, 1, 2."""
+    key = text.strip().lower()
+    if key in STATUS_NAMES:
+        return STATUS_NAMES[key]
+    return Attendance(int(key))
+
+
+def _choice(name: str):
+    def parse(raw: list[str]) -> str:
+        if raw[-1] not in CHOICES[name]:
+            raise ValueError(raw[-1])
+        return raw[-1]
+
+    return parse
+
+
+def _one(parse):
+    return lambda raw: parse(raw[-1])
+
+
+def _many(parse):
+    return lambda raw: tuple(parse(v) for v in raw if v != "")
+
+
+_PARSERS: dict[str, Callable[[list[str]], object]] = {
+    "created_from": _one(date.fromisoformat),
+    "created_to": _one(date.fromisoformat),
+    "visit_from": _one(date.fromisoformat),
+    "visit_to": _one(date.fromisoformat),
+    "staff": _many(int),
+    "created_by": _many(str),
+    "cancelled": _choice("cancelled"),
+    "status": _many(parse_status),
+    "client": _one(str),
+    "service_category": _many(int),
+    "booking_category": _many(int),
+    "source": _choice("source"),
+    "payment": _choice("payment"),
+    "services": _choice("services"),
+    "source_detail": _many(Source),
+}
+
