@@ -8,12 +8,11 @@ from pages import common
 
 st.set_page_config(page_title="Bookings Overview", page_icon=":scissors:", layout="wide")
 
-# Pages and the right each needs; navigation shows only those the user has.
+# (right needed, script, title, icon, URL path); the first is the default page.
 PAGES = [
-    (Right.VIEW_BOOKINGS, st.Page("pages/bookings_list.py", title="Bookings",
-                                  icon=":material/list_alt:", url_path="bookings", default=True)),
-    (Right.MANAGE_SETTINGS, st.Page("pages/settings.py", title="Settings",
-                                    icon=":material/settings:", url_path="settings")),
+    (Right.VIEW_BOOKINGS, "pages/bookings_list.py", "Bookings", ":material/list_alt:",
+     "bookings"),
+    (Right.MANAGE_SETTINGS, "pages/settings.py", "Settings", ":material/settings:", "settings"),
 ]
 
 
@@ -22,13 +21,25 @@ def no_pages() -> None:
     st.info("Your account has no pages yet. Ask the salon's owner for the rights you need.")
 
 
+def pages_for(user) -> list:
+    """The pages this user may open; signed out, the sign-in form at every address,
+    so a bookmarked link keeps its page and parameters through sign-in."""
+    pages = []
+    for index, (right, script, title, icon, url_path) in enumerate(PAGES):
+        if user is None:
+            # Hidden from the menu, yet known by address (a hidden navigation
+            # would make Streamlit report "page not found" for a deep link).
+            pages.append(st.Page(common.sign_in_page, title=title, url_path=url_path,
+                                 default=index == 0, visibility="hidden"))
+        elif user.can(right):
+            pages.append(st.Page(script, title=title, icon=icon, url_path=url_path,
+                                 default=not pages))
+    return pages or [st.Page(no_pages, title="Welcome")]
+
+
 common.open_cursor()
 user = common.current_user()
-if user is None:
-    navigation = st.navigation([st.Page(common.sign_in_page, title="Sign in",
-                                        icon=":material/login:")], position="hidden")
-else:
-    allowed = [page for right, page in PAGES if user.can(right)]
-    navigation = st.navigation(allowed or [st.Page(no_pages, title="Welcome")])
+navigation = st.navigation(pages_for(user))
+if user is not None:
     common.sidebar_account(user)
 navigation.run()

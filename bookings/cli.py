@@ -348,14 +348,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_filter_arguments(summary)
     summary.add_argument("--user", metavar="LOGIN", help="count as this user may see")
 
-    serve = command("serve", None, "start the web app (ARGS go to streamlit)", writes=False)
-    serve.add_argument("streamlit_args", nargs=argparse.REMAINDER, metavar="ARGS")
+    command("serve", None, "start the web app (ARGS go to streamlit, e.g. --server.port 8502)",
+            writes=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "serve":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.streamlit_args = extra
     args.json = getattr(args, "json", False)
     args.db = args.db or config.default_db_path()
     if args.command == "serve":

@@ -282,18 +282,13 @@ def names(con: Connection) -> Names:
     )
 
 
-def creators(con: Connection) -> list[str]:
-    """Logins that may appear as "created by", for the filter's choices."""
-    return [login for (login,) in con.execute("SELECT login FROM users ORDER BY login")
-            .fetchall()]
-
-
-def totals(con: Connection, user: User, today: date | None = None) -> dict:
-    """Bookings the user may see: all of them, and how many are deleted."""
-    since = earliest_visible_visit(user, today)
-    total, deleted = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE deleted) FROM bookings b "
-        "WHERE ?::TIMESTAMP IS NULL OR visit_at >= ?::TIMESTAMP",
-        [since, since],
-    ).fetchone()
-    return {"total": total, "deleted": deleted, "since": since}
+def filter_choices(con: Connection) -> dict:
+    """What the filter's pickers offer: {id: name} per facet, and the users' logins."""
+    current = names(con)
+    return {
+        "staff": dict(sorted(current.staff.items(), key=lambda item: item[1])),
+        "service_categories": dict(current.service_categories),
+        "booking_categories": dict(current.booking_categories),
+        "creators": [login for (login,) in
+                     con.execute("SELECT login FROM users ORDER BY login").fetchall()],
+    }

@@ -1,21 +1,203 @@
-"""Overview > Bookings. The full list with its filters lands with issue 3;
-for now the totals the signed-in user may see."""
+"""Overview > Bookings: every booking, filtered, counted and paged.
 
+The view lives in the URL (filter, sort, page size, page): a filtered list can
+be bookmarked and shared. All queries run in `bookings.listing`; this page
+only turns widgets into a filter and results into widgets.
+"""
+
+import pandas as pd
 import streamlit as st
 
 from bookings import listing
-from bookings.model import Right
+from bookings.auth import Forbidden
+from bookings.filters import BookingFilter
+from bookings.model import Right, Source
 from pages import common
+from pages.filter_form import filter_form
 
 user = common.require(Right.VIEW_BOOKINGS)
-counts = listing.totals(common.cursor(), user)
+con = common.cursor()
+
+VIEW_KEYS = ("sort", "asc", "size", "page")
+PINK = "background-color: #fbd3e0"
+
+
+def url_filter() -> BookingFilter:
+    params = {key: st.query_params.get_all(key) for key in st.query_params
+              if key not in VIEW_KEYS}
+    bfilter, notices = BookingFilter.from_params(params)
+    for notice in notices:
+        st.caption(f"The link had a value that does not fit: {notice}.")
+    return bfilter
+
+
+def show(bfilter: BookingFilter, **view) -> None:
+    """Put a filter and the view in the URL and rerun: the URL is the state.
+
+    Sort and page size carry over unless given; the page goes back to 1.
+    """
+    settings = {"sort": sort, "asc": int(ascending), "size": size, "page": 1, **view}
+    defaults = {"sort": listing.DEFAULT_SORT, "asc": 0, "size": 100, "page": 1}
+    params = bfilter.to_params()
+    params.update({k: str(v) for k, v in settings.items() if v != defaults[k]})
+    st.query_params.from_dict(params)
+    st.session_state["filter_revision"] = st.session_state.get("filter_revision", 0) + 1
+    st.rerun()
+
+
+def view_setting(key: str, default, parse):
+    try:
+        return parse(st.query_params[key]) if key in st.query_params else default
+    except ValueError:
+        return default
+
+
+bfilter = url_filter()
+sort = view_setting("sort", listing.DEFAULT_SORT,
+                    lambda v: v if v in listing.SORT_COLUMNS else listing.DEFAULT_SORT)
+ascending = view_setting("asc", False, lambda v: v == "1")
+size = view_setting("size", 100, lambda v: int(v) if int(v) in listing.PAGE_SIZES else 100)
+page_no = view_setting("page", 1, lambda v: max(1, int(v)))
 
 st.title("Bookings")
-since = counts["since"]
-st.caption(
-    "All bookings of the salon" if since is None
-    else f"Bookings with visits from {since:%d.%m.%Y} (your viewing period)"
-)
-left, right = st.columns(2)
-left.metric("Bookings", f"{counts['total']:,}")
-right.metric("Deleted", f"{counts['deleted']:,}")
+choices = listing.filter_choices(con)
+since = listing.earliest_visible_visit(user)
+if since is not None:
+    st.caption(f"You see bookings with visits from {since:%d.%m.%Y} on (your viewing period).")
+
+new_filter = filter_form(bfilter, choices, st.session_state.get("filter_revision", 0))
+if new_filter is not None:
+    show(new_filter)
+
+names = listing.names(con)
+st.markdown(f"**Showing:** {bfilter.words(names)}")
+try:
+    total = listing.count(con, user, bfilter)
+    summary = listing.summary(con, user, bfilter)
+except Forbidden as refused:
+    st.error(str(refused))
+    st.stop()
+
+
+# --- the numbers ----------------------------------------------------------------
+
+money_columns = st.columns(4)
+money_columns[0].metric("Bookings", f"{summary['total']:,}")
+money_columns[1].metric("Total to pay", f"{summary['to_pay']:,}",
+                        help="Bookings not canceled: a deleted booking earns nothing.")
+money_columns[2].metric("Total paid", f"{summary['paid']:,}")
+share = summary["paid_full_share"]
+money_columns[3].metric("Paid in full", "–" if share is None else f"{share:.0%}",
+                        help="Share of bookings with something to pay that are paid in full.")
+
+# A facet value narrows the filter when clicked.
+FACET_FILTERS = {
+    "source": lambda e: {"source_detail": (Source(e["value"]),)},
+    "payment": lambda e: {"payment": {"paid in full": "paid",
+                                      "not paid in full": "unpaid"}.get(e["value"])},
+    "status": lambda e: {"status": (e["code"],)},
+    "staff": lambda e: {"staff": (e["id"],)},
+}
+with st.expander("Counts by source, payment, visit status and employee (click to narrow)",
+                 expanded=True):
+    for column, (facet, entries) in zip(st.columns(4), summary["facets"].items(), strict=True):
+        narrowings = {f"{e['value']} · {e['count']:,}": FACET_FILTERS[facet](e) for e in entries}
+        clickable = [label for label, n in narrowings.items() if None not in n.values()]
+        picked = column.pills(f"By {facet}", list(narrowings), key=f"facet-{facet}-{bfilter}",
+                              width="stretch",
+                              help=None if len(clickable) == len(narrowings)
+                              else "Bookings with nothing to pay have no filter of their own.")
+        if picked in clickable:
+            show(bfilter.narrowed(**narrowings[picked]))
+
+with st.expander("Bookings over time"):
+    grain_col, split_col = st.columns(2)
+    grain = grain_col.segmented_control("Per", listing.GRAINS, default="month",
+                                        key="chart_grain") or "month"
+    split = split_col.segmented_control("Split by", ["source", "payment", "online"],
+                                        default="source", key="chart_split") or "source"
+    points = pd.DataFrame(listing.timeline(con, user, bfilter, grain=grain, split=split))
+    if points.empty:
+        st.caption("No bookings to chart.")
+    else:
+        st.bar_chart(points, x="period", y="bookings", color="series", stack=True,
+                     x_label="visit " + grain, y_label="bookings")
+
+
+# --- the table --------------------------------------------------------------------
+
+SORT_LABELS = {"visit_at": "Visit date", "id": "ID", "created_at": "Created at",
+               "staff_name": "Employee", "client_name": "Client", "status": "Visit status",
+               "source": "Source", "total_to_pay": "Total to pay", "paid": "Paid",
+               "length_s": "Duration", "deleted_at": "Deleted at"}
+pages_total = max(1, -(-total // size))
+page_no = min(page_no, pages_total)
+
+sort_col, order_col, size_col, info_col = st.columns([2, 2, 1, 3], vertical_alignment="bottom")
+new_sort = sort_col.selectbox("Sort by", list(SORT_LABELS), index=list(SORT_LABELS).index(sort),
+                              format_func=SORT_LABELS.get)
+new_ascending = order_col.segmented_control(
+    "Order", ["Descending", "Ascending"], default="Ascending" if ascending else "Descending",
+    help="Descending: newest or largest first.",
+) == "Ascending"
+new_size = size_col.selectbox("Rows per page", listing.PAGE_SIZES,
+                              index=listing.PAGE_SIZES.index(size))
+if (new_sort, new_ascending, new_size) != (sort, ascending, size):
+    show(bfilter, sort=new_sort, asc=int(new_ascending), size=new_size, page=1)
+first = (page_no - 1) * size
+info_col.markdown(
+    f"**{total:,} bookings**" + (f" · rows {first + 1:,}–{min(first + size, total):,}"
+                                   if total else ""))
+
+rows = listing.page(con, user, bfilter, sort=sort, descending=not ascending, limit=size,
+                    offset=first)
+
+
+def as_table(rows: list[dict]) -> pd.DataFrame:
+    table = pd.DataFrame([{
+        "ID": r["id"],
+        "Visit": r["visit_at"],
+        "Minutes": r["length_s"] // 60,
+        "Employee": r["staff_name"],
+        "Services": ", ".join(s["title"] for s in r["services"]),
+        "Client": r["client_name"],
+        "Phone": r["client_phone"],
+        "Status": r["status"],
+        "Source": ("online · " if r["online"] else "offline · ") + r["source"],
+        "Created at": r["created_at"],
+        "Created by": r["created_by"] or ("client" if r["online"] else ""),
+        "Categories": [c["title"] for c in r["categories"]],
+        "To pay": r["total_to_pay"],
+        "Paid": r["paid"],
+        "Paid in full": r["paid_full"],
+        "Comment": r["comment"],
+        "Deleted": (f"by {r['deleted_by'] or '?'} on {r['deleted_at']:%d.%m.%Y %H:%M}"
+                    if r["deleted"] else ""),
+    } for r in rows])
+    return table
+
+
+if rows:
+    table = as_table(rows)
+    deleted = table["Deleted"] != ""
+    styled = table.style.apply(lambda row: [PINK if deleted[row.name] else ""] * len(row),
+                               axis=1)
+    st.dataframe(
+        styled, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 720),
+        column_config={
+            "ID": st.column_config.NumberColumn(format="%d", pinned=True),
+            "Visit": st.column_config.DatetimeColumn(format="DD.MM.YYYY HH:mm", pinned=True),
+            "Created at": st.column_config.DatetimeColumn(format="DD.MM.YYYY HH:mm"),
+            "Categories": st.column_config.ListColumn(),
+            "To pay": st.column_config.NumberColumn(format="%.2f"),
+            "Paid": st.column_config.NumberColumn(format="%.2f"),
+            "Paid in full": st.column_config.CheckboxColumn(),
+            "Deleted": st.column_config.TextColumn(help="Deleted bookings stay, in pink"),
+        },
+    )
+    if pages_total > 1:
+        chosen = st.pagination(pages_total, default=page_no, key=f"page-{page_no}-{total}")
+        if chosen != page_no:
+            show(bfilter, page=chosen)
+else:
+    st.info("No bookings match this filter.")

@@ -34,3 +34,23 @@ def make_user(con):
         return user, password
 
     return make
+
+
+@pytest.fixture(scope="session")
+def known_path(tmp_path_factory) -> Path:
+    """The hand-built store of tests/known_store.py, built once: its tests only read."""
+    from tests import known_store
+
+    path = tmp_path_factory.mktemp("known") / "bookings.duckdb"
+    connection = open_store(path)
+    known_store.build(connection)
+    connection.close()
+    return path
+
+
+@pytest.fixture
+def known(known_path):
+    """A connection to the known store."""
+    connection = open_store(known_path)
+    yield connection
+    connection.close()

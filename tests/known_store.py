@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from bookings import auth
 from bookings.model import Role
 
-TODAY = date(2026, 11, 24)
+TODAY = date.today()  # the pages use the real today for the viewing period
 RECENT = datetime.combine(TODAY - timedelta(days=10), time(14, 0))
 
 STAFF = [(1, "Anna Smith"), (2, "Ben Brown")]

@@ -12,31 +12,7 @@ from bookings.auth import Forbidden, get_user, list_users
 from bookings.cli import main
 from bookings.filters import BookingFilter, FilterError, Names
 from bookings.model import Attendance, Right, Role, Source
-from bookings.store import open_store
-from tests import known_store
 from tests.known_store import ALL, TODAY
-
-
-@pytest.fixture(scope="module")
-def known_path(tmp_path_factory):
-    """Built once for the module: these tests only read."""
-    path = tmp_path_factory.mktemp("known") / "bookings.duckdb"
-    connection = open_store(path)
-    known_store.build(connection)
-    yield path
-    connection.close()
-
-
-@pytest.fixture
-def con(known_path):
-    connection = open_store(known_path)
-    yield connection
-    connection.close()
-
-
-@pytest.fixture
-def known(con):
-    return con
 
 
 def ids(con, bfilter, user=None):
@@ -106,12 +82,12 @@ CASES = [
 
 
 @pytest.mark.parametrize("fields, flags, expected", CASES)
-def test_filter_object(con, known, fields, flags, expected):
-    assert ids(con, BookingFilter(**fields)) == expected
+def test_filter_object(known, fields, flags, expected):
+    assert ids(known, BookingFilter(**fields)) == expected
 
 
 @pytest.mark.parametrize("fields, flags, expected", CASES)
-def test_cli_list_gives_the_same_answer(known_path, capsys, fields, flags, expected):
+def test_cli_list_gives_the_same_answer(known_path, known, capsys, fields, flags, expected):
     assert main(["--db", str(known_path), "list", *flags, "--limit", "500", "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert {row["id"] for row in document["rows"]} == expected
@@ -124,10 +100,10 @@ def test_the_url_round_trip_keeps_the_filter(fields, flags, expected):
     assert BookingFilter.from_params(bfilter.to_params()) == (bfilter, [])
 
 
-def test_hostile_search_harms_nothing(con, known):
-    ids(con, BookingFilter(client="'; drop table bookings; --"))
-    ids(con, BookingFilter(client='"); DELETE FROM bookings; --'))
-    assert con.execute("SELECT count(*) FROM bookings").fetchone()[0] == 6
+def test_hostile_search_harms_nothing(known):
+    ids(known, BookingFilter(client="'; drop table bookings; --"))
+    ids(known, BookingFilter(client='"); DELETE FROM bookings; --'))
+    assert known.execute("SELECT count(*) FROM bookings").fetchone()[0] == 6
 
 
 @pytest.mark.parametrize("fields, words", [
@@ -147,8 +123,8 @@ def test_hostile_search_harms_nothing(con, known):
       "services": "with"},
      "service category Nails, booking category Full online payment, online, with services"),
 ])
-def test_the_filter_in_words(con, known, fields, words):
-    assert BookingFilter(**fields).words(listing.names(con)) == words
+def test_the_filter_in_words(known, fields, words):
+    assert BookingFilter(**fields).words(listing.names(known)) == words
 
 
 @pytest.mark.parametrize("fields, message", [
@@ -168,30 +144,30 @@ def test_a_stale_url_is_read_as_far_as_it_makes_sense():
     assert notices == ["ignored staff=1, x", "ignored payment=bogus"]
 
 
-def test_the_viewing_period_hides_older_bookings_whatever_the_filter(con, known):
-    employee = get_user(con, "employee")
-    assert ids(con, BookingFilter(), employee) == {6}
-    assert ids(con, BookingFilter(visit_from=date(2024, 1, 1)), employee) == {6}
-    assert listing.count(con, employee, BookingFilter(), today=TODAY) == 1
+def test_the_viewing_period_hides_older_bookings_whatever_the_filter(known):
+    employee = get_user(known, "employee")
+    assert ids(known, BookingFilter(), employee) == {6}
+    assert ids(known, BookingFilter(visit_from=date(2024, 1, 1)), employee) == {6}
+    assert listing.count(known, employee, BookingFilter(), today=TODAY) == 1
 
 
-def test_masked_phones_and_no_phone_search_without_the_right(con, known):
-    employee = get_user(con, "employee")
-    (row,) = listing.page(con, employee, BookingFilter(), today=TODAY)
+def test_masked_phones_and_no_phone_search_without_the_right(known):
+    employee = get_user(known, "employee")
+    (row,) = listing.page(known, employee, BookingFilter(), today=TODAY)
     assert row["client_phone"] == "38********33"
     with pytest.raises(Forbidden, match="phone"):
-        listing.count(con, employee, BookingFilter(client="3805"), today=TODAY)
-    assert listing.count(con, employee, BookingFilter(client="anna"), today=TODAY) == 1
+        listing.count(known, employee, BookingFilter(client="3805"), today=TODAY)
+    assert listing.count(known, employee, BookingFilter(client="anna"), today=TODAY) == 1
 
 
-def test_no_list_right_no_list(con, known):
-    admin = get_user(con, "admin")
+def test_no_list_right_no_list(known):
+    admin = get_user(known, "admin")
     without = replace(admin, rights=admin.rights - {Right.VIEW_BOOKINGS})
     with pytest.raises(Forbidden, match="view_bookings"):
-        listing.count(con, without, BookingFilter())
+        listing.count(known, without, BookingFilter())
 
 
-def test_the_cli_refuses_phone_search_for_a_user_without_the_right(known_path, capsys):
+def test_the_cli_refuses_phone_search_for_a_user_without_the_right(known_path, known, capsys):
     code = main(["--db", str(known_path), "list", "--client", "380", "--user", "employee",
                  "--json"])
     assert code == 1
@@ -202,5 +178,5 @@ def test_names_default_to_ids():
     assert BookingFilter(staff=(4,)).words(Names()) == "employee #4"
 
 
-def test_the_known_store_has_a_user_of_each_role(con, known):
-    assert {u.role for u in list_users(con)} == set(Role)
+def test_the_known_store_has_a_user_of_each_role(known):
+    assert {u.role for u in list_users(known)} == set(Role)

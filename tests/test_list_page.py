@@ -1,0 +1,118 @@
+"""The Bookings page through AppTest, on the known store."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def app(known_path, monkeypatch):
+    monkeypatch.setenv("BOOKINGS_DB", str(known_path))
+
+    def open_as(login: str, **params) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+        at.session_state["signed_in_login"] = login
+        for key, value in params.items():
+            at.query_params[key] = value
+        return at.run()
+
+    return open_as
+
+
+def table_ids(at: AppTest) -> list[int]:
+    return list(at.dataframe[0].value["ID"]) if at.dataframe else []
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def showing(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Showing:**"))
+
+
+def test_the_owner_sees_every_booking_newest_first(app):
+    at = app("owner")
+    assert not at.exception
+    assert table_ids(at) == [6, 5, 4, 3, 2, 1]
+    assert metric(at, "Bookings") == "6"
+    assert showing(at) == "**Showing:** all bookings"
+
+
+def test_deleted_rows_say_who_deleted_them(app):
+    table = app("owner").dataframe[0].value.set_index("ID")
+    assert table.loc[3, "Deleted"].startswith("by admin on ")
+    assert table.loc[1, "Deleted"] == ""
+
+
+def test_set_filters_and_show(app):
+    at = app("owner")
+    at.multiselect(key="staff-0").set_value([1])
+    at.selectbox(key="cancelled-0").set_value("no")
+    at.button[0].click()  # Show
+    at.run()
+    assert not at.exception
+    assert table_ids(at) == [1]
+    assert at.query_params["staff"] in ("1", ["1"])
+    assert at.query_params["cancelled"] in ("no", ["no"])
+    assert showing(at) == "**Showing:** employee Anna Smith, not cancelled"
+
+
+def test_nothing_applies_before_show(app):
+    at = app("owner")
+    at.multiselect(key="staff-0").set_value([1]).run()
+    assert table_ids(at) == [6, 5, 4, 3, 2, 1]
+
+
+def test_the_url_reopens_the_same_view(app):
+    at = app("owner", staff="1", cancelled="no")
+    assert table_ids(at) == [1]
+    assert at.multiselect(key="staff-0").value == [1]
+    assert at.selectbox(key="cancelled-0").value == "no"
+
+
+def test_client_search_from_the_url(app):
+    assert table_ids(app("owner", client="+1 (212) 344-5678")) == [4, 1]
+
+
+def test_sort_and_page_size_from_the_url(app):
+    at = app("owner", sort="id", asc="1", size="50")
+    assert table_ids(at) == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_bad_url_value_is_named_not_fatal(app):
+    at = app("owner", payment="free", staff="2")
+    assert not at.exception
+    assert table_ids(at) == [6, 4, 2]
+    assert any("payment=free" in c.value for c in at.caption)
+
+
+def test_the_employee_sees_only_the_viewing_period_and_masked_phones(app):
+    at = app("employee", visit_from="2020-01-01")
+    assert table_ids(at) == [6]
+    assert at.dataframe[0].value["Phone"].tolist() == ["38********33"]
+
+
+def test_phone_search_is_refused_without_the_phone_right(app):
+    at = app("employee", client="3805")
+    assert "may not search by phone" in at.error[0].value
+    assert not at.dataframe
+
+
+def test_no_matches_says_so(app):
+    at = app("owner", client="nobody at all")
+    assert "No bookings match" in at.info[0].value
+
+
+def test_without_the_list_right_the_page_refuses(app, known):
+    at = AppTest.from_file(str(ROOT / "pages" / "bookings_list.py"), default_timeout=30)
+    known.execute("INSERT INTO users (id, login, name, role, password_hash, created_at) "
+                  "VALUES (99, 'nobody', 'Nobody', 'employee', 'x', now())")
+    at.session_state["signed_in_login"] = "nobody"
+    at.run()
+    assert "may not open the Overview > Bookings list" in at.error[0].value
+    assert not at.dataframe
+    known.execute("DELETE FROM users WHERE id = 99")
