@@ -98,17 +98,25 @@ FACET_FILTERS = {
     "status": lambda e: {"status": (e["code"],)},
     "staff": lambda e: {"staff": (e["id"],)},
 }
-with st.expander("Counts by source, payment, visit status and employee (click to narrow)",
+FACET_TITLES = {"source": "Source", "payment": "Payment", "status": "Visit status",
+                "staff": "Employee"}
+with st.expander("Counts by source, payment, visit status and employee (select a row to narrow)",
                  expanded=True):
     for column, (facet, entries) in zip(st.columns(4), summary["facets"].items(), strict=True):
-        narrowings = {f"{e['value']} · {e['count']:,}": FACET_FILTERS[facet](e) for e in entries}
-        clickable = [label for label, n in narrowings.items() if None not in n.values()]
-        picked = column.pills(f"By {facet}", list(narrowings), key=f"facet-{facet}-{bfilter}",
-                              width="stretch",
-                              help=None if len(clickable) == len(narrowings)
-                              else "Bookings with nothing to pay have no filter of their own.")
-        if picked in clickable:
-            show(bfilter.narrowed(**narrowings[picked]))
+        counts = pd.DataFrame({FACET_TITLES[facet]: [str(e["value"]) for e in entries],
+                               "Bookings": [e["count"] for e in entries]})
+        picked = column.dataframe(
+            counts, hide_index=True, width="stretch", height=min(38 + 35 * len(entries), 250),
+            on_select="rerun", selection_mode="single-row", key=f"facet-{facet}-{bfilter}",
+            column_config={"Bookings": st.column_config.ProgressColumn(
+                format="%d", min_value=0, max_value=max(summary["total"], 1))},
+        )
+        for position in picked.selection.rows:
+            narrowing = FACET_FILTERS[facet](entries[position])
+            if None in narrowing.values():
+                column.caption("Bookings with nothing to pay have no filter of their own.")
+            else:
+                show(bfilter.narrowed(**narrowing))
 
 with st.expander("Bookings over time"):
     grain_col, split_col = st.columns(2)
@@ -178,6 +186,7 @@ def as_table(rows: list[dict]) -> pd.DataFrame:
 
 
 if rows:
+    st.caption("Pink rows are canceled (deleted) bookings; they stay in the list.")
     table = as_table(rows)
     deleted = table["Deleted"] != ""
     styled = table.style.apply(lambda row: [PINK if deleted[row.name] else ""] * len(row),

@@ -87,7 +87,7 @@ def sign_in_page() -> None:
 
 def sidebar_account(user: User) -> None:
     with st.sidebar:
-        st.markdown(f"Signed in as **{user.name}** ({user.login}, {user.role.value})")
+        st.markdown(f"Signed in as **{user.name}**  \nlogin `{user.login}` · {user.role.value}")
         if st.button("Sign out", icon=":material/logout:"):
             sign_out()
             st.rerun()

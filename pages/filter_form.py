@@ -15,7 +15,7 @@ CANCELLED_LABELS = {"all": "Canceled and not canceled", "yes": "Canceled", "no":
 SOURCE_LABELS = {"all": "All booking sources", "online": "Online", "offline": "Offline"}
 PAYMENT_LABELS = {"all": "All payment statuses", "paid": "Paid in full",
                   "unpaid": "Not paid in full"}
-SERVICES_LABELS = {"all": "Bookings with and without services", "with": "With services",
+SERVICES_LABELS = {"all": "With and without services", "with": "With services",
                    "without": "Without services"}
 
 
@@ -46,7 +46,7 @@ def filter_form(current: BookingFilter, choices: dict, revision: int) -> Booking
     """
     k = f"-{revision}"
     with st.form("filters", border=True):
-        first, second, third, fourth = st.columns(4)
+        first, second, third, fourth = st.columns([1.25, 1, 1, 1])
         with first:
             created_from, created_to = _date_range(
                 "Date of creation", current.created_from, current.created_to, "created" + k)
@@ -54,6 +54,8 @@ def filter_form(current: BookingFilter, choices: dict, revision: int) -> Booking
                 "Date of visit", current.visit_from, current.visit_to, "visit" + k)
             client = st.text_input("Client's name or phone number", current.client,
                                    key="client" + k, placeholder="e.g. Kate or +1 212 344")
+            shown = st.form_submit_button("Show", type="primary", icon=":material/search:",
+                                          width="stretch")
         with second:
             staff = st.multiselect("Employees", list(choices["staff"]), default=current.staff,
                                    format_func=choices["staff"].get, key="staff" + k,
@@ -84,7 +86,6 @@ def filter_form(current: BookingFilter, choices: dict, revision: int) -> Booking
                                            key="source_detail" + k, placeholder="Any")
             payment = _pick("Payment", PAYMENT_LABELS, current.payment, "payment" + k)
             services = _pick("Services", SERVICES_LABELS, current.services, "services" + k)
-        shown = st.form_submit_button("Show", type="primary", icon=":material/search:")
     if not shown:
         return None
     return BookingFilter(

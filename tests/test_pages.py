@@ -55,7 +55,7 @@ def test_each_role_sees_only_its_pages(users, role, pages):
     user, password = users[role]
     at = sign_in(open_app(), user.login, password)
     assert not at.exception
-    assert f"({user.login}, {role.value})" in at.sidebar.markdown[0].value
+    assert f"`{user.login}` · {role.value}" in at.sidebar.markdown[0].value
     assert at.title[0].value == "Bookings"
     for page in (BOOKINGS_PAGE, SETTINGS_PAGE):
         assert can_open(at, page) == (page in pages), page

@@ -1,0 +1,453 @@
+"""Browser tests: the real app (`bookings serve`) driven in Debian chromium by Playwright.
+
+What this harness gives a test in tests/browser (every one is marked `browser`):
+
+- `store`: a session-wide store built with the `bookings` CLI: demo bookings when
+  `bookings.demo` exists, and an owner, an administrator and an employee.
+- `credentials`: role -> (login, password), passwords random per run.
+- `app_url`: the base URL of the app serving `store` (one server per session).
+- `page`: a fresh browser context per test (1400x900); on failure a screenshot
+  goes to tests/artifacts/<test name>.png.
+- `sign_in_as(role, path="")`: signs `page` in as that role and returns it.
+- `page_requests`: asks the server for a page the way a hand-made client could
+  (`page_requests.ask_for("settings")`), to test the server-side rights checks.
+
+And plain helpers, importable as `from tests.browser.conftest import ...`:
+`sign_in`, `open_app`, `submit_sign_in`, `wait_for_app`, `wait_for_render`,
+`full_page_screenshot`, `sidebar`, `navigation_links`, `run_cli`, `build_store`,
+`serving`.
+
+Streamlit keeps a user's sign-in in its session, and a session lives as long as
+the page's websocket: `page.goto()` starts a new session, signed out. Move around
+by clicking (the navigation, widgets) instead, or sign in with a `path`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+HERE = Path(__file__).resolve().parent
+PROJECT_DIR = HERE.parent.parent
+ARTIFACTS = PROJECT_DIR / "tests" / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+VIEWPORT = {"width": 1400, "height": 900}
+ROLES = ("owner", "administrator", "employee")
+DEMO_BOOKINGS = 3000
+STARTUP_TIMEOUT_S = 60
+# Playwright's waits (ms). A script run here takes well under a second; the margin
+# is for a loaded CI machine with 2 cores.
+DEFAULT_TIMEOUT_MS = 20_000
+
+
+# --- marking and skipping ------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test under tests/browser `browser`; skip them all without chromium.
+
+    This hook sees every collected item of the session, not only ours: filter by path.
+    """
+    skip = pytest.mark.skip(
+        reason=f"{CHROMIUM} is missing: install Debian's chromium (`make chromium`); "
+        "never `playwright install`"
+    )
+    for item in items:
+        if HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+            if not CHROMIUM.exists():
+                item.add_marker(skip)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item, so fixtures can tell a failed test."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+# --- the store -------------------------------------------------------------------
+
+
+def run_cli(db: Path, *args: str, stdin: str | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run `bookings --db DB ARGS` as a separate process; fail the test on a non-zero exit."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bookings.cli", "--db", str(db), *args],
+        input=stdin, capture_output=True, text=True, cwd=PROJECT_DIR,
+        env=env if env is not None else _app_env(db.parent), timeout=300,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"`bookings {' '.join(args)}` exited {result.returncode}:\n"
+                    f"{result.stdout}\n{result.stderr}", pytrace=False)
+    return result
+
+
+def _app_env(data_dir: Path) -> dict[str, str]:
+    """The environment of the CLI and the app: nothing lands in the project's data/."""
+    env = dict(os.environ, BOOKINGS_DATA_DIR=str(data_dir))
+    env.pop("BOOKINGS_DB", None)
+    return env
+
+
+def demo_available() -> bool:
+    return importlib.util.find_spec("bookings.demo") is not None
+
+
+@dataclass(frozen=True)
+class Store:
+    path: Path
+    credentials: dict[str, tuple[str, str]]  # role -> (login, password)
+    demo: bool  # filled with demo bookings
+
+
+def build_store(directory: Path, *, demo_bookings: int = DEMO_BOOKINGS, seed: int = 1) -> Store:
+    """A store in DIRECTORY with an owner, an administrator and an employee.
+
+    `demo` refuses a store that holds anything, so it runs first, on the empty store,
+    and its generated users are taken; roles it did not create are added after.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    db = directory / "bookings.duckdb"
+    run_cli(db, "init")
+    credentials: dict[str, tuple[str, str]] = {}
+    demo = demo_available() and demo_bookings > 0
+    if demo:
+        result = run_cli(db, "demo", "--bookings", str(demo_bookings), "--seed", str(seed),
+                         "--json")
+        for user in json.loads(result.stdout)["users"]:
+            credentials.setdefault(user["role"], (user["login"], user["password"]))
+    for role in ROLES:
+        if role not in credentials:
+            login, password = f"test-{role}", secrets.token_urlsafe(12)
+            run_cli(db, "users", "add", login, "--role", role, "--password-stdin",
+                    stdin=password + "\n")
+            credentials[role] = (login, password)
+    return Store(db, credentials, demo)
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory) -> Store:
+    return build_store(tmp_path_factory.mktemp("browser-store"))
+
+
+@pytest.fixture(scope="session")
+def credentials(store: Store) -> dict[str, tuple[str, str]]:
+    """role -> (login, password) for "owner", "administrator" and "employee"."""
+    return store.credentials
+
+
+# --- the app -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+@contextlib.contextmanager
+def serving(db: Path, log: Path, options: dict[str, str] | None = None) -> Iterator[str]:
+    """Run `bookings --db DB serve` on a free port; yield its base URL, stop it after.
+
+    OPTIONS are more streamlit config options, e.g. {"server.maxUploadSize": "50"}.
+
+    The store stays locked by the app while it runs (DuckDB: one process per file).
+    """
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    options = {
+        "server.port": str(port),
+        "server.headless": "true",
+        "server.address": "127.0.0.1",
+        # Others edit the sources while tests run: never rerun on a file change.
+        "server.fileWatcherType": "none",
+        **(options or {}),
+    }
+    streamlit_args = [arg for name, value in options.items() for arg in (f"--{name}", value)]
+    command = [sys.executable, "-m", "bookings.cli", "--db", str(db), "serve", *streamlit_args]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, cwd=PROJECT_DIR, env=_app_env(db.parent),
+                                   stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    try:
+        _wait_healthy(url, process, log)
+        yield url
+    finally:
+        _stop(process)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"The app exited ({process.returncode}) while starting. Log:\n"
+                        f"{_tail(log)}", pytrace=False)
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"The app did not answer {url}/_stcore/health within {STARTUP_TIMEOUT_S} s. "
+                f"Log:\n{_tail(log)}", pytrace=False)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app_url(store: Store) -> Iterator[str]:
+    """Base URL (no trailing slash) of the app serving the session's store."""
+    with serving(store.path, store.path.parent / "streamlit.log") as url:
+        yield url
+
+
+# --- the browser ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _artifact_name(nodeid_name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid_name).strip("_") + ".png"
+
+
+@pytest.fixture
+def page(browser: Browser, request) -> Iterator[Page]:
+    """A new context (own cookies, own Streamlit session) per test."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(Exception):
+                page.screenshot(path=str(ARTIFACTS / _artifact_name(request.node.name)),
+                                full_page=True)
+        context.close()
+
+
+# --- helpers for tests -----------------------------------------------------------
+
+
+def wait_for_app(page: Page, *, settle_ms: int = 150) -> None:
+    """Wait until the websocket is up and Streamlit has finished the script run.
+
+    `stApp` carries the connection and script-run state as data attributes
+    (Streamlit's own e2e tests wait on them). A short settle covers a rerun that
+    an element triggers right after the first run (st.rerun, a widget's debounce).
+    """
+    page.wait_for_timeout(settle_ms)
+    page.locator('[data-testid="stApp"][data-test-connection-state="CONNECTED"]').wait_for(
+        state="attached")
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
+        state="attached")
+    page.wait_for_timeout(settle_ms)
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
+        state="attached")
+
+
+def wait_for_render(page: Page) -> None:
+    """Wait for the run, then for what draws after it: spinners and skeletons gone,
+    charts and data grids painted, web fonts (and Material icons) loaded."""
+    wait_for_app(page)
+    for test_id in ("stSpinner", "stSkeleton"):
+        expect(page.get_by_test_id(test_id)).to_have_count(0)
+    page.wait_for_function("""() => {
+        const all = (sel) => [...document.querySelectorAll(sel)];
+        return all('[data-testid="stVegaLiteChart"]').every(c => c.querySelector("canvas, svg"))
+            && all('[data-testid="stDataFrame"]').every(d => d.querySelector("canvas"))
+            && document.fonts.status === "loaded";
+    }""")
+    page.wait_for_timeout(300)  # the grid and charts paint in the next frames
+
+
+def full_page_screenshot(page: Page, path: Path, *, max_height: int = 4000) -> None:
+    """Screenshot the whole page, as tall as its content (at most MAX_HEIGHT px).
+
+    Streamlit scrolls inside `stMain`, so Playwright's `full_page` only sees the
+    viewport: grow the viewport to the content instead, then put it back.
+    """
+    size = page.viewport_size or VIEWPORT
+    page.mouse.move(size["width"] - 10, size["height"] - 10)  # hover nothing
+    height = size["height"]
+    for _ in range(3):  # growing may reflow (stretch widths): until it is stable
+        wait_for_render(page)
+        needed = page.evaluate("""() => Math.max(...[...document.querySelectorAll(
+            '[data-testid="stMain"], [data-testid="stSidebarContent"]')]
+            .map(e => e.scrollHeight))""")
+        needed = min(max(needed, size["height"]), max_height)
+        if needed == height:
+            break
+        height = needed
+        page.set_viewport_size({"width": size["width"], "height": height})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
+    page.set_viewport_size(size)
+
+
+def sidebar(page: Page) -> Locator:
+    return page.get_by_test_id("stSidebar")
+
+
+def navigation_links(page: Page) -> Locator:
+    """The page links of st.navigation (absent when only one page is allowed)."""
+    return page.get_by_test_id("stSidebarNav").get_by_test_id("stSidebarNavLink")
+
+
+def open_app(page: Page, base_url: str, path: str = "") -> None:
+    page.goto(f"{base_url}/{path.lstrip('/')}")
+    wait_for_app(page)
+
+
+def submit_sign_in(page: Page, login: str, password: str) -> None:
+    """Fill the sign-in form and press Sign in; wait for the run it starts."""
+    page.get_by_label("Login", exact=True).fill(login)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    wait_for_app(page)
+
+
+def sign_in(page: Page, base_url: str, login: str, password: str, *, path: str = "") -> None:
+    """Open the app, sign in, and wait for "Signed in as" in the sidebar.
+
+    PATH is the address to open first ("settings", "?size=50"): signed out, every
+    address shows the sign-in form, and its page opens after sign-in if allowed.
+    """
+    open_app(page, base_url, path)
+    submit_sign_in(page, login, password)
+    expect(sidebar(page).get_by_text("Signed in as")).to_be_visible()
+    wait_for_app(page)
+
+
+@pytest.fixture
+def sign_in_as(page: Page, app_url: str, credentials):
+    """sign_in_as(role, path="") -> the signed-in `page`."""
+
+    def sign_in_role(role: str, path: str = "") -> Page:
+        login, password = credentials[role]
+        sign_in(page, app_url, login, password, path=path)
+        return page
+
+    return sign_in_role
+
+
+# --- forged page requests: the server-side rights check ---------------------------
+
+
+class PageRequests:
+    """Rewrites, on the wire, which page the browser asks the server to run.
+
+    Hiding a page's link is only the client's courtesy: a hand-made client can ask
+    for any page by its URL path in a rerun request (a protobuf BackMsg on
+    /_stcore/stream). `ask_for(page_path)` rewrites the next requests of this
+    signed-in session that way and triggers one, so a test sees what the server
+    does with a request the user's navigation never offered.
+    """
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.url_path: str | None = None
+        self.forged = 0
+        page.route_web_socket(re.compile(r"/_stcore/stream"), self._route)
+
+    def _route(self, ws) -> None:
+        server = ws.connect_to_server()
+
+        def to_server(message: str | bytes) -> None:
+            if self.url_path is not None and isinstance(message, bytes):
+                message = self._forge(message)
+            server.send(message)
+
+        ws.on_message(to_server)  # server -> page goes through untouched
+
+    def _forge(self, message: bytes) -> bytes:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.util import calc_hash
+
+        back = BackMsg()
+        back.ParseFromString(message)
+        if back.WhichOneof("type") != "rerun_script":
+            return message
+        back.rerun_script.page_script_hash = calc_hash(self.url_path)  # st.Page's own hash
+        back.rerun_script.page_name = self.url_path
+        self.forged += 1
+        return back.SerializeToString()
+
+    def ask_for(self, url_path: str) -> None:
+        """Ask the server for URL_PATH through a rerun (Streamlit's "r" shortcut)."""
+        self.url_path = url_path
+        before = self.forged
+        self.page.mouse.click(VIEWPORT["width"] - 20, VIEWPORT["height"] - 20)  # focus, no widget
+        self.page.keyboard.press("r")
+        deadline = time.monotonic() + DEFAULT_TIMEOUT_MS / 1000
+        while self.forged == before:
+            if time.monotonic() > deadline:
+                pytest.fail("The browser sent no rerun request to forge.", pytrace=False)
+            self.page.wait_for_timeout(50)
+        wait_for_app(self.page, settle_ms=300)
+
+
+@pytest.fixture
+def page_requests(page: Page) -> PageRequests:
+    """Request it before signing in: it must be in place before the websocket opens."""
+    return PageRequests(page)
