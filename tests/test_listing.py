@@ -103,3 +103,25 @@ def test_the_employee_sees_the_viewing_period_only(known):
 @pytest.mark.parametrize("phone, masked", [("12123445678", "12*******78"), ("1234", "****")])
 def test_mask_phone(phone, masked):
     assert listing.mask_phone(phone) == masked
+
+
+def test_cli_summary_json_shape(known_path, known, capsys):
+    from bookings.cli import main
+
+    assert main(["--db", str(known_path), "summary", "--staff", "1", "--json"]) == 0
+    document = __import__("json").loads(capsys.readouterr().out)
+    assert set(document) == {"total", "to_pay", "paid", "paid_full_share", "facets"}
+    assert document["total"] == 3
+    assert set(document["facets"]) == {"source", "payment", "status", "staff"}
+    assert document["facets"]["staff"] == [{"value": "Anna Smith", "count": 3, "id": 1}]
+
+
+def test_cli_list_pages_and_sorts(known_path, known, capsys):
+    from bookings.cli import main
+
+    assert main(["--db", str(known_path), "list", "--sort", "id", "--limit", "2", "--offset",
+                 "2", "--json"]) == 0
+    document = __import__("json").loads(capsys.readouterr().out)
+    assert document["total"] == 6
+    assert [r["id"] for r in document["rows"]] == [3, 4]
+    assert document["rows"][0]["visit_at"] == "2024-06-02T09:00:00"
