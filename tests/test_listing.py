@@ -1,9 +1,12 @@
 """The list's rows, paging, sorting, totals and facets on the known store."""
 
+import json
+
 import pytest
 
 from bookings import listing
 from bookings.auth import get_user
+from bookings.cli import main
 from bookings.filters import BookingFilter
 from tests.known_store import TODAY
 
@@ -106,10 +109,10 @@ def test_mask_phone(phone, masked):
 
 
 def test_cli_summary_json_shape(known_path, known, capsys):
-    from bookings.cli import main
+
 
     assert main(["--db", str(known_path), "summary", "--staff", "1", "--json"]) == 0
-    document = __import__("json").loads(capsys.readouterr().out)
+    document = json.loads(capsys.readouterr().out)
     assert set(document) == {"total", "to_pay", "paid", "paid_full_share", "facets"}
     assert document["total"] == 3
     assert set(document["facets"]) == {"source", "payment", "status", "staff"}
@@ -117,11 +120,11 @@ def test_cli_summary_json_shape(known_path, known, capsys):
 
 
 def test_cli_list_pages_and_sorts(known_path, known, capsys):
-    from bookings.cli import main
+
 
     assert main(["--db", str(known_path), "list", "--sort", "id", "--limit", "2", "--offset",
                  "2", "--json"]) == 0
-    document = __import__("json").loads(capsys.readouterr().out)
+    document = json.loads(capsys.readouterr().out)
     assert document["total"] == 6
     assert [r["id"] for r in document["rows"]] == [3, 4]
     assert document["rows"][0]["visit_at"] == "2024-06-02T09:00:00"
