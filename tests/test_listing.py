@@ -109,8 +109,6 @@ def test_mask_phone(phone, masked):
 
 
 def test_cli_summary_json_shape(known_path, known, capsys):
-
-
     assert main(["--db", str(known_path), "summary", "--staff", "1", "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert set(document) == {"total", "to_pay", "paid", "paid_full_share", "facets"}
@@ -120,8 +118,6 @@ def test_cli_summary_json_shape(known_path, known, capsys):
 
 
 def test_cli_list_pages_and_sorts(known_path, known, capsys):
-
-
     assert main(["--db", str(known_path), "list", "--sort", "id", "--limit", "2", "--offset",
                  "2", "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
