@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from bookings import auth, catalog, config, listing
+from bookings import auth, catalog, config, deletion, history, listing
 from bookings.filters import CHOICES, STATUS_NAMES, BookingFilter, FilterError, parse_status
 from bookings.model import Right, Source
 from bookings.store import Connection, StoreBusy, StoreError, is_empty, open_store
@@ -228,6 +228,34 @@ def cmd_summary(args, con: Connection) -> None:
     emit(args, document, "\n".join(lines))
 
 
+def cmd_delete(args, con: Connection) -> None:
+    user = auth.require_user(con, args.user)
+    result = deletion.delete_bookings(con, user, args.ids)
+    lines = [result.summary()]
+    lines += [f"  {s['id']}: {s['reason']}" for s in result.skipped]
+    emit(args, {"deleted": result.deleted, "skipped": result.skipped,
+                "operation": result.operation_id, "log_id": result.log_id}, "\n".join(lines))
+
+
+def cmd_info(args, con: Connection) -> None:
+    info = history.booking_info(con, args.id, acting_user(con, args))
+    booking = info["booking"]
+    lines = [f"Booking {booking['id']}: {booking['visit_at']:%d.%m.%Y %H:%M}, "
+             f"{booking['staff_name']}, {booking['client_name']} ({booking['client_phone']}), "
+             f"{booking['status']}, {booking['source']}"
+             + (", DELETED" if booking["deleted"] else "")]
+    if "deletion" in info:
+        d = info["deletion"]
+        lines.append(f"Deleted by {d['by']} on {d['at']:%d.%m.%Y %H:%M}, with "
+                     f"{d['bookings_in_operation'] - 1:,} other booking(s) in the same operation")
+    lines.append("\nHistory\n" + table(info["history"], ["at", "actor", "action", "operation"]))
+    document = {"booking": booking, "history": [{k: v for k, v in h.items() if k != "snapshot"}
+                                                for h in info["history"]]}
+    if "deletion" in info:
+        document["deletion"] = info["deletion"]
+    emit(args, document, "\n".join(lines))
+
+
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     """The Bookings page's filters as flags (shared/CLI.md)."""
     f = parser.add_argument_group("filters")
@@ -347,6 +375,15 @@ def build_parser() -> argparse.ArgumentParser:
     summary = command("summary", cmd_summary, "totals and facet counts", writes=False)
     add_filter_arguments(summary)
     summary.add_argument("--user", metavar="LOGIN", help="count as this user may see")
+
+    delete = command("delete", cmd_delete, "delete bookings, checking rights booking by booking",
+                     writes=True)
+    delete.add_argument("ids", type=int, nargs="+", metavar="ID")
+    delete.add_argument("--user", required=True, metavar="LOGIN", help="who deletes")
+
+    info = command("info", cmd_info, "one booking with its history", writes=False)
+    info.add_argument("id", type=int, metavar="ID")
+    info.add_argument("--user", metavar="LOGIN", help="see it as this user may")
 
     command("serve", None, "start the web app (ARGS go to streamlit, e.g. --server.port 8502)",
             writes=False)

@@ -168,10 +168,10 @@ def page(
     cur = con.execute(rows_sql(user, where, order_by(sort, descending)),
                       [*params, limit, offset])
     names = [d[0] for d in cur.description]
-    return [_as_list_row(dict(zip(names, row, strict=True))) for row in cur.fetchall()]
+    return [as_list_row(dict(zip(names, row, strict=True))) for row in cur.fetchall()]
 
 
-def _as_list_row(row: dict) -> dict:
+def as_list_row(row: dict) -> dict:
     row["status"] = Attendance(row["attendance"]).label
     row["services"] = [{**line, **_money(line, "cost", "discount", "to_pay")}
                        for line in row["services"]]

@@ -303,10 +303,18 @@ def transaction(con: Connection) -> Iterator[Connection]:
     con.execute("BEGIN TRANSACTION")
     try:
         yield con
+        con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        _rollback_quietly(con)
         raise
-    con.execute("COMMIT")
+
+
+def _rollback_quietly(con: Connection) -> None:
+    """Roll back what is left; a failed COMMIT may have ended the transaction already."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
 
 
 def next_id(con: Connection, table: str) -> int:

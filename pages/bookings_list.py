@@ -12,7 +12,7 @@ from bookings import listing
 from bookings.auth import Forbidden
 from bookings.filters import BookingFilter
 from bookings.model import Right, Source
-from pages import common
+from pages import common, row_actions
 from pages.filter_form import filter_form
 
 user = common.require(Right.VIEW_BOOKINGS)
@@ -185,14 +185,20 @@ def as_table(rows: list[dict]) -> pd.DataFrame:
     return table
 
 
+row_actions.show_outcome()
 if rows:
-    st.caption("Pink rows are canceled (deleted) bookings; they stay in the list.")
+    st.caption("Pink rows are canceled (deleted) bookings; they stay in the list. "
+               "Tick rows to act on them.")
     table = as_table(rows)
     deleted = table["Deleted"] != ""
     styled = table.style.apply(lambda row: [PINK if deleted[row.name] else ""] * len(row),
                                axis=1)
-    st.dataframe(
+    # Keyed by the data revision and the view: after a change, or on another page,
+    # the selection starts empty instead of pointing at whatever moved into place.
+    view_key = f"rows-{row_actions.data_revision()}-{bfilter}-{sort}-{ascending}-{size}-{page_no}"
+    selection = st.dataframe(
         styled, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 720),
+        key=view_key, on_select="rerun", selection_mode="multi-row",
         column_config={
             "ID": st.column_config.NumberColumn(format="%d", pinned=True),
             "Visit": st.column_config.DatetimeColumn(format="DD.MM.YYYY HH:mm", pinned=True),
@@ -204,6 +210,10 @@ if rows:
             "Deleted": st.column_config.TextColumn(help="Deleted bookings stay, in pink"),
         },
     )
+    deletable = (listing.count(con, user, bfilter.narrowed(cancelled="no"))
+                 if user.can(Right.DELETE_BOOKINGS) and bfilter.cancelled != "yes" else 0)
+    row_actions.action_bar(user, rows, selection.selection.rows, bfilter,
+                           bfilter.words(names), deletable)
     if pages_total > 1:
         chosen = st.pagination(pages_total, default=page_no, key=f"page-{page_no}-{total}")
         if chosen != page_no:

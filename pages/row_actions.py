@@ -1,0 +1,124 @@
+"""What can be done to the bookings selected in the list: delete, Info.
+
+Deleting asks for confirmation first. What waits for confirmation is kept in
+the session and spent when confirmed: a second click (or a rerun) finds
+nothing waiting and does nothing, and the store refuses a second deletion of
+a booking anyway.
+After a deletion the data revision changes, which clears the grid's selection
+so no later click acts on rows that merely moved into the same positions.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from bookings import deletion, history
+from bookings.auth import User
+from bookings.filters import BookingFilter
+from bookings.model import Right
+from bookings.store import StoreError
+from pages import common
+
+_CONFIRMING = "confirming_delete"  # what waits for the user's confirmation
+_OUTCOME = "delete_outcome"
+
+
+def data_revision() -> int:
+    """Bumped by every change to the bookings made from this session."""
+    return st.session_state.get("data_revision", 0)
+
+
+def show_outcome() -> None:
+    """The result of the last deletion, once, after the rerun it caused."""
+    result: deletion.DeleteResult | None = st.session_state.pop(_OUTCOME, None)
+    if result is None:
+        return
+    (st.success if result.deleted else st.warning)(result.summary())
+    if result.skipped:
+        with st.expander(f"Why {len(result.skipped):,} booking(s) were left as they were",
+                         expanded=len(result.skipped) <= 10):
+            st.dataframe([{"Booking": s["id"], "Reason": s["reason"]} for s in result.skipped],
+                         hide_index=True, width="stretch")
+
+
+def _ask(**pending) -> None:
+    st.session_state[_CONFIRMING] = pending
+
+
+def _forget() -> None:
+    st.session_state.pop(_CONFIRMING, None)
+
+
+def _run_delete(action) -> None:
+    # Spent before it runs: a second click finds nothing waiting and does nothing.
+    if st.session_state.pop(_CONFIRMING, None) is None:
+        return
+    try:
+        st.session_state[_OUTCOME] = action()
+    except StoreError as refused:
+        st.error(str(refused))
+        return
+    st.session_state["data_revision"] = data_revision() + 1
+    st.rerun()
+
+
+@st.dialog("Delete bookings", on_dismiss=_forget)
+def _confirm_delete(user: User, pending: dict) -> None:
+    ids, bfilter = pending.get("ids"), pending.get("filter")
+    if ids is not None:
+        st.write(f"Delete **{len(ids):,}** selected booking{'s' if len(ids) != 1 else ''}? "
+                 "They leave the appointment calendar and stay in the list in pink.")
+        label, action = f"Delete {len(ids):,}", lambda: deletion.delete_bookings(
+            common.cursor(), user, ids)
+    else:
+        st.write(f"Delete **all {pending['count']:,}** not yet canceled bookings matching: "
+                 f"*{pending['words']}*?")
+        label, action = f"Delete all {pending['count']:,}", lambda: deletion.delete_matching(
+            common.cursor(), user, bfilter)
+    st.caption("A deleted booking cannot be restored. Bookings you may not delete (paid in "
+               "full, Arrived) are left as they are; you will be told which.")
+    confirm, cancel = st.columns(2)
+    if confirm.button(label, type="primary", icon=":material/delete:", width="stretch"):
+        _run_delete(action)
+    if cancel.button("Cancel", width="stretch"):
+        _forget()
+        st.rerun()
+
+
+@st.dialog("Booking info", width="large")
+def booking_info(user: User, booking_id: int) -> None:
+    info = history.booking_info(common.cursor(), booking_id, user)
+    booking = info["booking"]
+    st.markdown(f"**Booking {booking['id']}** · {booking['visit_at']:%d.%m.%Y %H:%M} · "
+                f"{booking['staff_name']} · {booking['client_name']} · {booking['status']}")
+    deleted = info.get("deletion")
+    if deleted:
+        st.error(f"Deleted by **{deleted['by']}** on {deleted['at']:%d.%m.%Y %H:%M}, in one "
+                 f"operation with {deleted['bookings_in_operation'] - 1:,} other booking(s).")
+        if deleted["as_it_was"]:
+            st.markdown("As it was when deleted:")
+            st.json(deleted["as_it_was"], expanded=False)
+    st.markdown("History")
+    st.dataframe([{"When": h["at"], "Who": h["actor"], "What": h["action"],
+                   "Changes": str(h["changes"] or "")} for h in info["history"]],
+                 hide_index=True, width="stretch")
+
+
+def action_bar(user: User, rows: list[dict], selected: list[int], bfilter: BookingFilter,
+               words: str, matching_count: int) -> None:
+    """The buttons over the table: Info for one row, Delete for the selection or the filter."""
+    ids = [rows[position]["id"] for position in selected]
+    info_col, delete_col, all_col, _ = st.columns([1, 1.3, 1.6, 3])
+    if info_col.button("Info", icon=":material/info:", disabled=len(ids) != 1,
+                       help="Select one booking to see its details and history"):
+        booking_info(user, ids[0])
+    if user.can(Right.DELETE_BOOKINGS):
+        if delete_col.button(f"Delete selected ({len(ids)})", icon=":material/delete:",
+                             disabled=not ids):
+            _ask(ids=ids)
+        if all_col.button(f"Delete all {matching_count:,} matching", icon=":material/delete_sweep:",
+                          disabled=matching_count == 0):
+            _ask(filter=bfilter, words=words, count=matching_count)
+        pending = st.session_state.get(_CONFIRMING)
+        if pending is not None:
+            _confirm_delete(user, pending)

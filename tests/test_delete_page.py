@@ -1,0 +1,103 @@
+"""Deleting from the Bookings page, through AppTest, on a fresh known store."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests import known_store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def app(con, store_path, monkeypatch):
+    known_store.build(con)
+    monkeypatch.setenv("BOOKINGS_DB", str(store_path))
+
+    def open_as(login: str, **params) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+        at.session_state["signed_in_login"] = login
+        for key, value in params.items():
+            at.query_params[key] = value
+        return at.run()
+
+    return open_as
+
+
+def bookings_grid(at: AppTest):
+    return next(df for df in at.dataframe if "ID" in df.value.columns)
+
+
+def select(at: AppTest, booking_ids: list[int]) -> AppTest:
+    """Tick the rows of these bookings (what a click on the row checkboxes does)."""
+    grid = bookings_grid(at)
+    positions = [list(grid.value["ID"]).index(i) for i in booking_ids]
+    at.session_state[grid.key] = {"selection": {"rows": positions, "columns": [], "cells": []}}
+    return at.run()
+
+
+def button(at: AppTest, label: str):
+    """The button with this label, else the first whose label starts with it."""
+    return next((b for b in at.button if b.label == label), None) or next(
+        b for b in at.button if b.label.startswith(label))
+
+
+def test_select_delete_confirm_and_see_pink_rows_and_reasons(app, con):
+    at = select(app("admin"), [1, 2, 4])
+    assert button(at, "Delete selected").label == "Delete selected (3)"
+    button(at, "Delete selected").click().run()
+    assert any("Delete **3** selected bookings?" in m.value for m in at.markdown)
+    button(at, "Delete 3").click().run()
+    assert not at.exception
+    assert at.success[0].value == "2 bookings deleted; 1 left as they were."
+    reasons = next(df.value for df in at.dataframe if "Reason" in df.value.columns)
+    assert reasons.to_dict("records") == [
+        {"Booking": 1, "Reason": "paid in full: you may not delete paid bookings"}]
+    grid = bookings_grid(at).value.set_index("ID")
+    assert grid.loc[2, "Deleted"].startswith("by admin on ")
+    assert grid.loc[4, "Deleted"].startswith("by admin on ")
+    assert grid.loc[1, "Deleted"] == ""
+    assert button(at, "Delete selected").label == "Delete selected (0)"  # selection cleared
+    assert con.execute("SELECT count(*) FROM bookings WHERE deleted").fetchone()[0] == 4
+
+
+def test_a_second_click_on_the_same_confirmation_deletes_nothing_more(app, con):
+    at = select(app("owner"), [2])
+    button(at, "Delete selected").click().run()
+    confirm = button(at, "Delete 1")
+    confirm.click().run()
+    assert con.execute("SELECT count(*) FROM data_log").fetchone()[0] == 1
+    confirm.click().run()  # the same confirmation again: a double click arriving late
+    assert con.execute("SELECT count(*) FROM data_log").fetchone()[0] == 1
+    assert not at.exception
+
+
+def test_cancel_deletes_nothing(app, con):
+    at = select(app("owner"), [2])
+    button(at, "Delete selected").click().run()
+    button(at, "Cancel").click().run()
+    assert con.execute("SELECT count(*) FROM bookings WHERE deleted").fetchone()[0] == 2
+    assert not [b for b in at.button if b.label == "Delete 1"]
+
+
+def test_info_shows_who_deleted_it(app):
+    at = select(app("owner"), [3])
+    button(at, "Info").click().run()
+    assert not at.exception
+    assert any("Deleted by **admin**" in e.value for e in at.error)
+
+
+def test_delete_all_matching_states_count_and_filter(app, con):
+    at = app("owner", staff="2")
+    button(at, "Delete all 3 matching").click().run()
+    assert any("all 3" in m.value and "employee Ben Brown" in m.value for m in at.markdown)
+    button(at, "Delete all 3").click().run()
+    assert at.success[0].value == "3 bookings deleted."
+    assert con.execute("SELECT count(*) FROM bookings WHERE staff_id = 2 AND deleted"
+                       ).fetchone()[0] == 3
+
+
+def test_no_delete_buttons_without_the_right(app):
+    at = app("employee")
+    assert not [b for b in at.button if b.label.startswith("Delete")]
