@@ -451,3 +451,17 @@ class PageRequests:
 def page_requests(page: Page) -> PageRequests:
     """Request it before signing in: it must be in place before the websocket opens."""
     return PageRequests(page)
+
+
+def tick_rows(page: Page, grid: Locator, positions: list[int], *, row_px: int = 35) -> None:
+    """Tick the row checkboxes of a st.dataframe (a canvas grid) at these row positions.
+
+    The checkbox column is the grid's first, 35 px rows under a 35 px header.
+    """
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    for position in positions:
+        x, y = box["x"] + 20, box["y"] + row_px * (position + 1) + row_px / 2
+        page.mouse.move(x, y)  # the checkbox shows on hover
+        page.mouse.click(x, y)
+        wait_for_app(page)

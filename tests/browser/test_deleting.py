@@ -1,0 +1,44 @@
+"""Deleting in the real app: tick rows, Delete selected, confirm, see the result."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import build_store, serving, sign_in, tick_rows, wait_for_render
+from tests.browser.test_sign_in import bookings_metric
+
+# Pending and unpaid: an administrator may delete every one of them.
+DELETABLE = "?payment=unpaid&status=pending&cancelled=no&sort=id&asc=1"
+
+
+@pytest.fixture(scope="module")
+def own_app(tmp_path_factory):
+    """Its own store and app: this test changes data others count on."""
+    store = build_store(tmp_path_factory.mktemp("deleting"))
+    with serving(store.path, store.path.parent / "streamlit.log") as url:
+        yield url, store
+
+
+def test_tick_rows_delete_selected_confirm(page, own_app):
+    url, store = own_app
+    login, password = store.credentials["administrator"]
+    sign_in(page, url, login, password, path=DELETABLE)
+    wait_for_render(page)
+    before = int(bookings_metric(page).inner_text().replace(",", ""))
+    grid = page.get_by_test_id("stDataFrame").last
+
+    tick_rows(page, grid, [0, 2])
+    delete = page.get_by_role("button", name=re.compile(r"Delete selected \(2\)"))
+    expect(delete).to_be_enabled()
+    delete.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text("Delete 2 selected bookings?")).to_be_visible()
+    dialog.get_by_role("button", name="Delete 2").click()
+    wait_for_render(page)
+
+    expect(page.get_by_text("2 bookings deleted.")).to_be_visible()
+    expect(bookings_metric(page)).to_have_text(f"{before - 2:,}")  # they left this filter
+    expect(page.get_by_role("button", name=re.compile(r"Delete selected \(0\)"))).to_be_disabled()
