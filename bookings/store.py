@@ -268,6 +268,12 @@ def _statements(script: str) -> list[str]:
 
 # --- connections ------------------------------------------------------------
 
+# A commit appends to the write-ahead log; the file itself is rewritten
+# (checkpointed) only once the log passes this size or the store closes. The
+# default (16 MB) makes a bulk deletion scattered over millions of bookings
+# pay a checkpoint of every row group it touched inside its click.
+CONNECTION_CONFIG = {"checkpoint_threshold": "256MB"}
+
 
 def open_store(path: Path | str, *, create: bool = True, read_only: bool = False) -> Connection:
     """Open (and migrate) the store file.
@@ -281,7 +287,7 @@ def open_store(path: Path | str, *, create: bool = True, read_only: bool = False
             raise StoreMissing(path)
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only, config=CONNECTION_CONFIG)
     except duckdb.IOException as exc:
         raise _busy_or_error(path, exc) from exc
     if not read_only:
