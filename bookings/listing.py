@@ -32,10 +32,11 @@ SORT_COLUMNS = {
 }
 DEFAULT_SORT = "visit_at"
 
-PAYMENT_FACET_SQL = (
-    f"CASE WHEN b.to_pay <= 0 THEN 'nothing to pay' WHEN {PAID_FULL_SQL} THEN 'paid in full' "
-    "ELSE 'not paid in full' END"
+PAYMENT_LABELS = ("nothing to pay", "paid in full", "not paid in full")
+PAYMENT_CODE_SQL = (
+    f"(CASE WHEN b.to_pay <= 0 THEN 0 WHEN {PAID_FULL_SQL} THEN 1 ELSE 2 END)::UTINYINT"
 )
+PAYMENT_FACET_SQL = f"{list(PAYMENT_LABELS)!r}[{PAYMENT_CODE_SQL} + 1]"
 
 
 # --- scope: what this user may see ----------------------------------------------
@@ -207,20 +208,25 @@ def summary(con: Connection, user: User | None, bfilter: BookingFilter,
     Money counts bookings that are not cancelled: a deleted booking earns nothing.
     """
     where, params = scoped_where(user, bfilter, today)
+    # The money once, in the totals row; the facets count only. Payment groups
+    # by a small code, not by its label text: both halve the work of one scan.
     rows = con.execute(f"""
-        SELECT GROUPING_ID(source, payment, attendance, staff_id) AS grouping,
-               source, payment, attendance, staff_id,
-               count(*) AS bookings,
+        WITH f AS (
+            SELECT b.source, {PAYMENT_CODE_SQL} AS payment, b.attendance, b.staff_id,
+                   b.to_pay, b.paid, b.deleted, {PAID_FULL_SQL} AS paid_full
+            FROM bookings b WHERE {where}
+        )
+        SELECT 15 AS grouping, NULL AS source, NULL AS payment, NULL AS attendance,
+               NULL AS staff_id, count(*) AS bookings,
                coalesce(sum(to_pay) FILTER (WHERE NOT deleted), 0) AS to_pay,
                coalesce(sum(paid) FILTER (WHERE NOT deleted), 0) AS paid,
                count(*) FILTER (WHERE NOT deleted AND to_pay > 0) AS payable,
                count(*) FILTER (WHERE NOT deleted AND paid_full) AS paid_full
-        FROM (
-            SELECT b.source, {PAYMENT_FACET_SQL} AS payment, b.attendance, b.staff_id,
-                   b.to_pay, b.paid, b.deleted, {PAID_FULL_SQL} AS paid_full
-            FROM bookings b WHERE {where}
-        )
-        GROUP BY GROUPING SETS ((), (source), (payment), (attendance), (staff_id))
+        FROM f
+        UNION ALL
+        SELECT GROUPING_ID(source, payment, attendance, staff_id), source, payment,
+               attendance, staff_id, count(*), NULL, NULL, NULL, NULL
+        FROM f GROUP BY GROUPING SETS ((source), (payment), (attendance), (staff_id))
     """, params).fetchall()
     staff_names = dict(con.execute("SELECT id, name FROM staff").fetchall())
     result = {"total": 0, "to_pay": 0, "paid": 0, "paid_full_share": None,
@@ -233,7 +239,8 @@ def summary(con: Connection, user: User | None, bfilter: BookingFilter,
                           paid_full_share=round(full / payable, 4) if payable else None)
             continue
         facet = facet_of_grouping[grouping]
-        value = {"source": source, "payment": payment,
+        value = {"source": source,
+                 "payment": PAYMENT_LABELS[payment] if payment is not None else None,
                  "status": Attendance(attendance).label if attendance is not None else None,
                  "staff": staff_names.get(staff_id, f"#{staff_id}")}[facet]
         entry = {"value": value, "count": n}

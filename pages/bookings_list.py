@@ -72,8 +72,8 @@ if new_filter is not None:
 names = listing.names(con)
 st.markdown(f"**Showing:** {bfilter.words(names)}")
 try:
-    total = listing.count(con, user, bfilter)
-    summary = listing.summary(con, user, bfilter)
+    summary = listing.summary(con, user, bfilter)  # its total is the list's count
+    total = summary["total"]
 except Forbidden as refused:
     st.error(str(refused))
     st.stop()
