@@ -216,6 +216,10 @@ CREATE TABLE sign_in_failures (
 );
 """
 
+_V4_IMPORT_CLAIM = """
+INSERT INTO settings VALUES ('import_claim', '') ON CONFLICT DO NOTHING;
+"""
+
 # Ordered; a migration's index + 1 is the schema version it brings the file to.
 # Append only: a store file written by an older version is brought up to date
 # by running the ones it has not seen.
@@ -223,6 +227,7 @@ MIGRATIONS: list[str | Callable[[Connection], None]] = [
     _V1_TABLES,
     _v2_builtins_and_defaults,
     _V3_SIGN_IN,
+    _V4_IMPORT_CLAIM,  # the row every upload commit claims first (see upload._claim)
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -331,7 +336,8 @@ def next_id(con: Connection, table: str) -> int:
     """
     if table not in _ID_TABLES:
         raise ValueError(f"no id sequence for {table!r}")
-    return con.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0]
+    # fetchall, not fetchone: it leaves no open result to block the next call
+    return con.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchall()[0][0]
 
 
 _ID_TABLES = {

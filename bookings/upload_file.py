@@ -1,0 +1,211 @@
+"""Reading an upload file: the seed's 13 columns, found by their headers.
+
+Headers are matched by name (any case, the seed's wording and close
+variants), in any order; extra columns are ignored and named. A file whose
+first row is not a header is read by position. Cells keep their Excel types
+(python-calamine): a date cell is a datetime, a number is a number.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+
+from python_calamine import CalamineError, CalamineWorkbook
+
+# (key, the seed's header, accepted variants) in the seed's order.
+COLUMNS = [
+    ("date", "Date", ("date", "visit date", "date and time", "visit", "datetime")),
+    ("staff_id", "Employee ID", ("employee id", "staff id", "employee number", "master id")),
+    ("phone", "Customer phone number", ("customer phone number", "customer phone",
+                                        "client phone", "phone number", "phone", "telephone")),
+    ("client_name", "Client name", ("client name", "customer name", "client", "customer")),
+    ("staff_name", "Employee name", ("employee name", "staff name", "employee", "master")),
+    ("duration", "Duration", ("duration", "duration seconds", "duration s", "length")),
+    ("service_ids", "Service ID", ("service id", "service ids", "services id")),
+    ("service_names", "Name of service", ("name of service", "service name", "service names",
+                                          "services", "service")),
+    ("prices", "Price of service", ("price of service", "price", "prices", "service price",
+                                    "cost")),
+    ("discounts", "Discount on the service", ("discount on the service", "discount",
+                                              "discounts", "service discount")),
+    ("comment", "Comment", ("comment", "comments", "note", "notes")),
+    ("status_code", "Booking status (number)", ("booking status number", "booking status",
+                                                "status number", "status code")),
+    ("status_text", "Appointment status (line)", ("appointment status line",
+                                                  "appointment status", "status",
+                                                  "status text", "status line")),
+]
+HEADERS = {key: header for key, header, _ in COLUMNS}
+_VARIANTS = {variant.replace(" ", ""): key for key, _, variants in COLUMNS for variant in variants}
+
+
+class FileRefused(ValueError):
+    """The file as a whole cannot be read; the message says why."""
+
+
+@dataclass
+class Sheet:
+    """The data rows of an upload file, by column key, with Excel's row numbers."""
+
+    columns: dict[str, int]  # key -> position in a row
+    rows: list[tuple[int, list]]  # (Excel's row number, cells); empty rows left out
+    notices: list[str] = field(default_factory=list)
+    header: list | None = None
+
+    def value(self, cells: list, key: str):
+        position = self.columns.get(key)
+        return cells[position] if position is not None and position < len(cells) else None
+
+
+def _normalise(header) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(header or "").lower())
+
+
+def match_headers(cells: list) -> tuple[dict[str, int], list[str]]:
+    """Column key -> position, and the headers we do not know."""
+    found: dict[str, int] = {}
+    unknown = []
+    for position, cell in enumerate(cells):
+        key = _VARIANTS.get(_normalise(cell))
+        if key and key not in found:
+            found[key] = position
+        elif str(cell or "").strip():
+            unknown.append(str(cell).strip())
+    return found, unknown
+
+
+def read_sheet(data: bytes) -> Sheet:
+    """The first sheet of an .xlsx file, as typed cells."""
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        cells = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except (CalamineError, ValueError, OSError, IndexError) as exc:
+        raise FileRefused(
+            f"This is not an Excel workbook we can read ({exc}). Save it as .xlsx and try again."
+        ) from None
+    numbered = [(n, row) for n, row in enumerate(cells or [], start=1)
+                 if any(_present(c) for c in row)]
+    if not numbered:
+        raise FileRefused("The file has no rows.")
+    found, unknown = match_headers(numbered[0][1])
+    if len(found) >= 3:  # a header row
+        notices = [f"Ignored columns: {', '.join(unknown)}."] if unknown else []
+        sheet = Sheet(found, numbered[1:], notices, numbered[0][1])
+    else:  # no header: the seed's order
+        sheet = Sheet({key: i for i, (key, _, _) in enumerate(COLUMNS)}, numbered,
+                      ["The first row is not a header: columns read in the template's order."])
+    missing = [HEADERS[k] for k in ("date", "phone", "client_name") if k not in sheet.columns]
+    if "staff_id" not in sheet.columns and "staff_name" not in sheet.columns:
+        missing.append("Employee ID")
+    if missing:
+        raise FileRefused(f"Missing column{'s' if len(missing) > 1 else ''}: "
+                          f"{', '.join(missing)}. Start from the template.")
+    if not sheet.rows:
+        raise FileRefused("The file has a header but no bookings.")
+    return sheet
+
+
+def _present(cell) -> bool:
+    return cell is not None and str(cell).strip() != ""
+
+
+# --- files we hand out ---------------------------------------------------------
+
+EXAMPLE_ROW = ["04.01.2016 10:30", 1, "12123445678", "Kate Smith", "Anna Smith", 3600, "1##2",
+               "Women's haircut##Blow-dry", "55#35", "0#5", "First visit", 2, "Confirmed"]
+EXPLANATIONS = {
+    "date": "Date and time of the visit, day first: 04.01.2016 10:30 = 4 January 2016, 10:30. "
+            "An Excel date cell works too. Rounded to the nearest booking interval.",
+    "staff_id": "The employee's ID (Settings > Staff). Must exist.",
+    "phone": "Mandatory. Digits, country code first: 12123445678. Spaces, +, brackets and "
+             "dashes are removed. 10 to 15 digits.",
+    "client_name": "Mandatory. A client found by phone keeps the name on file.",
+    "staff_name": "Optional; when given, the same name as in Settings > Staff for that ID.",
+    "duration": "In seconds; rounded up to a multiple of 15 minutes. Empty = 15 minutes.",
+    "service_ids": "Several: separated by , or ##. Each must exist (Settings > Services).",
+    "service_names": "Several: separated by ##. Exactly as in Settings > Services.",
+    "prices": "One per service, separated by #. With only a total, 0 for the rest. "
+              "Empty = the service's price.",
+    "discounts": "One per service, separated by #; not above the price.",
+    "comment": "The booking's comment.",
+    "status_code": "-1 No-Show, 0 Pending, 1 Arrived, 2 Confirmed. Empty = Pending.",
+    "status_text": "No-Show, Pending, Arrived or Confirmed, exactly so. Must agree with the "
+                   "number when both are given.",
+}
+
+
+def _text_cell(cell, value) -> None:
+    """Write user text as text: never a formula, whatever it starts with."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+
+
+def template_xlsx(interval_min: int) -> bytes:
+    """The upload template: the 13 headers, an example row, and a sheet on each column."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Bookings"
+    sheet.append([header for _, header, _ in COLUMNS])
+    sheet.append(EXAMPLE_ROW)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for column, width in zip("ABCDEFGHIJKLM", (18, 12, 22, 20, 18, 10, 12, 28, 12, 12, 20, 12,
+                                               16), strict=True):
+        sheet.column_dimensions[column].width = width
+    help_sheet = book.create_sheet("Columns")
+    help_sheet.append(["Column", "What to write"])
+    for key, header, _ in COLUMNS:
+        help_sheet.append([header, EXPLANATIONS[key]])
+    help_sheet.append([])
+    help_sheet.append(["Booking interval", f"{interval_min} minutes (visit times are rounded to "
+                                           "it)"])
+    help_sheet.column_dimensions["A"].width = 28
+    help_sheet.column_dimensions["B"].width = 110
+    return _saved(book)
+
+
+def failed_rows_xlsx(sheet: Sheet, issues: list, error_rows: set[int]) -> bytes:
+    """The rows with errors as they were, an Error column, and the bad cells marked red."""
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+
+    red = PatternFill("solid", fgColor="F8CBD0")
+    book = Workbook()
+    out = book.active
+    out.title = "Rows to fix"
+    headers = [header for _, header, _ in COLUMNS]
+    out.append([*headers, "Error"])
+    for cell in out[1]:
+        cell.font = Font(bold=True)
+    by_row: dict[int, list] = {}
+    for issue in issues:
+        if issue.level == "error":
+            by_row.setdefault(issue.row, []).append(issue)
+    for number, cells in sheet.rows:
+        if number not in error_rows:
+            continue
+        out_row = out.max_row + 1
+        for position, (key, _, _) in enumerate(COLUMNS, start=1):
+            _text_cell(out.cell(out_row, position), sheet.value(cells, key))
+        problems = by_row.get(number, [])
+        _text_cell(out.cell(out_row, len(headers) + 1), "; ".join(
+            f"row {number}, {i.column}: {i.message}" for i in problems))
+        for issue in problems:
+            position = headers.index(issue.column) + 1
+            marked = out.cell(out_row, position)
+            marked.fill = red
+            marked.comment = Comment(issue.message, "Bookings Overview")
+    return _saved(book)
+
+
+def _saved(book) -> bytes:
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
