@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from bookings import auth, catalog, config, deletion, history, listing
+from bookings import auth, catalog, config, deletion, history, listing, upload, upload_file
 from bookings.filters import CHOICES, STATUS_NAMES, BookingFilter, FilterError, parse_status
 from bookings.model import Right, Source
 from bookings.store import Connection, StoreBusy, StoreError, is_empty, open_store
@@ -256,6 +256,55 @@ def cmd_info(args, con: Connection) -> None:
     emit(args, document, "\n".join(lines))
 
 
+def cmd_import(args, con: Connection) -> int | None:
+    user = auth.require_user(con, args.user)
+    upload.recover_interrupted(con)
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise Refused(f"Cannot read {args.file}: {exc.strerror}.") from None
+    result = upload.preview(con, user, data, Path(args.file).name)
+    if args.failed_out and result.error_rows:
+        Path(args.failed_out).write_bytes(upload_file.failed_rows_xlsx(
+            result.sheet, result.issues, result.error_rows))
+    document = result.as_json()
+    if args.commit:
+        try:
+            done = upload.commit(con, user, result, skip_invalid=args.skip_invalid,
+                                 force_duplicate_file=args.force_duplicate_file)
+        except upload.UploadRefused as refused:
+            upload.cancel(con, result)
+            document.update(status="refused", reason=str(refused))
+        else:
+            document.update(status="committed", imported=done.imported, left_out=done.left_out,
+                            log_id=done.log_id)
+    emit(args, document, _import_text(result, document))
+    return EXIT_REFUSED if document["status"] == "refused" else EXIT_OK
+
+
+def _import_text(result, document: dict) -> str:
+    counts = result.counts()
+    lines = [f"{result.file_name}: {counts['rows']:,} rows, {counts['ready']:,} ready, "
+             f"{counts['with_warnings']:,} with warnings, {counts['with_errors']:,} with errors "
+             f"(batch {result.batch_id})."]
+    lines += result.notices
+    if result.previous:
+        p = result.previous
+        lines.append(f"This file was imported before: batch {p['batch']} by {p['by']} on "
+                     f"{p['at']:%d.%m.%Y %H:%M} ({p['imported']:,} bookings).")
+    lines += [f"  row {i.row}, {i.column}: {i.level}: {i.message}" for i in result.issues[:200]]
+    if len(result.issues) > 200:
+        lines.append(f"  ... and {len(result.issues) - 200:,} more (use --json or --failed-out)")
+    status = document["status"]
+    if status == "committed":
+        lines.append(f"Imported {document['imported']:,} bookings.")
+    elif status == "refused":
+        lines.append(f"Not imported: {document['reason']}")
+    else:
+        lines.append("Nothing imported yet: add --commit to import.")
+    return "\n".join(lines)
+
+
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     """The Bookings page's filters as flags (shared/CLI.md)."""
     f = parser.add_argument_group("filters")
@@ -385,6 +434,18 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("id", type=int, metavar="ID")
     info.add_argument("--user", metavar="LOGIN", help="see it as this user may")
 
+    import_ = command("import", cmd_import, "preview an upload from Excel; --commit imports it",
+                      writes=True)
+    import_.add_argument("file", metavar="FILE")
+    import_.add_argument("--user", required=True, metavar="LOGIN", help="who uploads")
+    import_.add_argument("--commit", action="store_true", help="import the valid rows")
+    import_.add_argument("--skip-invalid", action="store_true",
+                         help="with --commit: import the valid rows, leave the others out")
+    import_.add_argument("--force-duplicate-file", action="store_true",
+                         help="import a file that was imported before, again")
+    import_.add_argument("--failed-out", metavar="FILE",
+                         help="write the rows with errors here (.xlsx), marked, to fix")
+
     command("serve", None, "start the web app (ARGS go to streamlit, e.g. --server.port 8502)",
             writes=False)
     return parser
@@ -403,14 +464,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         con = open_store(args.db, create=args.writes)
         try:
-            args.handler(args, con)
+            code = args.handler(args, con)
         finally:
             con.close()
     except StoreBusy as exc:
         return _fail(args, exc, EXIT_BUSY)
     except (StoreError, auth.AuthError, Refused) as exc:
         return _fail(args, exc, EXIT_REFUSED)
-    return EXIT_OK
+    return code or EXIT_OK
 
 
 def _fail(args, exc: Exception, code: int) -> int:

@@ -66,7 +66,7 @@ RIGHT_DESCRIPTIONS = {
     Right.DELETE_BOOKINGS: "delete bookings",
     Right.DELETE_PAID: "delete bookings paid in full",
     Right.DELETE_ARRIVED: "delete bookings with the status Arrived",
-    Right.UPLOAD: "full access: upload bookings from Excel",
+    Right.UPLOAD: "upload bookings from Excel (full access)",
     Right.MANAGE_SETTINGS: "manage users, rights, staff, services, categories, interval",
 }
 
