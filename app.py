@@ -12,6 +12,7 @@ st.set_page_config(page_title="Bookings Overview", page_icon=":scissors:", layou
 PAGES = [
     (Right.VIEW_BOOKINGS, "pages/bookings_list.py", "Bookings", ":material/list_alt:",
      "bookings"),
+    (Right.UPLOAD, "pages/upload.py", "Upload from Excel", ":material/upload_file:", "upload"),
     (Right.MANAGE_SETTINGS, "pages/settings.py", "Settings", ":material/settings:", "settings"),
 ]
 
