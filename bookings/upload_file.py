@@ -56,7 +56,12 @@ class Sheet:
 
     def value(self, cells: list, key: str):
         position = self.columns.get(key)
-        return cells[position] if position is not None and position < len(cells) else None
+        if position is None:
+            return None
+        try:
+            return cells[position]
+        except IndexError:  # a short row: the cell is empty
+            return None
 
 
 def _normalise(header) -> str:
