@@ -11,6 +11,7 @@ from bookings.model import Right, Role
 ROOT = Path(__file__).resolve().parent.parent
 BOOKINGS_PAGE = str(ROOT / "pages" / "bookings_list.py")
 SETTINGS_PAGE = str(ROOT / "pages" / "settings.py")
+UPLOAD_PAGE = str(ROOT / "pages" / "upload.py")
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def test_signed_out_only_the_sign_in_form(users):
 
 
 @pytest.mark.parametrize("role, pages", [
-    (Role.OWNER, {BOOKINGS_PAGE, SETTINGS_PAGE}),
+    (Role.OWNER, {BOOKINGS_PAGE, SETTINGS_PAGE, UPLOAD_PAGE}),
     (Role.ADMINISTRATOR, {BOOKINGS_PAGE}),
     (Role.EMPLOYEE, {BOOKINGS_PAGE}),
 ])
@@ -57,7 +58,7 @@ def test_each_role_sees_only_its_pages(users, role, pages):
     assert not at.exception
     assert f"`{user.login}` · {role.value}" in at.sidebar.markdown[0].value
     assert at.title[0].value == "Bookings"
-    for page in (BOOKINGS_PAGE, SETTINGS_PAGE):
+    for page in (BOOKINGS_PAGE, SETTINGS_PAGE, UPLOAD_PAGE):
         assert can_open(at, page) == (page in pages), page
 
 
