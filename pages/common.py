@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bookings import auth, config
+from bookings import auth, config, upload
 from bookings.auth import User
 from bookings.model import Right
 from bookings.store import Connection, StoreError, open_store
@@ -16,8 +16,14 @@ _LOGIN = "signed_in_login"
 
 @st.cache_resource(show_spinner=False)
 def _connection(path: str) -> Connection:
-    """One connection per process: DuckDB lets one process hold the file."""
-    return open_store(path)
+    """One connection per process: DuckDB lets one process hold the file.
+
+    Opening it is the app's start: an upload commit cut off by a restart is
+    marked failed here (its one transaction wrote nothing).
+    """
+    con = open_store(path)
+    upload.recover_interrupted(con)
+    return con
 
 
 def open_cursor() -> Connection:
