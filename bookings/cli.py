@@ -9,13 +9,25 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from bookings import auth, catalog, config, deletion, history, listing, upload, upload_file
+from bookings import (
+    auth,
+    catalog,
+    config,
+    datalog,
+    deletion,
+    exports,
+    history,
+    listing,
+    upload,
+    upload_file,
+)
 from bookings.filters import CHOICES, STATUS_NAMES, BookingFilter, FilterError, parse_status
 from bookings.model import Right, Source
 from bookings.store import Connection, StoreBusy, StoreError, is_empty, open_store
@@ -305,6 +317,66 @@ def _import_text(result, document: dict) -> str:
     return "\n".join(lines)
 
 
+
+# --- downloads and the Data log (export, log) ------------------------------------
+
+
+def cmd_export(args, con: Connection) -> int:
+    """Request a download and wait for its file: the job runs here, in this process."""
+    user = auth.require_user(con, args.user)
+    outcome = exports.export_now(con, user, filter_from_args(args), args.format,
+                                 email=args.email)
+    document = {k: v for k, v in outcome.as_json().items() if v is not None or k == "link"}
+    if outcome.state == "ready" and args.out:
+        try:
+            shutil.copyfile(outcome.file, args.out)
+        except OSError as exc:
+            raise Refused(f"The file is ready ({outcome.file}) but cannot be copied to "
+                          f"{args.out}: {exc.strerror}.") from None
+        document["out"] = str(args.out)
+    if outcome.state == "ready":
+        human = (f"Download {outcome.log_id} ready: {outcome.rows:,} rows, {args.format}.\n"
+                 f"File: {outcome.file}\nLink (valid {exports.link_days()} days): {outcome.link}")
+        if document.get("out"):
+            human += f"\nCopied to {args.out}"
+        if outcome.mailed or outcome.error:
+            human += f"\n{outcome.error or 'Emailed: ' + outcome.mailed}"
+    else:
+        human = f"Download {outcome.log_id} failed: {outcome.error}"
+    emit(args, document, human)
+    return EXIT_OK if outcome.state == "ready" else EXIT_REFUSED
+
+
+def cmd_log(args, con: Connection) -> None:
+    entries = datalog.entries(con, acting_user(con, args), kind=args.kind, by=args.by,
+                              date_from=args.date_from, date_to=args.date_to, limit=args.limit)
+    rows = [{**e, "at": f"{e['at']:%Y-%m-%d %H:%M}", "fetched": len(e["fetches"]),
+             "state": e["state"] + (f" {e['progress']:.0%}" if e["state"] == "running" else "")}
+            for e in entries]
+    emit(args, {"entries": entries},
+         table(rows, ["id", "at", "user", "kind", "what", "rows", "format", "state", "fetched",
+                      "error"]))
+
+
+def add_data_log_commands(command: Callable) -> None:
+    export = command("export", cmd_export, "request a download of the list, recorded in the "
+                     "Data log; waits for its file", writes=True)
+    add_filter_arguments(export)
+    export.add_argument("--user", required=True, metavar="LOGIN", help="who asks for it")
+    export.add_argument("--format", choices=exports.FORMATS, default="xlsx")
+    export.add_argument("--email", metavar="ADDR", help="also email the link to this address")
+    export.add_argument("--out", type=Path, metavar="FILE", help="copy the file here too")
+
+    log = command("log", cmd_log, "the Data log: downloads, uploads, bulk deletions",
+                  writes=False)
+    log.add_argument("--kind", choices=datalog.KINDS)
+    log.add_argument("--user", metavar="LOGIN",
+                     help="see it as this user may (own entries; the owner sees all)")
+    log.add_argument("--by", metavar="LOGIN", help="only entries of this user")
+    log.add_argument("--from", dest="date_from", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    log.add_argument("--to", dest="date_to", type=date.fromisoformat, metavar="YYYY-MM-DD")
+    log.add_argument("--limit", type=int, default=500, metavar="N")
+
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     """The Bookings page's filters as flags (shared/CLI.md)."""
     f = parser.add_argument_group("filters")
@@ -446,6 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
     import_.add_argument("--failed-out", metavar="FILE",
                          help="write the rows with errors here (.xlsx), marked, to fix")
 
+    add_data_log_commands(command)
     command("serve", None, "start the web app (ARGS go to streamlit, e.g. --server.port 8502)",
             writes=False)
     return parser

@@ -1,0 +1,137 @@
+"""Serving export files: through the emailed link, or from the Data log page.
+
+The link's route (`/download/{token}`, mounted by server.py) is a thin
+Starlette adapter over `by_link`, which answers with a status, a plain text for a refusal, or the
+file to send. A refusal says why in plain words and nothing more: 404 for a
+token nobody issued, 410 for one that expired or whose file is gone. Every
+fetch, by link or from the page, is recorded in `data_log_fetches`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from bookings import datalog
+from bookings.auth import Forbidden, User, user_by_id
+from bookings.exports import MEDIA_TYPES, store_dir, token_hash
+from bookings.model import Right
+from bookings.store import Connection, StoreError
+
+PLAIN = "text/plain; charset=utf-8"
+# A download is private: no cache keeps it, no page it links to learns the token.
+PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+                   "X-Content-Type-Options": "nosniff"}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the route answers: a file to send, or a status with a plain text."""
+
+    status: int
+    text: str = ""
+    path: Path | None = None
+    file_name: str | None = None
+    media_type: str = PLAIN
+    headers: dict[str, str] = field(default_factory=lambda: dict(PRIVATE_HEADERS))
+
+
+@dataclass(frozen=True)
+class ReadyFile:
+    log_id: int
+    path: Path
+    file_name: str
+    media_type: str
+
+
+def by_link(con: Connection, token: str, *, record: bool = True,
+            now: datetime | None = None) -> Reply:
+    """The file behind an emailed link, or a plain refusal. RECORD: a GET, not a HEAD."""
+    now = now or datetime.now()
+    row = con.execute("""
+        SELECT id, user_id, state, token_expires_at FROM data_log
+        WHERE kind = 'export' AND token_sha256 = ?
+    """, [token_hash(token)]).fetchone() if 20 <= len(token) <= 200 else None
+    if row is None:
+        return Reply(404, "This download link is not known. Check that the whole link "
+                          "was copied, or request the download again.\n")
+    log_id, user_id, state, expires_at = row
+    if expires_at is None or now >= expires_at:
+        when = f" on {expires_at:%d.%m.%Y %H:%M}" if expires_at else ""
+        return Reply(410, f"This download link expired{when}. "
+                          "Request the download again from the Bookings list.\n")
+    requester = user_by_id(con, user_id)
+    if requester is None or not requester.can(Right.EXPORT):
+        return Reply(410, "This download link was withdrawn: its owner may no longer "
+                          "download bookings.\n")
+    try:
+        ready = _ready_file(con, log_id)
+    except StoreError as gone:
+        return Reply(410, f"{gone}\n")
+    if record:
+        datalog.record_fetch(con, log_id, via="link", at=now)
+    return Reply(200, path=ready.path, file_name=ready.file_name, media_type=ready.media_type)
+
+
+def for_page(con: Connection, user: User, log_id: int) -> ReadyFile:
+    """The file of an entry this user may fetch (export right, and an entry they see)."""
+    if not user.can(Right.EXPORT):
+        raise Forbidden(f"{user.login} may not {Right.EXPORT.description}.")
+    datalog.entry(con, user, log_id)  # refuses entries the user may not see
+    return _ready_file(con, log_id)
+
+
+def fetch_from_page(con: Connection, user: User, log_id: int) -> ReadyFile:
+    """Checked and recorded: a user fetched this file from the Data log page."""
+    ready = for_page(con, user, log_id)
+    datalog.record_fetch(con, log_id, via="page", user=user)
+    return ready
+
+
+def _ready_file(con: Connection, log_id: int) -> ReadyFile:
+    row = con.execute("""
+        SELECT state, file_path, format, requested_at FROM data_log
+        WHERE id = ? AND kind = 'export'
+    """, [log_id]).fetchone()
+    if row is None or row[0] != "ready" or row[1] is None:
+        raise StoreError(f"Download {log_id} has no file (yet).")
+    _, file_path, fmt, requested_at = row
+    path = store_dir(con) / file_path
+    if not path.is_file():
+        raise StoreError(f"The file of download {log_id} is no longer kept. "
+                         "Request the download again.")
+    return ReadyFile(log_id, path, f"bookings-{log_id}-{requested_at:%Y-%m-%d}.{fmt}",
+                     MEDIA_TYPES[fmt])
+
+
+# --- the HTTP route -----------------------------------------------------------------
+
+
+def route(open_cursor: Callable[[], Connection]) -> Route:
+    """`GET /download/{token}`; OPEN_CURSOR gives a cursor of the app's store per request."""
+
+    def answer(token: str, record: bool) -> Reply:
+        cursor = open_cursor()  # a DuckDB connection is not shared between threads
+        try:
+            return by_link(cursor, token, record=record)
+        finally:
+            cursor.close()
+
+    async def download(request: Request) -> Response:
+        # A HEAD (a link checker) is answered but not counted as a fetch.
+        reply = await run_in_threadpool(answer, request.path_params["token"],
+                                        request.method == "GET")
+        if reply.path is None:
+            return PlainTextResponse(reply.text, status_code=reply.status,
+                                     headers=reply.headers)
+        return FileResponse(reply.path, media_type=reply.media_type,
+                            filename=reply.file_name, headers=reply.headers)
+
+    return Route("/download/{token}", download, methods=["GET", "HEAD"])

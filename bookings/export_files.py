@@ -1,0 +1,250 @@
+"""The files an export writes: .xlsx (xlsxwriter) or .csv, streamed row by row.
+
+Both take rows in batches and never hold the whole set: xlsxwriter's
+`constant_memory` mode flushes each row to disk as soon as the next one starts.
+
+Safe files. Every text cell comes from people (client names, comments) and is
+written as text, never as a formula: in .xlsx through `write_string` with the
+workbook's `strings_to_formulas` off; in .csv a text that starts with `=`, `+`,
+`-`, `@`, a tab or a carriage return gets a leading single quote, as OWASP's
+CSV injection guidance says, so a spreadsheet shows it instead of running it.
+
+An .xlsx sheet holds 1,048,575 rows under its header; more go on further
+sheets ("Bookings (2)", ...), so no row is ever dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import xlsxwriter
+
+from bookings.model import Attendance
+
+SHEET_ROWS = 1_048_575  # an .xlsx sheet's 1,048,576 rows, less the header
+EXCEL_TEXT_LIMIT = 32_767  # characters in one cell; write_string cuts past it
+
+# The columns of the Bookings list, in its order: (title, kind, width).
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("ID", "int", 9),
+    ("Visit", "datetime", 17),
+    ("Minutes", "int", 8),
+    ("Employee", "text", 18),
+    ("Services", "text", 28),
+    ("Client", "text", 22),
+    ("Phone", "text", 15),
+    ("Status", "text", 11),
+    ("Source", "text", 22),
+    ("Created at", "datetime", 17),
+    ("Created by", "text", 12),
+    ("Categories", "text", 24),
+    ("To pay", "money", 10),
+    ("Paid", "money", 10),
+    ("Paid in full", "bool", 10),
+    ("Comment", "text", 30),
+    ("Deleted", "text", 26),
+)
+HEADER = [title for title, _, _ in COLUMNS]
+
+_STATUS_SQL = "CASE b.attendance " + " ".join(
+    f"WHEN {int(a)} THEN '{a.label}'" for a in Attendance) + " END"
+
+
+def table_sql(list_sql: str, order: str) -> str:
+    """The list's rows (`listing.rows_sql`) as the export's columns, one SQL value each.
+
+    Lists become text here, in DuckDB, so the writer only copies values; the
+    list's own order is applied again outside (a subquery's order is not kept
+    by SQL's rules).
+    """
+    return f"""
+        SELECT b.id, b.visit_at, b.length_s // 60, b.staff_name,
+               array_to_string(list_transform(b.services, lambda s: s.title), ', '),
+               b.client_name, b.client_phone, {_STATUS_SQL},
+               (CASE WHEN b.online THEN 'online · ' ELSE 'offline · ' END) || b.source,
+               b.created_at,
+               coalesce(b.created_by, CASE WHEN b.online THEN 'client' ELSE '' END),
+               array_to_string(list_transform(b.categories, lambda c: c.title), ', '),
+               b.total_to_pay::DOUBLE, b.paid::DOUBLE, b.paid_full, b.comment,
+               CASE WHEN b.deleted THEN 'by ' || coalesce(b.deleted_by, '?') || ' on '
+                    || strftime(b.deleted_at, '%d.%m.%Y %H:%M') ELSE '' END
+        FROM ({list_sql}) b
+        ORDER BY {order}
+    """
+
+
+@dataclass(frozen=True)
+class Cover:
+    """What the cover sheet says about the file."""
+
+    requested_by: str
+    requested_at: str
+    written_at: str
+    what: str
+    notes: Sequence[str] = ()
+
+
+class XlsxSink:
+    """An .xlsx file: a cover sheet first, then the rows on as many sheets as they need."""
+
+    extension = "xlsx"
+
+    def __init__(self, path: Path, *, rows_per_sheet: int = SHEET_ROWS):
+        if not 1 <= rows_per_sheet <= SHEET_ROWS:
+            raise ValueError(f"rows_per_sheet must be 1 to {SHEET_ROWS:,}")
+        self.rows_per_sheet = rows_per_sheet
+        self.rows = 0
+        self.cut_cells = 0  # text longer than a cell holds; said on the cover, never silent
+        self.sheets: list[tuple[str, int]] = []  # (name, rows)
+        self._book = xlsxwriter.Workbook(str(path), {
+            "constant_memory": True,  # rows go to disk as written: memory stays flat
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        })
+        self._bold = self._book.add_format({"bold": True})
+        self._formats = {
+            "datetime": self._book.add_format({"num_format": "dd.mm.yyyy hh:mm"}),
+            "money": self._book.add_format({"num_format": "#,##0.00"}),
+        }
+        self._cover = self._book.add_worksheet("About this file")  # the first tab
+        self._sheet = None
+        self._writers: list[Callable] = []
+        self._row_in_sheet = 0
+
+    def write(self, batch: Iterable[Sequence]) -> None:
+        for row in batch:
+            if self._sheet is None or self._row_in_sheet == self.rows_per_sheet:
+                self._new_sheet()
+            self._row_in_sheet += 1
+            r = self._row_in_sheet
+            writers = self._writers
+            for c, value in enumerate(row):
+                # A non-zero answer is a cell xlsxwriter had to cut: counted, never silent.
+                if value is not None and writers[c](r, c, value):
+                    self.cut_cells += 1
+            self.rows += 1
+        self._count_sheet_rows()
+
+    def _count_sheet_rows(self) -> None:
+        if self.sheets:
+            self.sheets[-1] = (self.sheets[-1][0], self._row_in_sheet)
+
+    def _new_sheet(self) -> None:
+        self._count_sheet_rows()
+        name = "Bookings" if not self.sheets else f"Bookings ({len(self.sheets) + 1})"
+        sheet = self._book.add_worksheet(name)
+        for c, (title, kind, width) in enumerate(COLUMNS):
+            sheet.set_column(c, c, width, self._formats.get(kind))
+            sheet.write_string(0, c, title, self._bold)
+        sheet.freeze_panes(1, 0)
+        self._writers = [self._writer(sheet, kind) for _, kind, _ in COLUMNS]
+        self._sheet, self._row_in_sheet = sheet, 0
+        self.sheets.append((name, 0))
+
+    def _writer(self, sheet, kind: str) -> Callable:
+        if kind == "text":
+            return sheet.write_string  # text stays text: never a formula
+        if kind == "bool":
+            return sheet.write_boolean
+        fmt = self._formats.get(kind)
+        write = sheet.write_datetime if kind == "datetime" else sheet.write_number
+        return lambda r, c, value: write(r, c, value, fmt)
+
+    def close(self, cover: Cover) -> None:
+        if self._sheet is None:
+            self._new_sheet()  # an empty export still has its header row
+        lines = [
+            ("Bookings Overview: bookings list export", ""),
+            ("Requested by", cover.requested_by),
+            ("Requested at", cover.requested_at),
+            ("Written at", cover.written_at),
+            ("Filter", cover.what),
+            ("Rows", f"{self.rows:,}"),
+            ("Order", "newest visit first, as the list shows it"),
+            ("Sheets", "; ".join(self._sheet_ranges())),
+            ("Text cells", "Every text is stored as text: a value that starts with =, +, - "
+                           "or @ is shown as typed, never run as a formula."),
+            *(("Note", note) for note in cover.notes),
+        ]
+        if self.cut_cells:
+            lines.append(("Cut", f"{self.cut_cells:,} text cell(s) were longer than the "
+                                 f"{EXCEL_TEXT_LIMIT:,} characters a cell holds and were "
+                                 "cut there; the CSV format keeps them whole."))
+        self._cover.set_column(0, 0, 16)
+        self._cover.set_column(1, 1, 100)
+        for r, (label, text) in enumerate(lines):
+            self._cover.write_string(r, 0, label, self._bold)
+            if text:
+                self._cover.write_string(r, 1, text)
+        self._book.close()
+
+    def _sheet_ranges(self) -> list[str]:
+        ranges, first = [], 1
+        for name, rows in self.sheets:
+            last = first + rows - 1
+            ranges.append(f'"{name}": rows {first:,}-{last:,}' if rows else f'"{name}": none')
+            first = last + 1
+        return ranges
+
+    def abort(self) -> None:
+        """Drop the workbook's temporary files (the partial file is removed by the caller)."""
+        try:
+            self._book.close()
+        except Exception:  # noqa: BLE001 - best effort on a job that failed anyway
+            pass
+
+
+def csv_safe(text: str) -> str:
+    """A text a spreadsheet shows as typed (OWASP CSV injection: prefix a single quote)."""
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text
+
+
+class CsvSink:
+    """A .csv file (UTF-8 with a byte order mark, so Excel reads accents right)."""
+
+    extension = "csv"
+
+    def __init__(self, path: Path):
+        self.rows = 0
+        self.cut_cells = 0
+        self.sheets: list[tuple[str, int]] = []
+        self._file = open(path, "w", newline="", encoding="utf-8-sig")  # noqa: SIM115
+        self._csv = csv.writer(self._file)
+        self._csv.writerow(HEADER)
+        self._convert = [_CSV_CONVERTERS[kind] for _, kind, _ in COLUMNS]
+
+    def write(self, batch: Iterable[Sequence]) -> None:
+        convert = self._convert
+        rows = [[None if v is None else convert[c](v) for c, v in enumerate(row)]
+                for row in batch]
+        self._csv.writerows(rows)
+        self.rows += len(rows)
+
+    def close(self, cover: Cover) -> None:
+        self._file.close()  # a CSV has no cover: the Data log and the email say who and what
+
+    def abort(self) -> None:
+        self._file.close()
+
+
+_CSV_CONVERTERS: dict[str, Callable] = {
+    "int": str,
+    "datetime": lambda v: v.isoformat(sep=" "),
+    "text": csv_safe,
+    "money": lambda v: f"{v:.2f}",
+    "bool": lambda v: "TRUE" if v else "FALSE",
+}
+
+
+def open_sink(fmt: str, path: Path, *, rows_per_sheet: int = SHEET_ROWS):
+    if fmt == "xlsx":
+        return XlsxSink(path, rows_per_sheet=rows_per_sheet)
+    if fmt == "csv":
+        return CsvSink(path)
+    raise ValueError(f"unknown format {fmt!r}")

@@ -1,0 +1,403 @@
+"""Downloads of the bookings list: the request, the job that writes the file, the worker.
+
+A request is a Data log entry (kind 'export', state 'queued') holding the
+filter; it returns at once. A worker thread in the app's process takes queued
+entries one at a time (two cores: the app keeps the other) and moves each
+through running (with progress) to ready or failed (with the reason). The
+file holds exactly the Bookings list for that filter, as the requester may
+see it (viewing period, masked phones), in the list's default order.
+
+Rows stream from DuckDB in batches (`fetchmany`) into the writer; the file is
+written under a temporary name in `exports/` next to the store and renamed
+when complete, so a half-written file is never served. When it is ready the
+requester gets an email with a link: a random token of which only the sha256
+is stored, valid for BOOKINGS_LINK_DAYS days (7).
+
+A job interrupted by a crash or restart would stay "running" for ever: on
+start the worker marks such entries failed, saying so (queued ones are simply
+taken up). A job stopped by an orderly shutdown goes back to the queue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from bookings import listing, mail
+from bookings.auth import AuthError, User, user_by_id
+from bookings.export_files import SHEET_ROWS, Cover, open_sink, table_sql
+from bookings.filters import BookingFilter
+from bookings.model import Right
+from bookings.store import Connection, StoreError, next_id, open_store, transaction
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("xlsx", "csv")
+MEDIA_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+BATCH_ROWS = 10_000
+DEFAULT_LINK_DAYS = 7
+DEFAULT_PUBLIC_URL = "http://localhost:8501"
+INTERRUPTED = ("interrupted: the app stopped while the file was being written. "
+               "Request the download again.")
+
+# Set by every request made in this process: the worker wakes at once instead
+# of at its next poll.
+WAKE = threading.Event()
+
+
+class Stopped(Exception):
+    """The worker is shutting down: the job goes back to the queue."""
+
+
+# --- settings ---------------------------------------------------------------------
+
+
+def link_days() -> int:
+    text = os.environ.get("BOOKINGS_LINK_DAYS", "").strip()
+    if not text:
+        return DEFAULT_LINK_DAYS
+    if not text.isdigit() or int(text) < 1:
+        raise StoreError(f"BOOKINGS_LINK_DAYS must be a whole number of days, not {text!r}.")
+    return int(text)
+
+
+def public_url() -> str:
+    return (os.environ.get("BOOKINGS_PUBLIC_URL", "").strip() or DEFAULT_PUBLIC_URL).rstrip("/")
+
+
+def store_dir(con: Connection) -> Path:
+    """The folder of the store file: exports/ and outbox/ live beside it."""
+    (path,) = con.execute("SELECT path FROM duckdb_databases() "
+                          "WHERE database_name = current_database()").fetchone()
+    return Path(path).resolve().parent
+
+
+def exports_dir(con: Connection) -> Path:
+    return store_dir(con) / "exports"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- the request ------------------------------------------------------------------
+
+
+def request_export(con: Connection, user: User, bfilter: BookingFilter, fmt: str = "xlsx", *,
+                   email: str | None = None, now: datetime | None = None) -> int:
+    """Record a download request (state queued) and return its Data log id at once.
+
+    Checked here, on the server side: the export right, the list right, and
+    that the filter is one this user may use (no phone search with phones hidden).
+    """
+    user.require(Right.EXPORT)
+    if fmt not in FORMATS:
+        raise StoreError(f"The format is one of {', '.join(FORMATS)}, not {fmt!r}.")
+    rows = listing.count(con, user, bfilter)
+    what = bfilter.words(listing.names(con))
+    details = json.dumps({"filter": bfilter.to_params(), "email": email or None})
+    now = now or datetime.now()
+    for attempt in range(5):
+        try:
+            with transaction(con):
+                log_id = next_id(con, "data_log")
+                con.execute("""
+                    INSERT INTO data_log (id, requested_at, user_id, user_login, kind, what,
+                                          filter, rows, format, state, progress)
+                    VALUES (?, ?, ?, ?, 'export', ?, ?, ?, ?, 'queued', 0)
+                """, [log_id, now, user.id, user.login, what, details, rows, fmt])
+            break
+        except (duckdb.ConstraintException, duckdb.TransactionException):
+            # Another entry took the same id a moment before: take the next one.
+            if attempt == 4:
+                raise
+    WAKE.set()
+    return log_id
+
+
+# --- the job ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    log_id: int
+    user_id: int
+    fmt: str
+    what: str
+    bfilter: BookingFilter
+    email: str | None
+    requested_at: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    log_id: int
+    state: str  # ready or failed
+    rows: int = 0
+    file: Path | None = None
+    link: str | None = None
+    error: str | None = None
+    mailed: str | None = None  # where the email went, when it went
+
+    def as_json(self) -> dict:
+        return {"log_id": self.log_id, "state": self.state, "rows": self.rows,
+                "file": str(self.file) if self.file else None, "link": self.link,
+                "error": self.error, "mailed": self.mailed}
+
+
+def next_queued(con: Connection) -> int | None:
+    row = con.execute("SELECT min(id) FROM data_log WHERE kind = 'export' AND state = 'queued'"
+                      ).fetchone()
+    return row[0]
+
+
+def run_job(con: Connection, log_id: int, *, stop: Callable[[], bool] | None = None,
+            rows_per_sheet: int = SHEET_ROWS, batch_rows: int = BATCH_ROWS,
+            now: Callable[[], datetime] = datetime.now) -> Outcome:
+    """Write the file of a queued entry, then mail its link. Failures end in the log.
+
+    Raises Stopped (the entry queued again) when STOP says the worker is ending.
+    """
+    job = _claim(con, log_id)
+    folder = exports_dir(con)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = secrets.token_hex(16)
+    partial, final = folder / f"{name}.part", folder / f"{name}.{job.fmt}"
+    try:
+        rows = _write(con, job, partial, stop=stop or (lambda: False),
+                      rows_per_sheet=rows_per_sheet, batch_rows=batch_rows, now=now)
+        os.replace(partial, final)  # complete: only now does it get its served name
+    except Stopped:
+        partial.unlink(missing_ok=True)
+        _set(con, log_id, state="queued", progress=0)
+        raise
+    except Exception as exc:  # noqa: BLE001 - every failure is told in the log
+        partial.unlink(missing_ok=True)
+        reason = _reason(exc)
+        log.warning("export %s failed: %s", log_id, reason, exc_info=not _expected(exc))
+        _set(con, log_id, state="failed", error=reason, finished_at=now())
+        return Outcome(log_id, "failed", error=reason)
+    token = secrets.token_urlsafe(32)
+    finished = now()
+    _set(con, log_id, state="ready", progress=1.0, rows=rows,
+         file_path=str(final.relative_to(folder.parent)), file_size=final.stat().st_size,
+         file_sha256=_sha256_of(final), token_sha256=token_hash(token),
+         token_expires_at=finished + timedelta(days=link_days()), finished_at=finished)
+    link = f"{public_url()}/download/{token}"
+    mailed, mail_error = _mail_link(con, job, link, rows, finished)
+    if mail_error:
+        _set(con, log_id, error=mail_error)
+    return Outcome(log_id, "ready", rows=rows, file=final, link=link, error=mail_error,
+                   mailed=mailed)
+
+
+def _claim(con: Connection, log_id: int) -> Job:
+    """queued -> running, only once: a second worker (or a second call) gets a refusal."""
+    row = con.execute("""
+        UPDATE data_log SET state = 'running', progress = 0
+        WHERE id = ? AND kind = 'export' AND state = 'queued'
+        RETURNING id, user_id, format, what, filter, requested_at
+    """, [log_id]).fetchone()
+    if row is None:
+        raise StoreError(f"Data log entry {log_id} is not a queued download.")
+    log_id, user_id, fmt, what, details, requested_at = row
+    details = json.loads(details)
+    bfilter, _ = BookingFilter.from_params(details["filter"])
+    return Job(log_id, user_id, fmt, what, bfilter, details.get("email"), requested_at)
+
+
+def _write(con: Connection, job: Job, path: Path, *, stop: Callable[[], bool],
+           rows_per_sheet: int, batch_rows: int, now: Callable[[], datetime]) -> int:
+    """Stream the rows into the file; returns how many went in."""
+    user = _requester(con, job)
+    where, params = listing.scoped_where(user, job.bfilter)
+    expected = max(listing.count(con, user, job.bfilter), 1)
+    order = listing.order_by()  # the list's default: newest visit first
+    sql = table_sql(listing.rows_sql(user, where, order), order)
+    rows = con.cursor()  # its own cursor: progress is written on `con` meanwhile
+    sink = open_sink(job.fmt, path, rows_per_sheet=rows_per_sheet)
+    try:
+        rows.execute(sql, [*params, None, 0])  # LIMIT NULL OFFSET 0: every row
+        while batch := rows.fetchmany(batch_rows):
+            if stop():
+                raise Stopped()
+            sink.write(batch)
+            _set(con, job.log_id, progress=min(sink.rows / expected, 0.99))
+        sink.close(_cover(con, job, user, now()))
+    except BaseException:
+        sink.abort()
+        raise
+    finally:
+        rows.close()
+    return sink.rows
+
+
+def _requester(con: Connection, job: Job) -> User:
+    """The requester as they are now: rights withdrawn since the request apply."""
+    user = user_by_id(con, job.user_id)
+    if user is None or not user.active:
+        raise AuthError("the user who asked for it is gone or deactivated")
+    user.require(Right.EXPORT)
+    return user
+
+
+def _cover(con: Connection, job: Job, user: User, written_at: datetime) -> Cover:
+    notes = []
+    if not listing.can_see_phones(user):
+        notes.append("Phone numbers are masked (first and last two digits): the requester "
+                     "may not see them.")
+    since = listing.earliest_visible_visit(user)
+    if since is not None:
+        notes.append(f"Only visits from {since:%d.%m.%Y} on: the requester's viewing period.")
+    return Cover(requested_by=f"{user.name} ({user.login})",
+                 requested_at=f"{job.requested_at:%d.%m.%Y %H:%M}",
+                 written_at=f"{written_at:%d.%m.%Y %H:%M}", what=job.what, notes=notes)
+
+
+_COLUMNS_SET = ("state", "progress", "rows", "file_path", "file_size", "file_sha256",
+                "token_sha256", "token_expires_at", "finished_at", "error")
+
+
+def _set(con: Connection, log_id: int, **values) -> None:
+    unknown = set(values) - set(_COLUMNS_SET)
+    if unknown:
+        raise ValueError(f"not a job column: {unknown}")
+    assignments = ", ".join(f"{name} = ?" for name in values)
+    con.execute(f"UPDATE data_log SET {assignments} WHERE id = ?", [*values.values(), log_id])
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _expected(exc: Exception) -> bool:
+    return isinstance(exc, AuthError | StoreError)
+
+
+def _reason(exc: Exception) -> str:
+    if _expected(exc):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _mail_link(con: Connection, job: Job, link: str, rows: int,
+               finished: datetime) -> tuple[str | None, str | None]:
+    """Email the link to the address of the request; (where it went, or why it did not)."""
+    if not job.email:
+        return None, None
+    days = link_days()
+    body = (f"Your download of the bookings list is ready.\n\n"
+            f"What: {job.what}\nRows: {rows:,}\nFormat: {job.fmt}\n"
+            f"Requested: {job.requested_at:%d.%m.%Y %H:%M}\n\n"
+            f"Download it here (the link works for {days} days, until "
+            f"{finished + timedelta(days=days):%d.%m.%Y %H:%M}):\n{link}\n\n"
+            f"It is also in the Data log of Bookings Overview (entry {job.log_id}).\n"
+            "Anyone with this link can download the file: do not forward it.\n")
+    try:
+        message = mail.compose(to=job.email, subject=f"Your bookings download is ready "
+                                                     f"({rows:,} rows)", body=body)
+        return mail.deliver(message, store_dir=store_dir(con), name=f"export-{job.log_id}"), None
+    except (mail.MailError, OSError, ValueError) as exc:
+        log.warning("export %s: email not sent: %s", job.log_id, exc)
+        return None, f"The file is ready, but the email could not be sent: {exc}"
+
+
+def outbox_link(con: Connection, log_id: int) -> str | None:
+    """The link of this entry's message in the outbox (no SMTP configured), if any."""
+    for message in reversed(mail.outbox_messages(store_dir(con), f"export-{log_id}")):
+        links = mail.links_in(message)
+        if links:
+            return links[0]
+    return None
+
+
+# --- start-up, the CLI, the worker -------------------------------------------------
+
+
+def recover_interrupted(con: Connection, now: datetime | None = None) -> list[int]:
+    """Entries left "running" by a process that died: failed, with the reason.
+
+    Safe at start-up only: one process holds the store, and no job of this
+    process has started yet. Half-written files of those jobs are removed.
+    """
+    ids = [i for (i,) in con.execute("""
+        UPDATE data_log SET state = 'failed', error = ?, finished_at = ?
+        WHERE kind = 'export' AND state = 'running' RETURNING id
+    """, [INTERRUPTED, now or datetime.now()]).fetchall()]
+    folder = exports_dir(con)
+    if folder.is_dir():
+        for partial in folder.glob("*.part"):
+            partial.unlink(missing_ok=True)
+    return sorted(ids)
+
+
+def export_now(con: Connection, user: User, bfilter: BookingFilter, fmt: str = "xlsx", *,
+               email: str | None = None, rows_per_sheet: int = SHEET_ROWS) -> Outcome:
+    """Request and write at once, in this thread (the CLI waits for its file)."""
+    recover_interrupted(con)  # this process holds the store: nothing else is running
+    log_id = request_export(con, user, bfilter, fmt, email=email)
+    return run_job(con, log_id, rows_per_sheet=rows_per_sheet)
+
+
+class ExportWorker:
+    """One background thread writing queued downloads, in the app's process."""
+
+    def __init__(self, store_path: Path | str, *, poll_s: float = 5.0):
+        self.store_path = Path(store_path)
+        self.poll_s = poll_s
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._con: Connection | None = None
+
+    def start(self) -> list[int]:
+        """Open the store (the app's own instance), recover, start; returns recovered ids."""
+        self._con = open_store(self.store_path)
+        recovered = recover_interrupted(self._con)
+        if recovered:
+            log.warning("exports %s were interrupted by a restart: marked failed", recovered)
+        self._thread = threading.Thread(target=self._run, name="export-worker", daemon=True)
+        self._thread.start()
+        return recovered
+
+    def stop(self, timeout_s: float = 30) -> None:
+        self._stopping.set()
+        WAKE.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+        if self._con is not None:
+            self._con.close()
+
+    def _run(self) -> None:
+        con = self._con.cursor()  # this thread's own cursor
+        try:
+            while not self._stopping.is_set():
+                WAKE.clear()
+                log_id = next_queued(con)
+                if log_id is None:
+                    WAKE.wait(self.poll_s)
+                    continue
+                try:
+                    run_job(con, log_id, stop=self._stopping.is_set)
+                except Stopped:
+                    return
+                except Exception:  # noqa: BLE001 - the worker outlives any one job
+                    log.exception("export worker: entry %s", log_id)
+        finally:
+            con.close()

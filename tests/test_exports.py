@@ -1,0 +1,421 @@
+"""Downloads: the file holds exactly the list, safely; the job's states; restarts."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+import zipfile
+from datetime import datetime
+
+import openpyxl
+import pytest
+
+from bookings import auth, export_files, exports, listing
+from bookings.auth import Forbidden
+from bookings.cli import main
+from bookings.export_files import HEADER, XlsxSink, csv_safe
+from bookings.filters import BookingFilter
+from bookings.model import Right
+from bookings.store import StoreError
+from tests import known_store
+
+FORMULA_NAME = '=HYPERLINK("http://x","y")'
+RISKY_COMMENTS = {8: "+1 555 0100 call first", 9: "-5 discount agreed", 10: "@SUM(A1:A9)"}
+
+
+@pytest.fixture
+def store(con):
+    known_store.build(con)
+    return con
+
+
+@pytest.fixture
+def run(store_path, capsys):
+    """run(*args) -> (exit code, the JSON document printed), in process."""
+
+    def run_cli(*args):
+        code = main(["--db", str(store_path), *args, "--json"])
+        return code, json.loads(capsys.readouterr().out)
+
+    return run_cli
+
+
+def user(con, login: str) -> auth.User:
+    return auth.get_user(con, login)
+
+
+def add_risky_bookings(con) -> None:
+    """A client named like a formula, and comments that start like one."""
+    con.execute("INSERT INTO clients (id, name, phone) VALUES (4, ?, '15550001111')",
+                [FORMULA_NAME])
+    con.execute("""
+        INSERT INTO bookings (id, visit_at, length_s, staff_id, client_id, attendance, online,
+                              source, created_at, last_change_at, comment)
+        SELECT 7, TIMESTAMP '2024-08-01 10:00', 3600, 1, 4, 0, FALSE, 'admin',
+               TIMESTAMP '2024-07-01 10:00', TIMESTAMP '2024-07-01 10:00', ''
+    """)
+    for booking_id, comment in RISKY_COMMENTS.items():
+        con.execute("""
+            INSERT INTO bookings (id, visit_at, length_s, staff_id, client_id, attendance,
+                                  online, source, created_at, last_change_at, comment)
+            VALUES (?, TIMESTAMP '2024-08-02 10:00', 3600, 2, 1, 0, FALSE, 'admin',
+                    TIMESTAMP '2024-07-01 10:00', TIMESTAMP '2024-07-01 10:00', ?)
+        """, [booking_id, comment])
+
+
+# --- what the list shows, as the file must hold it ------------------------------------
+
+
+def as_exported(r: dict) -> list:
+    """A `bookings list --json` row in the export's columns (the page's table)."""
+    deleted = (f"by {r['deleted_by'] or '?'} on "
+               f"{datetime.fromisoformat(r['deleted_at']):%d.%m.%Y %H:%M}" if r["deleted"] else "")
+    return [r["id"], datetime.fromisoformat(r["visit_at"]), r["length_s"] // 60, r["staff_name"],
+            ", ".join(s["title"] for s in r["services"]), r["client_name"], r["client_phone"],
+            r["status"], ("online · " if r["online"] else "offline · ") + r["source"],
+            datetime.fromisoformat(r["created_at"]),
+            r["created_by"] or ("client" if r["online"] else ""),
+            ", ".join(c["title"] for c in r["categories"]), r["total_to_pay"], r["paid"],
+            r["paid_full"], r["comment"], deleted]
+
+
+def as_csv(values: list) -> list[str]:
+    out = []
+    for (_, kind, _), v in zip(export_files.COLUMNS, values, strict=True):
+        out.append({"int": str, "money": lambda x: f"{x:.2f}",
+                    "bool": lambda x: "TRUE" if x else "FALSE",
+                    "datetime": lambda x: x.isoformat(sep=" "), "text": csv_safe}[kind](v))
+    return out
+
+
+def xlsx_rows(path) -> tuple[list[str], list[list]]:
+    """Header and rows of every Bookings sheet, in order (the cover sheet left out)."""
+    book = openpyxl.load_workbook(path, read_only=True)
+    header, rows = None, []
+    for sheet in book.worksheets[1:]:
+        sheet_rows = [["" if v is None else v for v in row]
+                      for row in sheet.iter_rows(values_only=True)]
+        header = header or sheet_rows[0]
+        assert sheet_rows[0] == header  # every sheet has the header
+        rows += sheet_rows[1:]
+    book.close()
+    return header, rows
+
+
+def csv_rows(path) -> tuple[list[str], list[list[str]]]:
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        header, *rows = list(csv.reader(f))
+    return header, rows
+
+
+FILTERS = [
+    [],
+    ["--staff", "1"],
+    ["--cancelled", "no", "--payment", "paid"],
+    ["--client", "kate"],
+    ["--visit-from", "2024-05-01", "--visit-to", "2024-06-30", "--status", "arrived",
+     "--status", "no-show"],
+    ["--source", "online", "--booking-category", "1"],
+    ["--client", "nobody at all"],
+]
+
+
+@pytest.mark.parametrize("flags", FILTERS, ids=lambda f: " ".join(f) or "all")
+def test_the_xlsx_holds_exactly_the_list_row_by_row(store, run, flags):
+    code, listed = run("list", *flags, "--user", "admin", "--limit", "1000")
+    assert code == 0
+    code, exported = run("export", *flags, "--user", "admin")
+    assert code == 0 and exported["state"] == "ready"
+    assert exported["rows"] == listed["total"]
+    header, rows = xlsx_rows(exported["file"])
+    assert header == HEADER
+    assert rows == [as_exported(r) for r in listed["rows"]]
+
+
+@pytest.mark.parametrize("flags", FILTERS[:4], ids=lambda f: " ".join(f) or "all")
+def test_the_csv_holds_exactly_the_list_row_by_row(store, run, flags):
+    _, listed = run("list", *flags, "--user", "admin", "--limit", "1000")
+    code, exported = run("export", *flags, "--user", "admin", "--format", "csv")
+    assert code == 0 and exported["file"].endswith(".csv")
+    header, rows = csv_rows(exported["file"])
+    assert header == HEADER
+    assert rows == [as_csv(as_exported(r)) for r in listed["rows"]]
+
+
+def test_dates_are_excel_dates_and_money_numbers(store):
+    outcome = exports.export_now(store, user(store, "admin"), BookingFilter())
+    sheet = openpyxl.load_workbook(outcome.file).worksheets[1]
+    visit, to_pay = sheet.cell(2, HEADER.index("Visit") + 1), sheet.cell(2, 13)
+    assert visit.is_date and visit.number_format == "dd.mm.yyyy hh:mm"
+    assert to_pay.data_type == "n" and HEADER[12] == "To pay"
+
+
+def test_the_cover_sheet_says_who_when_and_what(store):
+    outcome = exports.export_now(store, user(store, "admin"), BookingFilter(staff=(2,)))
+    cover = openpyxl.load_workbook(outcome.file).worksheets[0]
+    said = {row[0]: row[1] for row in cover.iter_rows(values_only=True)}
+    assert cover.title == "About this file"
+    assert said["Requested by"] == "admin (admin)"
+    assert said["Filter"] == "employee Ben Brown"
+    assert said["Rows"] == "3"
+    assert datetime.strptime(said["Requested at"], "%d.%m.%Y %H:%M")
+    assert "never run as a formula" in said["Text cells"]
+
+
+def test_a_user_without_phones_gets_masked_phones_only(store):
+    auth.change_rights(store, "employee", grant={Right.EXPORT})
+    auth.set_viewing_period(store, "employee", None)
+    employee = user(store, "employee")
+    phones = [phone for _, _, phone in known_store.CLIENTS]
+    for fmt in ("xlsx", "csv"):
+        outcome = exports.export_now(store, employee, BookingFilter(), fmt)
+        assert outcome.rows == 6
+        if fmt == "xlsx":
+            _, rows = xlsx_rows(outcome.file)
+            column = [row[HEADER.index("Phone")] for row in rows]
+            texts = [str(v) for sheet in openpyxl.load_workbook(outcome.file).worksheets
+                     for row in sheet.iter_rows(values_only=True) for v in row]
+        else:
+            _, rows = csv_rows(outcome.file)
+            column = [row[HEADER.index("Phone")] for row in rows]
+            texts = [outcome.file.read_text(encoding="utf-8-sig")]
+        assert set(column) == {p[:2] + "*" * (len(p) - 4) + p[-2:] for p in phones}
+        for phone in phones:  # no digits beyond the mask, anywhere in the file
+            assert not any(phone[2:-2] in text for text in texts), (fmt, phone)
+
+
+def test_formula_like_text_comes_back_as_text_in_xlsx(store):
+    add_risky_bookings(store)
+    outcome = exports.export_now(store, user(store, "admin"), BookingFilter())
+    book = openpyxl.load_workbook(outcome.file)
+    cells = {row[0].value: row for row in book.worksheets[1].iter_rows(min_row=2)}
+    client = cells[7][HEADER.index("Client")]
+    assert client.value == FORMULA_NAME and client.data_type == "s"
+    for booking_id, comment in RISKY_COMMENTS.items():
+        cell = cells[booking_id][HEADER.index("Comment")]
+        assert cell.value == comment and cell.data_type == "s"
+    with zipfile.ZipFile(outcome.file) as package:
+        sheets = [n for n in package.namelist() if n.startswith("xl/worksheets/")]
+        assert not any(b"<f>" in package.read(n) for n in sheets)  # not one formula
+
+
+def test_formula_like_text_gets_a_quote_in_csv(store):
+    add_risky_bookings(store)
+    outcome = exports.export_now(store, user(store, "admin"), BookingFilter(), "csv")
+    _, rows = csv_rows(outcome.file)
+    by_id = {int(row[0]): row for row in rows}
+    assert by_id[7][HEADER.index("Client")] == "'" + FORMULA_NAME
+    for booking_id, comment in RISKY_COMMENTS.items():
+        assert by_id[booking_id][HEADER.index("Comment")] == "'" + comment
+    assert by_id[1][HEADER.index("Client")] == "Kate Smith"  # others as they are
+
+
+@pytest.mark.parametrize("text, safe", [
+    ("=1+2", "'=1+2"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"), ("\tx", "'\tx"),
+    ("\rx", "'\rx"), ("Kate", "Kate"), ("", ""), ("a=b", "a=b"),
+])
+def test_csv_safe(text, safe):
+    assert csv_safe(text) == safe
+
+
+# --- sheets ------------------------------------------------------------------------------
+
+
+def test_more_rows_than_a_sheet_holds_go_on_further_sheets(store):
+    store.execute("INSERT INTO bookings SELECT * REPLACE (id + 100 AS id) FROM bookings "
+                  "WHERE id <= 4")  # 10 bookings
+    log_id = exports.request_export(store, user(store, "admin"), BookingFilter())
+    outcome = exports.run_job(store, log_id, rows_per_sheet=4, batch_rows=3)
+    assert outcome.rows == 10
+    book = openpyxl.load_workbook(outcome.file, read_only=True)
+    assert book.sheetnames == ["About this file", "Bookings", "Bookings (2)", "Bookings (3)"]
+    counts = [sheet.max_row - 1 for sheet in book.worksheets[1:]]
+    assert counts == [4, 4, 2]
+    cover = {row[0]: row[1] for row in book.worksheets[0].iter_rows(values_only=True)}
+    assert cover["Sheets"] == ('"Bookings": rows 1-4; "Bookings (2)": rows 5-8; '
+                               '"Bookings (3)": rows 9-10')
+    book.close()
+    _, rows = xlsx_rows(outcome.file)
+    listed = [r["id"] for r in listing.page(store, None, BookingFilter(), limit=100)]
+    assert [row[0] for row in rows] == listed  # every row, once, in the list's order
+
+
+@pytest.mark.parametrize("rows, per_sheet, sheets", [(0, 4, [0]), (4, 4, [4]), (8, 4, [4, 4]),
+                                                     (9, 4, [4, 4, 1])])
+def test_sheet_split_at_the_edges(tmp_path, rows, per_sheet, sheets):
+    sink = XlsxSink(tmp_path / "f.xlsx", rows_per_sheet=per_sheet)
+    row = [1, datetime(2024, 1, 1), 60, "a", "", "b", "1", "Arrived", "x", datetime(2024, 1, 1),
+           "", "", 1.0, 1.0, True, "", ""]
+    sink.write([[i, *row[1:]] for i in range(rows)])
+    sink.close(export_files.Cover("me", "now", "now", "all bookings"))
+    assert [n for _, n in sink.sheets] == sheets
+    book = openpyxl.load_workbook(tmp_path / "f.xlsx", read_only=True)
+    assert [s.max_row - 1 for s in book.worksheets[1:]] == sheets
+    book.close()
+
+
+def test_a_sheet_never_holds_more_than_excel_allows(tmp_path):
+    with pytest.raises(ValueError):
+        XlsxSink(tmp_path / "f.xlsx", rows_per_sheet=1_048_576)
+
+
+# --- the request and the job ------------------------------------------------------------
+
+
+def test_a_request_is_queued_at_once_with_the_filter_in_words(store):
+    admin = user(store, "admin")
+    log_id = exports.request_export(store, admin, BookingFilter(staff=(2,)), "csv",
+                                    email="admin@salon.example")
+    row = store.execute("SELECT kind, state, what, rows, format, user_login, filter, file_path "
+                        "FROM data_log WHERE id = ?", [log_id]).fetchone()
+    assert row[:6] == ("export", "queued", "employee Ben Brown", 3, "csv", "admin")
+    assert json.loads(row[6]) == {"filter": {"staff": ["2"]}, "email": "admin@salon.example"}
+    assert row[7] is None  # nothing written yet
+
+
+def test_the_rights_are_checked_on_request(store):
+    employee = user(store, "employee")
+    with pytest.raises(Forbidden, match="export"):
+        exports.request_export(store, employee, BookingFilter())
+    auth.change_rights(store, "employee", grant={Right.EXPORT})
+    with pytest.raises(Forbidden, match="phone"):
+        exports.request_export(store, user(store, "employee"), BookingFilter(client="1212"))
+    with pytest.raises(StoreError, match="format"):
+        exports.request_export(store, user(store, "admin"), BookingFilter(), "pdf")
+    assert store.execute("SELECT count(*) FROM data_log").fetchone()[0] == 0
+
+
+def test_the_job_streams_in_batches_and_reports_progress(store, monkeypatch):
+    seen = []
+    write = export_files.XlsxSink.write
+
+    def spy(self, batch):
+        seen.append(len(batch))
+        progress.append(store.execute("SELECT state, progress FROM data_log").fetchone())
+        write(self, batch)
+
+    progress = []
+    monkeypatch.setattr(export_files.XlsxSink, "write", spy)
+    log_id = exports.request_export(store, user(store, "admin"), BookingFilter())
+    exports.run_job(store, log_id, batch_rows=4)
+    assert seen == [4, 2]
+    assert progress[0] == ("running", 0.0)
+    assert progress[1][0] == "running" and 0 < progress[1][1] < 1
+    assert store.execute("SELECT state, progress FROM data_log").fetchone() == ("ready", 1.0)
+
+
+def test_a_ready_entry_has_its_file_size_hash_and_a_hashed_expiring_token(store):
+    before = datetime.now()
+    outcome = exports.export_now(store, user(store, "admin"), BookingFilter())
+    row = store.execute("SELECT state, rows, file_path, file_size, file_sha256, token_sha256, "
+                        "token_expires_at FROM data_log").fetchone()
+    state, rows, file_path, size, sha, token_sha, expires = row
+    token = outcome.link.rsplit("/", 1)[1]
+    assert (state, rows) == ("ready", 6)
+    assert exports.store_dir(store) / file_path == outcome.file
+    assert file_path.startswith("exports/") and size == outcome.file.stat().st_size
+    assert len(sha) == 64 and token_sha == exports.token_hash(token) != token
+    assert len(token) >= 43  # token_urlsafe(32): 256 random bits
+    assert 6.99 < (expires - before).total_seconds() / 86400 < 7.01
+    assert outcome.link.startswith("http://localhost:8501/download/")
+    assert [p.suffix for p in outcome.file.parent.iterdir()] == [".xlsx"]  # no .part left
+
+
+def test_link_days_and_public_url_come_from_the_environment(store, monkeypatch):
+    monkeypatch.setenv("BOOKINGS_LINK_DAYS", "2")
+    monkeypatch.setenv("BOOKINGS_PUBLIC_URL", "https://bookings.salon.example/")
+    outcome = exports.export_now(store, user(store, "admin"), BookingFilter())
+    (expires, finished) = store.execute(
+        "SELECT token_expires_at, finished_at FROM data_log").fetchone()
+    assert (expires - finished).days == 2
+    assert outcome.link.startswith("https://bookings.salon.example/download/")
+    monkeypatch.setenv("BOOKINGS_LINK_DAYS", "soon")
+    with pytest.raises(StoreError, match="BOOKINGS_LINK_DAYS"):
+        exports.link_days()
+
+
+def test_a_job_fails_with_the_reason_when_the_right_went_meanwhile(store):
+    log_id = exports.request_export(store, user(store, "admin"), BookingFilter())
+    auth.change_rights(store, "admin", revoke={Right.EXPORT})
+    outcome = exports.run_job(store, log_id)
+    assert outcome.state == "failed"
+    state, error, path = store.execute(
+        "SELECT state, error, file_path FROM data_log WHERE id = ?", [log_id]).fetchone()
+    assert state == "failed" and "export" in error and path is None
+    assert not list(exports.exports_dir(store).iterdir())  # nothing half-written is left
+
+
+def test_a_job_runs_once(store):
+    log_id = exports.request_export(store, user(store, "admin"), BookingFilter())
+    exports.run_job(store, log_id)
+    with pytest.raises(StoreError, match="not a queued download"):
+        exports.run_job(store, log_id)
+
+
+def test_a_stopping_worker_puts_the_job_back_in_the_queue(store):
+    log_id = exports.request_export(store, user(store, "admin"), BookingFilter())
+    with pytest.raises(exports.Stopped):
+        exports.run_job(store, log_id, stop=lambda: True)
+    assert store.execute("SELECT state FROM data_log").fetchone() == ("queued",)
+    assert not list(exports.exports_dir(store).glob("*"))
+
+
+# --- restarts and the worker --------------------------------------------------------------
+
+
+def wait_for_state(con, log_id: int, states: set[str], timeout_s: float = 20) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        (state,) = con.execute("SELECT state FROM data_log WHERE id = ?", [log_id]).fetchone()
+        if state in states:
+            return state
+        time.sleep(0.05)
+    raise AssertionError(f"entry {log_id} still {state}")
+
+
+def test_a_restart_leaves_no_entry_running(store, store_path):
+    admin = user(store, "admin")
+    interrupted = exports.request_export(store, admin, BookingFilter())
+    exports._claim(store, interrupted)  # the app died while writing it ...
+    partial = exports.exports_dir(store) / "half-written.part"
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    partial.write_bytes(b"PK")
+    waiting = exports.request_export(store, admin, BookingFilter(staff=(1,)))
+
+    worker = exports.ExportWorker(store_path, poll_s=0.1)  # ... and starts again
+    try:
+        assert worker.start() == [interrupted]
+        state, error = store.execute("SELECT state, error FROM data_log WHERE id = ?",
+                                     [interrupted]).fetchone()
+        assert state == "failed" and "interrupted" in error
+        assert not partial.exists()
+        assert wait_for_state(store, waiting, {"ready", "failed"}) == "ready"  # taken up
+    finally:
+        worker.stop()
+    assert store.execute("SELECT count(*) FROM data_log WHERE state = 'running'"
+                         ).fetchone()[0] == 0
+
+
+def test_the_worker_wakes_for_a_new_request(store, store_path):
+    worker = exports.ExportWorker(store_path, poll_s=60)  # would sleep a minute unwoken
+    worker.start()
+    try:
+        log_id = exports.request_export(store, user(store, "admin"), BookingFilter())
+        assert wait_for_state(store, log_id, {"ready", "failed"}, timeout_s=10) == "ready"
+    finally:
+        worker.stop()
+
+
+def test_the_cli_export_refuses_a_user_without_the_right(store, run):
+    code, document = run("export", "--user", "employee")
+    assert code == 1 and "export" in document["error"]
+
+
+def test_the_cli_export_copies_the_file_with_out(store, run, tmp_path):
+    target = tmp_path / "mine.csv"
+    code, document = run("export", "--user", "admin", "--format", "csv", "--out", str(target))
+    assert code == 0
+    assert set(document) >= {"log_id", "state", "rows", "file", "link"}
+    assert document["out"] == str(target)
+    assert target.read_bytes() == open(document["file"], "rb").read()
