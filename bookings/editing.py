@@ -1,0 +1,263 @@
+"""Changing a booking, and creating one, from the calendar's form or the CLI.
+
+A draft is checked by the upload's own row checks (same rules, same
+messages: `bookings.upload._Row`), so a booking cannot be saved in a shape an
+upload would refuse. Saving compares the booking's version with the one the
+form started from: if someone else changed it meanwhile, nothing is
+overwritten and the caller is told what changed. Every save writes a history
+row with each field's old and new value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta
+
+from bookings import listing
+from bookings.auth import Forbidden, User
+from bookings.filters import BookingFilter
+from bookings.history import new_operation_id, record_snapshots
+from bookings.model import Attendance, Right, Source
+from bookings.store import Connection, StoreError, next_id, transaction
+from bookings.upload import Catalog, Issue, _Row
+from bookings.upload_file import COLUMNS, Sheet
+
+_POSITIONS = {key: i for i, (key, _, _) in enumerate(COLUMNS)}
+
+
+class EditRefused(StoreError):
+    """The change is refused; the message says why."""
+
+
+class EditConflict(EditRefused):
+    """Someone else changed the booking after the form opened."""
+
+    def __init__(self, booking_id: int, changed: dict):
+        self.changed = changed  # field -> [what the form started from, what it is now]
+        fields = ", ".join(f"{name} ({old} → {new})" for name, (old, new) in changed.items())
+        super().__init__(f"Booking {booking_id} was changed by someone else while you edited "
+                         f"it: {fields or 'its details'}. Nothing was saved; reopen it to see "
+                         "the current version.")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the form shows and edits: a booking in plain values."""
+
+    visit_at: datetime
+    staff_id: int
+    length_s: int
+    client_name: str
+    client_phone: str
+    attendance: int = int(Attendance.PENDING)
+    services: tuple[tuple[int, float, float], ...] = ()  # (service id, cost, discount)
+    categories: tuple[int, ...] = ()
+    paid: float = 0.0
+    comment: str = ""
+
+
+@dataclass
+class Saved:
+    booking: dict  # as a list row
+    warnings: list[Issue] = field(default_factory=list)
+
+
+# --- reading ---------------------------------------------------------------------
+
+
+def current(con: Connection, booking_id: int, user: User | None = None) -> tuple[Draft, int]:
+    """The booking as a draft, and its version (what a form starts from)."""
+    row = _list_row(con, booking_id, user)
+    draft = Draft(
+        visit_at=row["visit_at"], staff_id=row["staff_id"], length_s=row["length_s"],
+        client_name=row["client_name"], client_phone=_full_phone(con, booking_id),
+        attendance=row["attendance"],
+        services=tuple((s["id"], float(s["cost"]), float(s["discount"]))
+                       for s in row["services"]),
+        categories=tuple(c["id"] for c in row["categories"]), paid=float(row["paid"]),
+        comment=row["comment"])
+    return draft, row["version"]
+
+
+def _list_row(con: Connection, booking_id: int, user: User | None) -> dict:
+    where, params = listing.scoped_where(user, BookingFilter())
+    rows = con.execute(listing.rows_sql(user, f"b.id = ? AND ({where})", "b.id"),
+                       [booking_id, *params, 1, 0])
+    names = [d[0] for d in rows.description]
+    found = rows.fetchall()
+    if not found:
+        raise EditRefused(f"There is no booking {booking_id} (or it is outside what you may see).")
+    return listing.as_list_row(dict(zip(names, found[0], strict=True)))
+
+
+def _full_phone(con: Connection, booking_id: int) -> str:
+    return con.execute("SELECT c.phone FROM bookings b JOIN clients c ON c.id = b.client_id "
+                       "WHERE b.id = ?", [booking_id]).fetchall()[0][0]
+
+
+def day(con: Connection, user: User | None, on: datetime, days: int = 1,
+        staff: tuple[int, ...] = ()) -> list[dict]:
+    """The calendar's bookings: not deleted, visits from ON for DAYS days."""
+    bfilter = BookingFilter(visit_from=on.date(), visit_to=(on + timedelta(days=days - 1)).date(),
+                            cancelled="no", staff=staff)
+    return listing.page(con, user, bfilter, sort="visit_at", descending=False, limit=10_000)
+
+
+# --- checking --------------------------------------------------------------------
+
+
+def check(con: Connection, draft: Draft, *, booking_id: int | None = None) -> tuple:
+    """The upload's checks on a draft: (parsed booking or None, issues)."""
+    cells = [None] * len(COLUMNS)
+    values = {
+        "date": draft.visit_at, "staff_id": draft.staff_id, "phone": draft.client_phone,
+        "client_name": draft.client_name, "duration": draft.length_s,
+        "service_ids": ",".join(str(s) for s, _, _ in draft.services),
+        "prices": "#".join(f"{c:g}" for _, c, _ in draft.services),
+        "discounts": "#".join(f"{d:g}" for _, _, d in draft.services),
+        "comment": draft.comment, "status_code": draft.attendance,
+    }
+    for key, value in values.items():
+        cells[_POSITIONS[key]] = value
+    sheet = Sheet(dict(_POSITIONS), [(1, cells)])
+    row = _Row(Catalog.load(con), sheet, 1, cells)
+    parsed = row.parse()
+    issues = list(row.issues)
+    if draft.paid < 0:
+        issues.append(Issue(1, "Paid", "is negative"))
+    if parsed is not None:
+        issues += _overlaps(con, parsed.staff_id, parsed.visit_at, parsed.length_s, booking_id)
+    return (None if any(i.level == "error" for i in issues) else parsed), issues
+
+
+def _overlaps(con: Connection, staff_id: int, start: datetime, length_s: int,
+              booking_id: int | None) -> list[Issue]:
+    end = start + timedelta(seconds=length_s)
+    rows = con.execute("""
+        SELECT id, visit_at FROM bookings
+        WHERE staff_id = ? AND NOT deleted AND id IS DISTINCT FROM ?
+          AND visit_at < ? AND visit_at + to_seconds(length_s) > ?
+        ORDER BY visit_at LIMIT 5
+    """, [staff_id, booking_id, end, start]).fetchall()
+    return [Issue(1, "Date", f"overlaps booking {other} at {at:%H:%M} of the same employee",
+                  "warning") for other, at in rows]
+
+
+# --- saving ------------------------------------------------------------------------
+
+
+def save(con: Connection, user: User, booking_id: int, draft: Draft, *, started_from: Draft,
+         version: int, now: datetime | None = None) -> Saved:
+    """Save a changed booking, unless someone else changed it since `version`."""
+    user.require(Right.EDIT_BOOKINGS)
+    parsed, issues = check(con, draft, booking_id=booking_id)
+    if parsed is None:
+        raise EditRefused("; ".join(f"{i.column}: {i.message}" for i in issues
+                                    if i.level == "error"))
+    now = now or datetime.now()
+    with transaction(con):
+        state = con.execute(f"SELECT version, deleted, attendance, {_PAID_FULL} FROM bookings b "
+                            "WHERE id = ?", [booking_id]).fetchall()
+        if not state:
+            raise EditRefused(f"There is no booking {booking_id}.")
+        now_version, deleted, attendance, paid_full = state[0]
+        if deleted:
+            raise EditRefused(f"Booking {booking_id} is deleted: a deleted booking cannot be "
+                              "changed or restored, only a new one created.")
+        if now_version != version:
+            now_draft, _ = current(con, booking_id)
+            raise EditConflict(booking_id, diff(started_from, now_draft))
+        _require_change_rights(user, attendance, paid_full)
+        before, _ = current(con, booking_id)
+        changes = diff(before, draft)
+        if not changes:
+            return Saved(_list_row(con, booking_id, user), issues)
+        record_snapshots(con, [booking_id], action="edited", actor=user,
+                         operation_id=new_operation_id(), at=now, changes=changes)
+        _write(con, booking_id, parsed, draft, now, version_sql="version + 1")
+    return Saved(_list_row(con, booking_id, user), issues)
+
+
+def create(con: Connection, user: User, draft: Draft, *, now: datetime | None = None) -> Saved:
+    """A new booking made by a user: offline, source admin, created by the user."""
+    user.require(Right.EDIT_BOOKINGS)
+    parsed, issues = check(con, draft)
+    if parsed is None:
+        raise EditRefused("; ".join(f"{i.column}: {i.message}" for i in issues
+                                    if i.level == "error"))
+    now = now or datetime.now()
+    with transaction(con):
+        booking_id = next_id(con, "bookings")
+        con.execute("""
+            INSERT INTO bookings (id, visit_at, length_s, staff_id, client_id, attendance, online,
+                                  source, created_at, created_by, last_change_at)
+            VALUES (?, ?, 900, 0, 0, 0, FALSE, ?, ?, ?, ?)
+        """, [booking_id, parsed.visit_at, Source.ADMIN.value, now, user.id, now])
+        _write(con, booking_id, parsed, draft, now, version_sql="1")
+        con.execute("""
+            INSERT INTO booking_history (id, booking_id, changed_at, actor_id, actor_login,
+                                         action, operation_id, changes)
+            VALUES (?, ?, ?, ?, ?, 'created', ?, NULL)
+        """, [next_id(con, "booking_history"), booking_id, now, user.id, user.login,
+              new_operation_id()])
+    return Saved(_list_row(con, booking_id, user), issues)
+
+
+_PAID_FULL = "(b.to_pay > 0 AND b.paid >= b.to_pay)"
+
+
+def _require_change_rights(user: User, attendance: int, paid_full: bool) -> None:
+    if attendance == Attendance.ARRIVED and not user.can(Right.DELETE_ARRIVED):
+        raise Forbidden("This booking is Arrived: changing it needs the right "
+                        "'delete_arrived_bookings' (change Arrived bookings).")
+    if paid_full and not user.can(Right.DELETE_PAID):
+        raise Forbidden("This booking is paid in full: changing it needs the right "
+                        "'delete_paid_bookings' (change paid bookings).")
+
+
+def _write(con: Connection, booking_id: int, parsed, draft: Draft, now: datetime, *,
+           version_sql: str) -> None:
+    client_id = parsed.client_id if parsed.client_id is not None else _new_client(
+        con, parsed.client_name, parsed.phone)
+    to_pay = sum(cost - discount for _, _, _, cost, discount in parsed.lines)
+    con.execute(f"""
+        UPDATE bookings SET visit_at = ?, length_s = ?, staff_id = ?, client_id = ?,
+               attendance = ?, comment = ?, to_pay = ?, paid = ?, service_count = ?,
+               last_change_at = ?, version = {version_sql}
+        WHERE id = ?
+    """, [parsed.visit_at, parsed.length_s, parsed.staff_id, client_id, int(parsed.attendance),
+          parsed.comment, to_pay, draft.paid, len(parsed.lines), now, booking_id])
+    lines = [[booking_id, n, sid, title, category, cost, discount, cost - discount]
+             for n, (sid, title, category, cost, discount) in enumerate(parsed.lines, start=1)]
+    links = [[booking_id, c] for c in sorted(set(draft.categories))]
+    con.execute("DELETE FROM booking_services WHERE booking_id = ?", [booking_id])
+    if lines:
+        con.executemany("INSERT INTO booking_services VALUES (?, ?, ?, ?, ?, ?, ?, ?)", lines)
+    con.execute("DELETE FROM booking_category_links WHERE booking_id = ?", [booking_id])
+    if links:
+        con.executemany("INSERT INTO booking_category_links VALUES (?, ?)", links)
+
+
+def _new_client(con: Connection, name: str, phone: str) -> int:
+    client_id = next_id(con, "clients")
+    con.execute("INSERT INTO clients (id, name, phone) VALUES (?, ?, ?)", [client_id, name, phone])
+    return client_id
+
+
+def diff(before: Draft, after: Draft) -> dict:
+    """Each field that differs: [old, new], as JSON-friendly values."""
+    old, new = asdict(before), asdict(after)
+    return {name: [_plain(old[name]), _plain(new[name])] for name in old
+            if old[name] != new[name]}
+
+
+def _plain(value):
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="minutes")
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def with_changes(draft: Draft, **changes) -> Draft:
+    return replace(draft, **changes)
