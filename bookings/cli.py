@@ -22,6 +22,7 @@ from bookings import (
     config,
     datalog,
     deletion,
+    editing,
     exports,
     history,
     listing,
@@ -377,6 +378,61 @@ def add_data_log_commands(command: Callable) -> None:
     log.add_argument("--to", dest="date_to", type=date.fromisoformat, metavar="YYYY-MM-DD")
     log.add_argument("--limit", type=int, default=500, metavar="N")
 
+EDIT_FIELDS = ("visit_at", "staff_id", "length_s", "attendance", "comment", "paid",
+               "client_name", "client_phone", "services")
+
+
+def edit_setting(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or name not in EDIT_FIELDS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: use FIELD=VALUE with FIELD one of {', '.join(EDIT_FIELDS)}")
+    return name, value
+
+
+def _edit_value(name: str, value: str):
+    """A --set value in the draft's terms; services are ID[:COST[:DISCOUNT]],..."""
+    try:
+        if name == "visit_at":
+            return datetime.fromisoformat(value)
+        if name in ("staff_id", "length_s"):
+            return int(value)
+        if name == "paid":
+            return float(value)
+        if name == "attendance":
+            return int(parse_status(value))
+        if name == "services":
+            return tuple(_service_line(part) for part in value.split(",") if part.strip())
+    except ValueError as exc:
+        raise Refused(f"{name}={value}: {exc}") from None
+    return value
+
+
+def _service_line(text: str) -> tuple[int, float | None, float]:
+    """ID[:COST[:DISCOUNT]]; no cost = the service's list price (filled in by cmd_edit)."""
+    parts = text.split(":")
+    cost = float(parts[1]) if len(parts) > 1 and parts[1] else None
+    discount = float(parts[2]) if len(parts) > 2 else 0.0
+    return int(parts[0]), cost, discount
+
+
+def cmd_edit(args, con: Connection) -> None:
+    user = auth.require_user(con, args.user)
+    draft, version = editing.current(con, args.id, user)
+    changes = {name: _edit_value(name, value) for name, value in args.set}
+    if "services" in changes:
+        prices = {s["id"]: s["price"] for s in catalog.services(con)}
+        changes["services"] = tuple((sid, float(prices.get(sid, 0)) if cost is None else cost,
+                                     discount) for sid, cost, discount in changes["services"])
+    saved = editing.save(con, user, args.id, editing.with_changes(draft, **changes),
+                         started_from=draft, version=version)
+    row = saved.booking
+    lines = [f"Booking {row['id']} saved: {row['visit_at']:%d.%m.%Y %H:%M}, {row['staff_name']},"
+             f" {row['client_name']}, {row['status']}, to pay {row['total_to_pay']}."]
+    lines += [f"  warning: {w.column}: {w.message}" for w in saved.warnings]
+    emit(args, row, "\n".join(lines))
+
+
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     """The Bookings page's filters as flags (shared/CLI.md)."""
     f = parser.add_argument_group("filters")
@@ -519,6 +575,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="write the rows with errors here (.xlsx), marked, to fix")
 
     add_data_log_commands(command)
+    edit = command("edit", cmd_edit, "change a booking", writes=True)
+    edit.add_argument("id", type=int, metavar="ID")
+    edit.add_argument("--user", required=True, metavar="LOGIN", help="who changes it")
+    edit.add_argument("--set", type=edit_setting, action="append", required=True,
+                      metavar="FIELD=VALUE", help=f"repeatable; FIELD: {', '.join(EDIT_FIELDS)}")
+
     command("serve", None, "start the web app (ARGS go to streamlit, e.g. --server.port 8502)",
             writes=False)
     return parser
