@@ -108,10 +108,16 @@ def action_bar(user: User, rows: list[dict], selected: list[int], bfilter: Booki
                words: str, matching_count: int) -> None:
     """The buttons over the table: Info for one row, Delete for the selection or the filter."""
     ids = [rows[position]["id"] for position in selected]
-    info_col, delete_col, all_col, _ = st.columns([1, 1.3, 1.6, 3])
+    info_col, edit_col, delete_col, all_col, _ = st.columns([1, 1, 1.3, 1.6, 2])
     if info_col.button("Info", icon=":material/info:", disabled=len(ids) != 1,
                        help="Select one booking to see its details and history"):
         booking_info(user, ids[0])
+    one = next((r for r in rows if len(ids) == 1 and r["id"] == ids[0]), None)
+    if user.can(Right.EDIT_BOOKINGS) and edit_col.button(
+            "Edit", icon=":material/edit:", disabled=one is None or one["deleted"],
+            help="Select one booking (not a deleted one) to open it in the calendar"):
+        st.switch_page("pages/calendar.py", query_params={
+            "booking": str(one["id"]), "day": one["visit_at"].date().isoformat()})
     if user.can(Right.DELETE_BOOKINGS):
         if delete_col.button(f"Delete selected ({len(ids)})", icon=":material/delete:",
                              disabled=not ids):
