@@ -1,0 +1,68 @@
+"""Editing from the list through the calendar, with AppTest, on a fresh known store."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests import known_store
+from tests.test_delete_page import bookings_grid, button, select
+
+ROOT = Path(__file__).resolve().parent.parent
+CALENDAR = str(ROOT / "pages" / "calendar.py")
+
+
+@pytest.fixture
+def app(con, store_path, monkeypatch):
+    known_store.build(con)
+    monkeypatch.setenv("BOOKINGS_DB", str(store_path))
+
+    def open_as(login: str, **params) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+        at.session_state["signed_in_login"] = login
+        for key, value in params.items():
+            at.query_params[key] = value
+        return at.run()
+
+    return open_as
+
+
+def test_edit_from_the_list_change_and_see_it_in_the_list(app):
+    at = select(app("admin"), [2])
+    button(at, "Edit").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Calendar"
+    assert at.subheader[0].value == "Booking 2"
+    status = next(s for s in at.selectbox if s.label == "Visit status")
+    status.set_value(2)
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert not at.exception
+    assert at.success[0].value == "Booking 2 saved."
+    at.switch_page(str(ROOT / "pages" / "bookings_list.py")).run()
+    table = bookings_grid(at).value.set_index("ID")
+    assert table.loc[2, "Status"] == "Confirmed"
+
+
+def test_the_calendar_shows_the_day_without_deleted_bookings(app):
+    at = app("owner")
+    at.switch_page(CALENDAR)
+    at.query_params["day"] = "2024-06-02"  # booking 3 is deleted
+    at.run()
+    assert not at.exception
+    assert "No bookings on this day." in at.info[0].value
+
+
+def test_edit_is_not_offered_without_the_right_nor_for_deleted_rows(app):
+    at = select(app("owner"), [3])  # deleted
+    assert button(at, "Edit").disabled
+    at = app("employee")
+    assert not [b for b in at.button if b.label == "Edit"]
+
+
+def test_saving_without_the_right_is_refused_on_the_server(app):
+    at = app("employee")
+    at.switch_page(CALENDAR)
+    at.query_params.update({"day": known_store.RECENT.date().isoformat(), "booking": "6"})
+    at.run()
+    save = next(b for b in at.button if b.label == "Save")
+    assert save.disabled
