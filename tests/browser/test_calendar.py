@@ -52,6 +52,6 @@ def test_edit_from_the_list_in_the_calendar(page, own_app):
     wait_for_render(page)
     expect(page.get_by_text(f"Booking {booking} saved.")).to_be_visible()
 
-    page.goto(f"{url}/{PENDING}")
+    sign_in(page, url, login, password, path=PENDING)  # a fresh page is a fresh session
     wait_for_render(page)
     expect(bookings_metric(page)).to_have_text(f"{before - 1:,}")  # no longer pending
