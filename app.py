@@ -15,6 +15,8 @@ PAGES = [
     (Right.VIEW_BOOKINGS, "pages/calendar.py", "Calendar", ":material/calendar_month:",
      "calendar"),
     (Right.UPLOAD, "pages/upload.py", "Upload from Excel", ":material/upload_file:", "upload"),
+    # Everyone with the list sees their own entries; files need the export right.
+    (Right.VIEW_BOOKINGS, "pages/data_log.py", "Data log", ":material/history:", "data-log"),
     (Right.MANAGE_SETTINGS, "pages/settings.py", "Settings", ":material/settings:", "settings"),
 ]
 

@@ -471,7 +471,8 @@ def cmd_serve(args) -> int:
     """Start the web app on this store (the remaining ARGS go to streamlit)."""
     env = dict(os.environ, BOOKINGS_DB=str(Path(args.db).resolve()))
     os.chdir(config.PROJECT_DIR)  # where .streamlit/config.toml is
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", *args.streamlit_args]
+    # server.py: the app (app.py) plus the download route and the export worker.
+    command = [sys.executable, "-m", "streamlit", "run", "server.py", *args.streamlit_args]
     os.execvpe(command[0], command, env)
     return EXIT_OK  # not reached
 

@@ -12,7 +12,7 @@ from bookings import listing
 from bookings.auth import Forbidden
 from bookings.filters import BookingFilter
 from bookings.model import Right, Source
-from pages import common, row_actions
+from pages import common, export_actions, row_actions
 from pages.filter_form import filter_form
 
 user = common.require(Right.VIEW_BOOKINGS)
@@ -214,6 +214,7 @@ if rows:
                  if user.can(Right.DELETE_BOOKINGS) and bfilter.cancelled != "yes" else 0)
     row_actions.action_bar(user, rows, selection.selection.rows, bfilter,
                            bfilter.words(names), deletable)
+    export_actions.export_button(user, bfilter, bfilter.words(names), total)
     if pages_total > 1:
         chosen = st.pagination(pages_total, default=page_no, key=f"page-{page_no}-{total}")
         if chosen != page_no:

@@ -1,0 +1,138 @@
+"""Data log: downloads, uploads and bulk deletions; fetch ready files.
+
+Everyone with the list right opens it and sees their own entries; the owner
+(the settings right) sees everyone's. Fetching a file needs the export right.
+Both are checked again in `bookings/` (datalog, downloads), on the server.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from bookings import datalog, downloads, exports
+from bookings.auth import User
+from bookings.model import Right
+from bookings.store import StoreError
+from pages import common
+
+REFRESH_S = 2  # while a download is queued or running
+KIND_LABELS = {"export": "Download", "upload": "Upload", "delete": "Bulk delete"}
+
+user = common.require(Right.VIEW_BOOKINGS)
+con = common.cursor()
+
+st.title("Data log")
+everyone = datalog.sees_everyone(user)
+st.caption("Every download, upload and bulk deletion: who, when, what, and who fetched the "
+           "files. " + ("You see everyone's entries." if everyone else "You see your own entries.")
+           + ("" if user.can(Right.EXPORT) else " Fetching files needs the export right."))
+
+kind_col, user_col, dates_col = st.columns([2, 2, 3])
+kind = kind_col.selectbox("Kind", [None, *datalog.KINDS], key="log_kind",
+                          format_func=lambda k: "All" if k is None else KIND_LABELS[k])
+by = None
+if everyone:
+    by = user_col.selectbox("User", [None, *datalog.logins(con, user)], key="log_user",
+                            format_func=lambda login: "Everyone" if login is None else login)
+picked = dates_col.date_input("Requested between", value=(), key="log_dates",
+                              format="DD.MM.YYYY", max_value=date.today())
+date_from, date_to = (tuple(picked) + (None, None))[:2] if picked else (None, None)
+
+
+def size_text(size: int | None) -> str:
+    if size is None:
+        return ""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return ""
+
+
+def as_table(entries: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "ID": e["id"],
+        "When": e["at"],
+        "Who": e["user"],
+        "Kind": KIND_LABELS.get(e["kind"], e["kind"]),
+        "What": e["what"],
+        "Rows": e["rows"],
+        "Left out": e["rows_left_out"],
+        "Format": e["format"] or "",
+        "Size": size_text(e["size"]),
+        "State": e["state"],
+        "Progress": e["progress"] if e["kind"] == "export" else None,
+        "Fetches": "; ".join(f"{f['by']} {f['at']:%d.%m %H:%M}" for f in e["fetches"]),
+        "Note": e["error"] or "",
+    } for e in entries])
+
+
+def record_fetch(log_id: int) -> None:
+    """The click on a download button is the fetch: checked and recorded."""
+    try:
+        downloads.fetch_from_page(common.cursor(), user, log_id)
+    except StoreError as refused:
+        st.session_state["log_refusal"] = str(refused)
+
+
+def file_reader(path):
+    """Read only when clicked (Streamlit's deferred download), not on every run."""
+    return lambda: path.read_bytes()
+
+
+def ready_files(entries: list[dict], viewer: User) -> None:
+    ready = [e for e in entries if e["kind"] == "export" and e["state"] == "ready"]
+    if not ready or not viewer.can(Right.EXPORT):
+        return
+    st.subheader("Ready files")
+    for e in ready[:20]:
+        try:
+            ready_file = downloads.for_page(con, viewer, e["id"])
+        except StoreError as gone:
+            st.caption(f"#{e['id']}: {gone}")
+            continue
+        text_col, button_col = st.columns([5, 1.3], vertical_alignment="center")
+        text_col.markdown(f"**#{e['id']}** · {e['at']:%d.%m.%Y %H:%M} · {e['user']} · "
+                          f"{e['what']} · {e['rows']:,} rows · {e['format']} · "
+                          f"{size_text(e['size'])}")
+        button_col.download_button(
+            f"Download .{e['format']}", file_reader(ready_file.path),
+            file_name=ready_file.file_name, mime=ready_file.media_type,
+            key=f"fetch-{e['id']}", on_click=record_fetch, args=(e["id"],),
+            icon=":material/download:")
+        link = exports.outbox_link(con, e["id"]) if e["user"] == viewer.login else None
+        if link:
+            text_col.caption(f"Emailed link (no mail server set up, so the message is in "
+                             f"the outbox folder): {link}")
+
+
+pending = datalog.has_pending(con, user)
+
+
+@st.fragment(run_every=REFRESH_S if pending else None)
+def log_view() -> None:
+    cursor = common.cursor()
+    if pending and not datalog.has_pending(cursor, user):
+        st.rerun(scope="app")  # done: stop refreshing
+    refusal = st.session_state.pop("log_refusal", None)
+    if refusal:
+        st.error(refusal)
+    entries = datalog.entries(cursor, user, kind=kind, by=by, date_from=date_from,
+                              date_to=date_to)
+    if not entries:
+        st.info("No entries match." if (kind or by or picked) else "Nothing logged yet.")
+        return
+    st.dataframe(as_table(entries), hide_index=True, width="stretch", column_config={
+        "ID": st.column_config.NumberColumn(format="%d"),
+        "When": st.column_config.DatetimeColumn(format="DD.MM.YYYY HH:mm"),
+        "Rows": st.column_config.NumberColumn(format="%d"),
+        "Left out": st.column_config.NumberColumn(format="%d"),
+        "Progress": st.column_config.ProgressColumn(min_value=0, max_value=1, format="percent"),
+    })
+    ready_files(entries, user)
+
+
+log_view()

@@ -1,0 +1,43 @@
+"""The web server: the Streamlit app (app.py), the download route, the export worker.
+
+`bookings serve` runs `streamlit run server.py`; Streamlit finds `app` below
+and serves it with its usual flags. Everything runs in one process, which
+holds the DuckDB file: the pages, the route and the worker open the same
+store (`open_store` with the same settings returns the same instance), each
+thread with its own cursor. The route's logic is `bookings.downloads`; this
+file only wires it up.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+from bookings import config, downloads, exports
+from bookings.store import open_store
+
+_store = {}  # the lifespan's connection; each request takes a cursor of it
+
+
+@asynccontextmanager
+async def lifespan(_app):
+    """Start the export worker (it fails jobs a restart interrupted), stop it at the end."""
+    # pages/ holds st.navigation's pages, not a multipage folder of old. Streamlit
+    # assumes the old kind until app.py first calls st.navigation, so a deep link
+    # (/settings) as the first request after a start ran pages/settings.py alone.
+    PagesManager.uses_pages_directory = False
+    path = config.default_db_path()
+    _store["con"] = open_store(path)
+    worker = exports.ExportWorker(path)
+    worker.start()
+    try:
+        yield None
+    finally:
+        worker.stop()
+        _store.pop("con").close()
+
+
+app = st.App("app.py", lifespan=lifespan,
+             routes=[downloads.route(lambda: _store["con"].cursor())])
