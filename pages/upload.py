@@ -115,7 +115,8 @@ if counts["with_errors"]:
 can_commit = counts["ready"] > 0 and (not counts["with_errors"] or skip_invalid) and (
     not result.previous or force)
 go, cancel = st.columns([1, 4])
-if go.button(f"Import {counts['ready']:,} bookings", type="primary", disabled=not can_commit,
+plural = "" if counts["ready"] == 1 else "s"
+if go.button(f"Import {counts['ready']:,} booking{plural}", type="primary", disabled=not can_commit,
              icon=":material/upload:"):
     try:
         with st.spinner("Importing ..."):

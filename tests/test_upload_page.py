@@ -66,7 +66,7 @@ def test_the_same_file_twice_needs_an_explicit_yes(page, con):
     at = page("owner")
     at.get("file_uploader")[0].upload("a.xlsx", data, XLSX)
     at.run()
-    button(at, "Import 1 bookings").click().run()
+    button(at, "Import 1 booking").click().run()
     at.get("file_uploader")[0].upload("a.xlsx", data, XLSX)
     at.run()
     assert any("was imported before: batch 1 by owner" in w.value for w in at.warning)
