@@ -11,6 +11,8 @@ from bookings import auth
 from bookings.model import Role
 from bookings.store import open_store
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 @pytest.fixture
 def store_path(tmp_path: Path) -> Path:
@@ -54,3 +56,51 @@ def known(known_path):
     connection = open_store(known_path)
     yield connection
     connection.close()
+
+
+@pytest.fixture
+def app_as(monkeypatch):
+    """app_as(store) -> open_as(login, **url_params): the app through AppTest, signed in."""
+    from streamlit.testing.v1 import AppTest
+
+    def for_store(store: Path):
+        monkeypatch.setenv("BOOKINGS_DB", str(store))
+
+        def open_as(login: str, **params) -> AppTest:
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+            at.session_state["signed_in_login"] = login
+            for key, value in params.items():
+                at.query_params[key] = value
+            return at.run()
+
+        return open_as
+
+    return for_store
+
+
+@pytest.fixture
+def held_store():
+    """held_store(path): a context in which another process holds the store file."""
+    import subprocess
+    import sys
+    import textwrap
+    from contextlib import contextmanager
+
+    @contextmanager
+    def holding(path: Path):
+        holder = subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(f"""
+                import sys, duckdb
+                con = duckdb.connect({str(path)!r})
+                print("holding", flush=True)
+                sys.stdin.read()
+            """)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        try:
+            assert holder.stdout.readline().strip() == "holding"
+            yield
+        finally:
+            holder.communicate("")
+
+    return holding

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from tests import known_store
 from tests.test_delete_page import bookings_grid, button, select
@@ -13,18 +12,9 @@ CALENDAR = str(ROOT / "pages" / "calendar.py")
 
 
 @pytest.fixture
-def app(con, store_path, monkeypatch):
+def app(con, store_path, app_as):
     known_store.build(con)
-    monkeypatch.setenv("BOOKINGS_DB", str(store_path))
-
-    def open_as(login: str, **params) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
-        at.session_state["signed_in_login"] = login
-        for key, value in params.items():
-            at.query_params[key] = value
-        return at.run()
-
-    return open_as
+    return app_as(store_path)
 
 
 def test_edit_from_the_list_change_and_see_it_in_the_list(app):

@@ -9,17 +9,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def app(known_path, monkeypatch):
-    monkeypatch.setenv("BOOKINGS_DB", str(known_path))
-
-    def open_as(login: str, **params) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
-        at.session_state["signed_in_login"] = login
-        for key, value in params.items():
-            at.query_params[key] = value
-        return at.run()
-
-    return open_as
+def app(known_path, app_as):
+    return app_as(known_path)
 
 
 def bookings_table(at: AppTest):

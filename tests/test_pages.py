@@ -118,26 +118,10 @@ def test_the_employee_sees_only_the_viewing_period(users):
     assert "your viewing period" in at.caption[0].value
 
 
-def test_a_busy_store_gets_a_readable_message(tmp_path, monkeypatch):
-    import subprocess
-    import sys
-    import textwrap
-
+def test_a_busy_store_gets_a_readable_message(tmp_path, monkeypatch, held_store):
     path = tmp_path / "held.duckdb"
     monkeypatch.setenv("BOOKINGS_DB", str(path))
-    holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
-            import sys, duckdb
-            con = duckdb.connect({str(path)!r})
-            print("holding", flush=True)
-            sys.stdin.read()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "holding"
+    with held_store(path):
         at = open_app()
-        assert not at.exception
-        assert "busy" in at.error[0].value and str(path) in at.error[0].value
-    finally:
-        holder.communicate("")
+    assert not at.exception
+    assert "busy" in at.error[0].value and str(path) in at.error[0].value

@@ -1,6 +1,3 @@
-import subprocess
-import sys
-import textwrap
 
 import duckdb
 import pytest
@@ -69,22 +66,9 @@ def test_a_missing_store_is_not_created_for_reading(tmp_path):
 
 
 @pytest.mark.parametrize("read_only", [False, True])
-def test_a_store_held_by_another_process_is_busy(store_path, read_only):
+def test_a_store_held_by_another_process_is_busy(store_path, held_store, read_only):
     open_store(store_path).close()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
-            import sys, duckdb
-            con = duckdb.connect({str(store_path)!r})
-            print("holding", flush=True)
-            sys.stdin.read()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "holding"
-        with pytest.raises(StoreBusy) as busy:
-            open_store(store_path, read_only=read_only)
-        assert str(store_path) in str(busy.value)
-        assert "busy" in str(busy.value)
-    finally:
-        holder.communicate("")
+    with held_store(store_path), pytest.raises(StoreBusy) as busy:
+        open_store(store_path, read_only=read_only)
+    assert str(store_path) in str(busy.value)
+    assert "busy" in str(busy.value)
