@@ -465,3 +465,12 @@ def tick_rows(page: Page, grid: Locator, positions: list[int], *, row_px: int = 
         page.mouse.move(x, y)  # the checkbox shows on hover
         page.mouse.click(x, y)
         wait_for_app(page)
+
+
+@contextlib.contextmanager
+def app_of_its_own(directory: Path) -> Iterator[tuple[str, Store]]:
+    """A store and a running app for one test module, for tests that change data
+    other tests count on. Yields (base URL, store)."""
+    store = build_store(directory)
+    with serving(store.path, store.path.parent / "streamlit.log") as url:
+        yield url, store

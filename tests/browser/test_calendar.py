@@ -10,9 +10,8 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import (
     PROJECT_DIR,
-    build_store,
+    app_of_its_own,
     full_page_screenshot,
-    serving,
     sign_in,
     tick_rows,
     wait_for_render,
@@ -25,10 +24,8 @@ PENDING = "?status=pending&cancelled=no&payment=unpaid&sort=id&asc=1"
 
 @pytest.fixture(scope="module")
 def own_app(tmp_path_factory):
-    """Its own store and app: this test changes a booking others count."""
-    store = build_store(tmp_path_factory.mktemp("editing"))
-    with serving(store.path, store.path.parent / "streamlit.log") as url:
-        yield url, store
+    with app_of_its_own(tmp_path_factory.mktemp("editing")) as served:
+        yield served
 
 
 def test_edit_from_the_list_in_the_calendar(page, own_app):

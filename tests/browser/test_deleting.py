@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import build_store, serving, sign_in, tick_rows, wait_for_render
+from tests.browser.conftest import app_of_its_own, sign_in, tick_rows, wait_for_render
 from tests.browser.test_sign_in import bookings_metric
 
 # Pending and unpaid: an administrator may delete every one of them.
@@ -16,10 +16,8 @@ DELETABLE = "?payment=unpaid&status=pending&cancelled=no&sort=id&asc=1"
 
 @pytest.fixture(scope="module")
 def own_app(tmp_path_factory):
-    """Its own store and app: this test changes data others count on."""
-    store = build_store(tmp_path_factory.mktemp("deleting"))
-    with serving(store.path, store.path.parent / "streamlit.log") as url:
-        yield url, store
+    with app_of_its_own(tmp_path_factory.mktemp("deleting")) as served:
+        yield served
 
 
 def test_tick_rows_delete_selected_confirm(page, own_app):

@@ -7,16 +7,14 @@ import pytest
 from playwright.sync_api import expect
 
 from bookings.upload_file import template_xlsx
-from tests.browser.conftest import build_store, serving, sign_in, wait_for_app, wait_for_render
+from tests.browser.conftest import app_of_its_own, sign_in, wait_for_app, wait_for_render
 from tests.browser.test_sign_in import bookings_metric
 
 
 @pytest.fixture(scope="module")
 def own_app(tmp_path_factory):
-    """Its own store and app: this test adds bookings others count."""
-    store = build_store(tmp_path_factory.mktemp("uploading"))
-    with serving(store.path, store.path.parent / "streamlit.log") as url:
-        yield url, store
+    with app_of_its_own(tmp_path_factory.mktemp("uploading")) as served:
+        yield served
 
 
 def test_choose_file_preview_commit_and_find_in_list(page, own_app, tmp_path):
