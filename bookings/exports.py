@@ -7,9 +7,11 @@ through running (with progress) to ready or failed (with the reason). The
 file holds exactly the Bookings list for that filter, as the requester may
 see it (viewing period, masked phones), in the list's default order.
 
-Rows stream from DuckDB in batches (`fetchmany`) into the writer; the file is
-written under a temporary name in `exports/` next to the store and renamed
-when complete, so a half-written file is never served. When it is ready the
+Rows stream from DuckDB into the writer: the list's own query, chunk by chunk
+of its order (`list_rows`), each fetched in batches (`fetchmany`), so neither
+Python nor DuckDB ever holds the whole set. The file is written under a
+temporary name in `exports/` next to the store and renamed when complete, so
+a half-written file is never served. When it is ready the
 requester gets an email with a link: a random token of which only the sha256
 is stored, valid for BOOKINGS_LINK_DAYS days (7).
 
@@ -26,7 +28,7 @@ import logging
 import os
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -47,7 +49,8 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
 }
-BATCH_ROWS = 10_000
+BATCH_ROWS = 10_000  # rows fetched and written at a time
+CHUNK_ROWS = 50_000  # rows per query (keyset chunk): bounds DuckDB's memory
 DEFAULT_LINK_DAYS = 7
 DEFAULT_PUBLIC_URL = "http://localhost:8501"
 INTERRUPTED = ("interrupted: the app stopped while the file was being written. "
@@ -166,7 +169,7 @@ def next_queued(con: Connection) -> int | None:
 
 def run_job(con: Connection, log_id: int, *, stop: Callable[[], bool] | None = None,
             rows_per_sheet: int = SHEET_ROWS, batch_rows: int = BATCH_ROWS,
-            now: Callable[[], datetime] = datetime.now) -> Outcome:
+            chunk_rows: int = CHUNK_ROWS, now: Callable[[], datetime] = datetime.now) -> Outcome:
     """Write the file of a queued entry, then mail its link. Failures end in the log.
 
     Raises Stopped (the entry queued again) when STOP says the worker is ending.
@@ -178,7 +181,8 @@ def run_job(con: Connection, log_id: int, *, stop: Callable[[], bool] | None = N
     partial, final = folder / f"{name}.part", folder / f"{name}.{job.fmt}"
     try:
         rows = _write(con, job, partial, stop=stop or (lambda: False),
-                      rows_per_sheet=rows_per_sheet, batch_rows=batch_rows, now=now)
+                      rows_per_sheet=rows_per_sheet, batch_rows=batch_rows,
+                      chunk_rows=chunk_rows, now=now)
         os.replace(partial, final)  # complete: only now does it get its served name
     except Stopped:
         partial.unlink(missing_ok=True)
@@ -220,18 +224,19 @@ def _claim(con: Connection, log_id: int) -> Job:
 
 
 def _write(con: Connection, job: Job, path: Path, *, stop: Callable[[], bool],
-           rows_per_sheet: int, batch_rows: int, now: Callable[[], datetime]) -> int:
+           rows_per_sheet: int, batch_rows: int, chunk_rows: int,
+           now: Callable[[], datetime]) -> int:
     """Stream the rows into the file; returns how many went in."""
     user = _requester(con, job)
-    where, params = listing.scoped_where(user, job.bfilter)
-    expected = max(listing.count(con, user, job.bfilter), 1)
-    order = listing.order_by()  # the list's default: newest visit first
-    sql = table_sql(listing.rows_sql(user, where, order), order)
-    rows = con.cursor()  # its own cursor: progress is written on `con` meanwhile
+    reader = con.cursor()  # its own cursor: progress is written on `con` meanwhile
+    # One snapshot for every chunk: a booking edited meanwhile is neither
+    # written twice nor skipped, and the count matches the rows.
+    reader.execute("BEGIN TRANSACTION")
     sink = open_sink(job.fmt, path, rows_per_sheet=rows_per_sheet)
     try:
-        rows.execute(sql, [*params, None, 0])  # LIMIT NULL OFFSET 0: every row
-        while batch := rows.fetchmany(batch_rows):
+        expected = max(listing.count(reader, user, job.bfilter), 1)
+        for batch in list_rows(reader, user, job.bfilter, batch_rows=batch_rows,
+                               chunk_rows=chunk_rows):
             if stop():
                 raise Stopped()
             sink.write(batch)
@@ -241,8 +246,48 @@ def _write(con: Connection, job: Job, path: Path, *, stop: Callable[[], bool],
         sink.abort()
         raise
     finally:
-        rows.close()
+        reader.execute("ROLLBACK")  # it only read
+        reader.close()
     return sink.rows
+
+
+# The list's default order (newest visit first) as keys: rows up to and after (visit, id).
+_FROM = "(b.visit_at < ? OR (b.visit_at = ? AND b.id <= ?))"
+_AFTER = "(b.visit_at > ? OR (b.visit_at = ? AND b.id > ?))"
+
+
+def list_rows(con: Connection, user: User | None, bfilter: BookingFilter, *,
+              batch_rows: int = BATCH_ROWS, chunk_rows: int = CHUNK_ROWS
+              ) -> Iterator[list[tuple]]:
+    """The list's rows for a filter, in its default order, as the export's columns.
+
+    A single query over the whole set would have DuckDB sort and hold it all
+    (1.4 GB for a million bookings). So the set is cut into chunks of
+    CHUNK_ROWS by the keys of the order (visit, id), found by one narrow query,
+    and each chunk is the list's own query (`listing.rows_sql`) over its key
+    range, fetched in batches (fetchmany). Run it inside one transaction: the
+    chunks then come from one snapshot, neither overlapping nor skipping.
+    """
+    if listing.DEFAULT_SORT != "visit_at":
+        raise AssertionError("the chunks follow the list's default order: visit, id")
+    where, params = listing.scoped_where(user, bfilter)
+    order = listing.order_by()  # b.visit_at DESC, b.id DESC
+    starts = con.execute(f"""
+        SELECT visit_at, id FROM (
+            SELECT b.visit_at, b.id, row_number() OVER (ORDER BY {order}) AS n
+            FROM bookings b WHERE {where}
+        ) WHERE (n - 1) % ? = 0 ORDER BY n
+    """, [*params, chunk_rows]).fetchall()
+    for k, (visit_at, booking_id) in enumerate(starts):
+        keys, key_params = _FROM, [visit_at, visit_at, booking_id]
+        if k + 1 < len(starts):  # up to the next chunk's first row
+            after_visit, after_id = starts[k + 1]
+            keys += f" AND {_AFTER}"
+            key_params += [after_visit, after_visit, after_id]
+        sql = table_sql(listing.rows_sql(user, f"({where}) AND {keys}", order), order)
+        con.execute(sql, [*params, *key_params, None, 0])  # LIMIT NULL: the whole chunk
+        while batch := con.fetchmany(batch_rows):
+            yield batch
 
 
 def _requester(con: Connection, job: Job) -> User:

@@ -241,6 +241,20 @@ def test_more_rows_than_a_sheet_holds_go_on_further_sheets(store):
     assert [row[0] for row in rows] == listed  # every row, once, in the list's order
 
 
+@pytest.mark.parametrize("chunk_rows", [1, 2, 3, 5, 100])
+def test_chunks_keep_the_list_order_through_equal_visit_times(store, chunk_rows):
+    store.execute("INSERT INTO bookings SELECT * REPLACE (id + 100 AS id) FROM bookings "
+                  "WHERE id <= 4")  # four visits at the same moment as four others
+    streamed = [row[0] for batch in exports.list_rows(store, None, BookingFilter(),
+                                                      batch_rows=2, chunk_rows=chunk_rows)
+                for row in batch]
+    listed = [r["id"] for r in listing.page(store, None, BookingFilter(), limit=100)]
+    assert streamed == listed and len(listed) == 10
+    assert [row[0] for batch in exports.list_rows(store, None, BookingFilter(staff=(2,)),
+                                                  chunk_rows=chunk_rows) for row in batch
+            ] == [r["id"] for r in listing.page(store, None, BookingFilter(staff=(2,)))]
+
+
 @pytest.mark.parametrize("rows, per_sheet, sheets", [(0, 4, [0]), (4, 4, [4]), (8, 4, [4, 4]),
                                                      (9, 4, [4, 4, 1])])
 def test_sheet_split_at_the_edges(tmp_path, rows, per_sheet, sheets):
