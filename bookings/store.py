@@ -220,6 +220,31 @@ _V4_IMPORT_CLAIM = """
 INSERT INTO settings VALUES ('import_claim', '') ON CONFLICT DO NOTHING;
 """
 
+# Settings changes: who changed what of whom, when, from what to what. Generic
+# over what changed (a user's rights, an employee, a service, a category, the
+# booking interval) so one log shows every change on the Settings page.
+# Uploads of services share the import batches of bookings uploads; `kind`
+# keeps their "file imported before" checks apart. Every change that could
+# leave the salon without an owner first writes the `owner_guard` row, so two
+# such changes at once conflict instead of both passing the check.
+_V5_SETTINGS_CHANGES = """
+CREATE TABLE settings_changes (
+    id BIGINT PRIMARY KEY,
+    changed_at TIMESTAMP NOT NULL,
+    actor_id INTEGER,                 -- NULL: the command line without --user
+    actor_login VARCHAR,
+    subject VARCHAR NOT NULL,         -- user, employee, service, service category, ...
+    subject_id VARCHAR,               -- the login or the id
+    subject_name VARCHAR,             -- as it was named then
+    action VARCHAR NOT NULL,          -- added, renamed, rights changed, deactivated, ...
+    old JSON,
+    new JSON,
+    operation_id VARCHAR              -- shared by the changes of one action (an upload)
+);
+ALTER TABLE import_batches ADD COLUMN kind VARCHAR NOT NULL DEFAULT 'bookings';
+INSERT INTO settings VALUES ('owner_guard', '') ON CONFLICT DO NOTHING;
+"""
+
 # Ordered; a migration's index + 1 is the schema version it brings the file to.
 # Append only: a store file written by an older version is brought up to date
 # by running the ones it has not seen.
@@ -227,7 +252,8 @@ MIGRATIONS: list[str | Callable[[Connection], None]] = [
     _V1_TABLES,
     _v2_builtins_and_defaults,
     _V3_SIGN_IN,
-    _V4_IMPORT_CLAIM,  # the row every upload commit claims first (see upload._claim)
+    _V4_IMPORT_CLAIM,  # the row every upload commit claims first (see upload_batch.claim)
+    _V5_SETTINGS_CHANGES,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -351,6 +377,7 @@ _ID_TABLES = {
     "booking_history",
     "data_log",
     "import_batches",
+    "settings_changes",
 }
 
 

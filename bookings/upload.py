@@ -5,14 +5,11 @@ The preview and the commit run the same code (after django-import-export):
 `preview` reads and validates every row, collecting every problem with its
 row and column (after pandera's lazy validation), and records an import batch
 in state `previewed`. `commit` imports the preview's valid rows in one
-transaction. A batch is a small state machine kept in the store:
-
-    previewed -> committing -> committed | failed        (or cancelled)
-
-Only one commit can move a batch out of `previewed`, and claims are
-serialised on one row of `settings`, so two clicks, two tabs, or the CLI next
-to the page never import a file twice; a file whose content was committed
-before is refused unless the user explicitly confirms again.
+transaction. The batch's state machine, which makes the commit happen exactly
+once, is `bookings.upload_batch`, shared with the services upload: two clicks,
+two tabs, or the CLI next to the page never import a file twice; a file whose
+content was committed before is refused unless the user explicitly confirms
+again.
 """
 
 from __future__ import annotations
@@ -24,33 +21,30 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-import duckdb
 import pandas as pd
 
+from bookings import upload_batch
 from bookings.auth import User
 from bookings.history import new_operation_id
 from bookings.model import Attendance, Right, Source
-from bookings.store import Connection, StoreError, booking_interval_min, next_id, transaction
-from bookings.upload_file import HEADERS, FileRefused, Sheet, read_sheet
+from bookings.store import Connection, booking_interval_min, next_id, transaction
+from bookings.upload_batch import FilePreview, Issue, UploadRefused
+from bookings.upload_file import (
+    HEADERS,
+    FileRefused,
+    Sheet,
+    cell_blank,
+    cell_number,
+    cell_text,
+    fold,
+    read_sheet,
+)
+
+KIND = "bookings"  # this upload's import batches
 
 DEFAULT_LENGTH_S = 15 * 60
 STATUS_TEXTS = {a.label: a for a in Attendance}
 DATE_TEXT = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
-
-
-class UploadRefused(StoreError):
-    """The upload or its commit is refused; the message says why."""
-
-
-@dataclass(frozen=True)
-class Issue:
-    row: int  # as Excel numbers it
-    column: str  # the seed's header
-    message: str
-    level: str = "error"  # or "warning"
-
-    def as_json(self) -> dict:
-        return {"row": self.row, "column": self.column, "message": self.message}
 
 
 @dataclass
@@ -68,35 +62,8 @@ class ParsedBooking:
 
 
 @dataclass
-class Preview:
-    batch_id: int
-    file_name: str
-    sha256: str
-    sheet: Sheet
-    bookings: list[ParsedBooking]  # the valid rows
-    issues: list[Issue]
-    notices: list[str] = field(default_factory=list)
-    previous: dict | None = None  # the earlier committed batch of the same file
-
-    @property
-    def error_rows(self) -> set[int]:
-        return {i.row for i in self.issues if i.level == "error"}
-
-    @property
-    def warning_rows(self) -> set[int]:
-        return {i.row for i in self.issues if i.level == "warning"} - self.error_rows
-
-    def counts(self) -> dict:
-        rows = len(self.sheet.rows)
-        return {"rows": rows, "ready": rows - len(self.error_rows),
-                "with_warnings": len(self.warning_rows), "with_errors": len(self.error_rows)}
-
-    def as_json(self, status: str = "previewed") -> dict:
-        return {"status": status, "batch": self.batch_id, "file_sha256": self.sha256,
-                **self.counts(),
-                "errors": [i.as_json() for i in self.issues if i.level == "error"],
-                "warnings": [i.as_json() for i in self.issues if i.level == "warning"],
-                "notices": self.notices}
+class Preview(FilePreview):
+    bookings: list[ParsedBooking] = field(default_factory=list)  # the valid rows
 
 
 # --- the catalogue the rows are checked against ------------------------------
@@ -130,49 +97,11 @@ class Catalog:
 def _index_by_name(names: dict[int, str]) -> dict[str, list[int]]:
     index: dict[str, list[int]] = {}
     for key, name in names.items():
-        index.setdefault(_fold(name), []).append(key)
+        index.setdefault(fold(name), []).append(key)
     return index
 
 
-def _fold(text) -> str:
-    return " ".join(str(text).split()).lower()
-
-
 # --- cells -------------------------------------------------------------------
-
-
-# These run a million times for a 100k-row file: exact class checks are the
-# cheap path (calamine gives plain str, float, int, bool, datetime).
-
-
-def _blank(value) -> bool:
-    if value is None:
-        return True
-    kind = value.__class__
-    if kind is str:
-        return not value.strip()
-    return kind is float and value != value  # NaN
-
-
-def _text(value) -> str:
-    """A cell as text; whole numbers without '.0', never in exponent notation."""
-    kind = value.__class__
-    if kind is str:
-        return value.strip()
-    if value is None or (kind is float and value != value):
-        return ""
-    if kind is float and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _number(value) -> float:
-    kind = value.__class__
-    if kind is float or kind is int:
-        return float(value)
-    if kind is bool:
-        raise ValueError
-    return float(str(value).strip().replace(",", "."))
 
 
 def parse_visit(value) -> datetime:
@@ -181,15 +110,15 @@ def parse_visit(value) -> datetime:
         return value.replace(microsecond=0)
     if isinstance(value, date):
         return datetime.combine(value, time.min)
-    match = DATE_TEXT.match(_text(value))
+    match = DATE_TEXT.match(cell_text(value))
     if not match:
-        raise ValueError(f"'{_text(value)}' is not a date like 04.01.2016 10:30")
+        raise ValueError(f"'{cell_text(value)}' is not a date like 04.01.2016 10:30")
     day, month, year, hour, minute, second = match.groups()
     try:
         return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
                         int(second or 0))
     except ValueError:
-        raise ValueError(f"'{_text(value)}' is not a possible date and time") from None
+        raise ValueError(f"'{cell_text(value)}' is not a possible date and time") from None
 
 
 def round_to_interval(moment: datetime, minutes: int) -> datetime:
@@ -202,7 +131,7 @@ def round_to_interval(moment: datetime, minutes: int) -> datetime:
 
 def clean_phone(value) -> str:
     """Digits only: spaces, +, brackets, dashes and dots go; letters are refused."""
-    text = _text(value)
+    text = cell_text(value)
     if re.search(r"[^\d\s+()\-.]", text):
         raise ValueError(f"'{text}' is not a phone number")
     return re.sub(r"\D", "", text)
@@ -210,7 +139,7 @@ def clean_phone(value) -> str:
 
 def _split(value, separator: str) -> list[str]:
     """Parts of a cell split by SEPARATOR (str.split: this runs per cell of a big file)."""
-    text = _text(value)
+    text = cell_text(value)
     return [part.strip() for part in text.split(separator)] if text else []
 
 
@@ -243,11 +172,11 @@ class _Row:
         if any(i.level == "error" for i in self.issues):
             return None
         return ParsedBooking(self.number, visit_at, length_s, staff_id, phone, client_name,
-                             client_id, attendance, _text(self.cell("comment")), lines)
+                             client_id, attendance, cell_text(self.cell("comment")), lines)
 
     def visit(self) -> datetime | None:
         value = self.cell("date")
-        if _blank(value):
+        if cell_blank(value):
             return self.error("date", "is mandatory")
         try:
             moment = parse_visit(value)
@@ -261,32 +190,32 @@ class _Row:
 
     def staff(self) -> int | None:
         raw_id, raw_name = self.cell("staff_id"), self.cell("staff_name")
-        name = _text(raw_name)
-        if _blank(raw_id):
+        name = cell_text(raw_name)
+        if cell_blank(raw_id):
             if not name:
                 return self.error("staff_id", "is mandatory (or give the employee's name)")
-            matches = self.catalog.staff_by_name.get(_fold(name), [])
+            matches = self.catalog.staff_by_name.get(fold(name), [])
             if len(matches) != 1:
                 return self.error("staff_name", f"'{name}' is not one employee in Settings > "
                                                 "Staff; give the Employee ID")
             return matches[0]
         try:
-            staff_id = int(_number(raw_id))
+            staff_id = int(cell_number(raw_id))
         except ValueError:
-            return self.error("staff_id", f"'{_text(raw_id)}' is not an employee ID")
+            return self.error("staff_id", f"'{cell_text(raw_id)}' is not an employee ID")
         if staff_id not in self.catalog.staff:
             return self.error("staff_id", f"employee {staff_id} does not exist")
         known = self.catalog.staff[staff_id]
-        if name and _fold(name) != _fold(known):
+        if name and fold(name) != fold(known):
             return self.error("staff_name", f"'{name}' is not employee {staff_id} ({known})")
         return staff_id
 
     def client(self) -> tuple[str, str, int | None]:
-        name = _text(self.cell("client_name"))
+        name = cell_text(self.cell("client_name"))
         if not name:
             self.error("client_name", "is mandatory")
         raw = self.cell("phone")
-        if _blank(raw):
+        if cell_blank(raw):
             self.error("phone", "is mandatory")
             return "", name, None
         try:
@@ -301,19 +230,19 @@ class _Row:
         known = self.catalog.clients.get(phone)
         if known is None:
             return phone, name, None
-        if name and _fold(name) != _fold(known[1]):
+        if name and fold(name) != fold(known[1]):
             self.warn("client_name", f"{phone} is the client '{known[1]}'; the booking goes to "
                                      "that client")
         return phone, known[1], known[0]
 
     def length(self) -> int:
         raw = self.cell("duration")
-        if _blank(raw):
+        if cell_blank(raw):
             return DEFAULT_LENGTH_S
         try:
-            seconds = _number(raw)
+            seconds = cell_number(raw)
         except ValueError:
-            self.error("duration", f"'{_text(raw)}' is not a number of seconds")
+            self.error("duration", f"'{cell_text(raw)}' is not a number of seconds")
             return DEFAULT_LENGTH_S
         if seconds <= 0:
             self.error("duration", "must be more than 0 seconds")
@@ -342,12 +271,12 @@ class _Row:
 
     def service_ids(self) -> list[int] | None:
         """The services by ID (`,` or `##`) or by name (`##`); both must agree."""
-        by_id = _split(_text(self.cell("service_ids")).replace("##", ","), ",")
+        by_id = _split(cell_text(self.cell("service_ids")).replace("##", ","), ",")
         by_name = _split(self.cell("service_names"), "##")
         ids = []
         for text in by_id:
             try:
-                service_id = int(_number(text))
+                service_id = int(cell_number(text))
             except ValueError:
                 return self.error("service_ids", f"'{text}' is not a service ID")
             if service_id not in self.catalog.services:
@@ -355,7 +284,7 @@ class _Row:
             ids.append(service_id)
         named = []
         for title in by_name:
-            matches = self.catalog.services_by_title.get(_fold(title), [])
+            matches = self.catalog.services_by_title.get(fold(title), [])
             if len(matches) != 1:
                 return self.error("service_names", f"'{title}' is not a service in Settings > "
                                                    "Services")
@@ -375,7 +304,7 @@ class _Row:
         values = []
         for part in parts:
             try:
-                value = _number(part)
+                value = cell_number(part)
             except ValueError:
                 return self.error(key, f"'{part}' is not a number")
             if value < 0:
@@ -384,13 +313,13 @@ class _Row:
         return values
 
     def status(self) -> Attendance:
-        raw_code, text = self.cell("status_code"), _text(self.cell("status_text"))
+        raw_code, text = self.cell("status_code"), cell_text(self.cell("status_text"))
         by_code = by_text = None
-        if not _blank(raw_code):
+        if not cell_blank(raw_code):
             try:
-                by_code = Attendance(int(_number(raw_code)))
+                by_code = Attendance(int(cell_number(raw_code)))
             except ValueError:
-                self.error("status_code", f"'{_text(raw_code)}' is not -1, 0, 1 or 2")
+                self.error("status_code", f"'{cell_text(raw_code)}' is not -1, 0, 1 or 2")
         if text:
             by_text = STATUS_TEXTS.get(text)
             if by_text is None:
@@ -399,7 +328,7 @@ class _Row:
         if by_code is not None and by_text is not None and by_code != by_text:
             self.error("status_text", f"'{text}' disagrees with status number {by_code.value}")
         if by_code is None and by_text is None:
-            if _blank(raw_code) and not text:
+            if cell_blank(raw_code) and not text:
                 self.warn("status_code", "empty: the booking is Pending")
             return Attendance.PENDING
         return by_code if by_code is not None else by_text
@@ -426,9 +355,10 @@ def preview(con: Connection, user: User, data: bytes, file_name: str) -> Preview
             bookings.append(parsed)
     bookings, repeats = _flag_repeats(con, bookings)
     issues = sorted(issues + repeats, key=lambda i: (i.row, i.level != "error"))
-    result = Preview(0, file_name, sha256, sheet, bookings, issues, list(sheet.notices),
-                     previous_commit(con, sha256))
-    result.batch_id = _record_batch(con, user, result)
+    result = Preview(batch_id=0, file_name=file_name, sha256=sha256, sheet=sheet, issues=issues,
+                     notices=list(sheet.notices), previous=previous_commit(con, sha256),
+                     bookings=bookings)
+    result.batch_id = upload_batch.record_batch(con, user, KIND, result)
     return result
 
 
@@ -465,28 +395,7 @@ def _flag_repeats(con: Connection, bookings: list[ParsedBooking]):
 
 
 def previous_commit(con: Connection, sha256: str, *, other_than: int | None = None) -> dict | None:
-    row = con.execute("""
-        SELECT b.id, u.login, b.committed_at, b.imported, b.file_name FROM import_batches b
-        LEFT JOIN users u ON u.id = b.user_id
-        WHERE b.file_sha256 = ? AND b.state = 'committed' AND b.id IS DISTINCT FROM ?
-        ORDER BY b.committed_at DESC LIMIT 1
-    """, [sha256, other_than]).fetchone()
-    if row is None:
-        return None
-    return dict(zip(("batch", "by", "at", "imported", "file_name"), row, strict=True))
-
-
-def _record_batch(con: Connection, user: User, result: Preview) -> int:
-    counts = result.counts()
-    with transaction(con):
-        batch_id = next_id(con, "import_batches")
-        con.execute("""
-            INSERT INTO import_batches (id, created_at, user_id, file_name, file_sha256, state,
-                                        rows, ready, with_errors)
-            VALUES (?, current_localtimestamp(), ?, ?, ?, 'previewed', ?, ?, ?)
-        """, [batch_id, user.id, result.file_name, result.sha256, counts["rows"],
-              counts["ready"], counts["with_errors"]])
-    return batch_id
+    return upload_batch.previous_commit(con, sha256, kind=KIND, other_than=other_than)
 
 
 # --- commit --------------------------------------------------------------------
@@ -510,83 +419,24 @@ def commit(con: Connection, user: User, result: Preview, *, skip_invalid: bool =
            force_duplicate_file: bool = False, now: datetime | None = None) -> CommitResult:
     """Import the preview's valid rows, all in one transaction, exactly once."""
     user.require(Right.UPLOAD)
-    counts = result.counts()
-    if counts["with_errors"] and not skip_invalid:
-        raise UploadRefused(
-            f"{counts['with_errors']:,} row(s) have errors. Fix them and upload again, or "
-            "choose to import only the valid rows.")
-    if not result.bookings:
-        raise UploadRefused("There is no valid row to import.")
-    _claim(con, result, force_duplicate_file)
+    upload_batch.refuse_errors_unless_skipped(result, skip_invalid, len(result.bookings))
+    upload_batch.claim(con, result, kind=KIND, noun="bookings", force=force_duplicate_file)
     now = now or datetime.now()
     try:
         with transaction(con):
             log_id = _import(con, user, result, now)
     except BaseException:
-        _set_state(con, result.batch_id, "failed", "the import stopped; nothing was written")
+        upload_batch.mark_failed(con, result.batch_id, "the import stopped; nothing was written")
         raise
     left_out = sorted(result.error_rows)
     return CommitResult(result.batch_id, len(result.bookings), left_out, log_id)
 
 
-def _claim(con: Connection, result: Preview, force: bool) -> None:
-    """Move the batch from previewed to committing, or refuse.
-
-    Every claim first updates one shared settings row, so two claims running
-    at once conflict and one of them fails: no two batches of the same file
-    can both pass the "committed before?" check.
-    """
-    try:
-        with transaction(con):
-            con.execute("UPDATE settings SET value = ? WHERE key = 'import_claim'",
-                        [str(result.batch_id)])
-            (state,) = con.execute("SELECT state FROM import_batches WHERE id = ?",
-                                   [result.batch_id]).fetchone()
-            if state != "previewed":
-                raise UploadRefused(_state_refusal(result.batch_id, state))
-            busy = con.execute(
-                "SELECT id, state FROM import_batches WHERE file_sha256 = ? AND id <> ? "
-                "AND state = 'committing'", [result.sha256, result.batch_id]).fetchone()
-            if busy:
-                raise UploadRefused(f"This file is being imported right now (batch {busy[0]}).")
-            earlier = previous_commit(con, result.sha256, other_than=result.batch_id)
-            if earlier and not force:
-                raise UploadRefused(
-                    f"This file was imported before: batch {earlier['batch']} by {earlier['by']} "
-                    f"on {earlier['at']:%d.%m.%Y %H:%M}, {earlier['imported']:,} bookings. "
-                    "Confirm explicitly to import it again.")
-            con.execute("UPDATE import_batches SET state = 'committing' WHERE id = ?",
-                        [result.batch_id])
-    except (duckdb.TransactionException, duckdb.ConstraintException):
-        raise UploadRefused("This upload is being imported by another click or tab; "
-                            "look at the Data log in a moment.") from None
-
-
-def _state_refusal(batch_id: int, state: str) -> str:
-    return {
-        "committing": f"Batch {batch_id} is being imported right now.",
-        "committed": f"Batch {batch_id} was imported already; it is not imported twice.",
-        "failed": f"Batch {batch_id} failed; upload the file again to retry.",
-        "cancelled": f"Batch {batch_id} was cancelled; upload the file again.",
-    }.get(state, f"Batch {batch_id} is {state}.")
-
-
-def _set_state(con: Connection, batch_id: int, state: str, error: str | None = None) -> None:
-    con.execute("UPDATE import_batches SET state = ?, error = ? WHERE id = ?",
-                [state, error, batch_id])
-
-
 def cancel(con: Connection, result: Preview) -> None:
-    con.execute("UPDATE import_batches SET state = 'cancelled' WHERE id = ? AND state = "
-                "'previewed'", [result.batch_id])
+    upload_batch.cancel(con, result.batch_id)
 
 
-def recover_interrupted(con: Connection) -> int:
-    """A commit cut off by a crash wrote nothing (one transaction): say it failed."""
-    rows = con.execute("UPDATE import_batches SET state = 'failed', error = 'interrupted by a "
-                       "restart; nothing was written' WHERE state = 'committing' RETURNING id"
-                       ).fetchall()
-    return len(rows)
+recover_interrupted = upload_batch.recover_interrupted
 
 
 def _import(con: Connection, user: User, result: Preview, now: datetime) -> int:
@@ -647,6 +497,5 @@ def _import(con: Connection, user: User, result: Preview, now: datetime) -> int:
         VALUES (?, ?, ?, ?, 'upload', ?, ?, ?, 'xlsx', 'done', ?, ?, ?)
     """, [log_id, now, user.id, user.login, result.file_name, len(result.bookings),
           len(result.error_rows), result.sha256, operation, now])
-    con.execute("UPDATE import_batches SET state = 'committed', imported = ?, committed_at = ? "
-                "WHERE id = ?", [len(result.bookings), now, result.batch_id])
+    upload_batch.mark_committed(con, result.batch_id, len(result.bookings), now)
     return log_id

@@ -1,9 +1,12 @@
-"""Reading an upload file: the seed's 13 columns, found by their headers.
+"""Reading an upload file: columns found by their headers, typed cells.
 
-Headers are matched by name (any case, the seed's wording and close
-variants), in any order; extra columns are ignored and named. A file whose
-first row is not a header is read by position. Cells keep their Excel types
-(python-calamine): a date cell is a datetime, a number is a number.
+What a file holds is a `FileLayout`: the bookings upload's 13 columns (the
+seed's), or the services upload's 4. Headers are matched by name (any case,
+the seed's wording and close variants), in any order; extra columns are
+ignored and named. A file whose first row is not a header is read by position.
+Cells keep their Excel types (python-calamine): a date cell is a datetime, a
+number is a number. The files handed out (the template, the rows to fix) are
+written here too, for any layout.
 """
 
 from __future__ import annotations
@@ -38,7 +41,30 @@ COLUMNS = [
                                                   "status text", "status line")),
 ]
 HEADERS = {key: header for key, header, _ in COLUMNS}
-_VARIANTS = {variant.replace(" ", ""): key for key, _, variants in COLUMNS for variant in variants}
+
+
+@dataclass(frozen=True)
+class FileLayout:
+    """The columns of one kind of upload file and which of them it must have."""
+
+    columns: tuple[tuple[str, str, tuple[str, ...]], ...]  # (key, header, variants)
+    required: tuple[tuple[str, ...], ...]  # for each: one of these keys must be a column
+    noun: str  # what a row is, plural: "bookings"
+    header_min: int = 3  # known headers that make the first row a header row
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {key: header for key, header, _ in self.columns}
+
+    def key_of(self, header) -> str | None:
+        normalised = _normalise(header)
+        return next((key for key, _, variants in self.columns
+                     if any(normalised == v.replace(" ", "") for v in variants)), None)
+
+
+BOOKINGS_FILE = FileLayout(tuple(COLUMNS), required=(("date",), ("phone",), ("client_name",),
+                                                     ("staff_id", "staff_name")),
+                           noun="bookings")
 
 
 class FileRefused(ValueError):
@@ -53,6 +79,7 @@ class Sheet:
     rows: list[tuple[int, list]]  # (Excel's row number, cells); empty rows left out
     notices: list[str] = field(default_factory=list)
     header: list | None = None
+    layout: FileLayout = BOOKINGS_FILE
 
     def value(self, cells: list, key: str):
         position = self.columns.get(key)
@@ -68,12 +95,13 @@ def _normalise(header) -> str:
     return re.sub(r"[^a-z0-9]", "", str(header or "").lower())
 
 
-def match_headers(cells: list) -> tuple[dict[str, int], list[str]]:
+def match_headers(cells: list, layout: FileLayout = BOOKINGS_FILE
+                  ) -> tuple[dict[str, int], list[str]]:
     """Column key -> position, and the headers we do not know."""
     found: dict[str, int] = {}
     unknown = []
     for position, cell in enumerate(cells):
-        key = _VARIANTS.get(_normalise(cell))
+        key = layout.key_of(cell)
         if key and key not in found:
             found[key] = position
         elif str(cell or "").strip():
@@ -81,7 +109,7 @@ def match_headers(cells: list) -> tuple[dict[str, int], list[str]]:
     return found, unknown
 
 
-def read_sheet(data: bytes) -> Sheet:
+def read_sheet(data: bytes, layout: FileLayout = BOOKINGS_FILE) -> Sheet:
     """The first sheet of an .xlsx file, as typed cells."""
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -94,26 +122,67 @@ def read_sheet(data: bytes) -> Sheet:
                  if any(_present(c) for c in row)]
     if not numbered:
         raise FileRefused("The file has no rows.")
-    found, unknown = match_headers(numbered[0][1])
-    if len(found) >= 3:  # a header row
+    found, unknown = match_headers(numbered[0][1], layout)
+    if len(found) >= layout.header_min:  # a header row
         notices = [f"Ignored columns: {', '.join(unknown)}."] if unknown else []
-        sheet = Sheet(found, numbered[1:], notices, numbered[0][1])
-    else:  # no header: the seed's order
-        sheet = Sheet({key: i for i, (key, _, _) in enumerate(COLUMNS)}, numbered,
-                      ["The first row is not a header: columns read in the template's order."])
-    missing = [HEADERS[k] for k in ("date", "phone", "client_name") if k not in sheet.columns]
-    if "staff_id" not in sheet.columns and "staff_name" not in sheet.columns:
-        missing.append("Employee ID")
+        sheet = Sheet(found, numbered[1:], notices, numbered[0][1], layout)
+    else:  # no header: the template's order
+        sheet = Sheet({key: i for i, (key, _, _) in enumerate(layout.columns)}, numbered,
+                      ["The first row is not a header: columns read in the template's order."],
+                      layout=layout)
+    missing = [layout.headers[keys[0]] for keys in layout.required
+               if not any(k in sheet.columns for k in keys)]
     if missing:
         raise FileRefused(f"Missing column{'s' if len(missing) > 1 else ''}: "
                           f"{', '.join(missing)}. Start from the template.")
     if not sheet.rows:
-        raise FileRefused("The file has a header but no bookings.")
+        raise FileRefused(f"The file has a header but no {layout.noun}.")
     return sheet
 
 
 def _present(cell) -> bool:
     return cell is not None and str(cell).strip() != ""
+
+
+# --- cells -------------------------------------------------------------------
+
+# These run a million times for a 100k-row file: exact class checks are the
+# cheap path (calamine gives plain str, float, int, bool, datetime).
+
+
+def cell_blank(value) -> bool:
+    if value is None:
+        return True
+    kind = value.__class__
+    if kind is str:
+        return not value.strip()
+    return kind is float and value != value  # NaN
+
+
+def cell_text(value) -> str:
+    """A cell as text; whole numbers without '.0', never in exponent notation."""
+    kind = value.__class__
+    if kind is str:
+        return value.strip()
+    if value is None or (kind is float and value != value):
+        return ""
+    if kind is float and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def cell_number(value) -> float:
+    kind = value.__class__
+    if kind is float or kind is int:
+        return float(value)
+    if kind is bool:
+        raise ValueError
+    return float(str(value).strip().replace(",", "."))
+
+
+def fold(text) -> str:
+    """A name as matched: any case, runs of spaces as one."""
+    return " ".join(str(text).split()).lower()
 
 
 # --- files we hand out ---------------------------------------------------------
@@ -150,26 +219,38 @@ def _text_cell(cell, value) -> None:
 
 def template_xlsx(interval_min: int) -> bytes:
     """The upload template: the 13 headers, an example row, and a sheet on each column."""
+    return layout_template_xlsx(
+        BOOKINGS_FILE, "Bookings", [EXAMPLE_ROW], EXPLANATIONS,
+        widths=(18, 12, 22, 20, 18, 10, 12, 28, 12, 12, 20, 12, 16),
+        notes=[("Booking interval", f"{interval_min} minutes (visit times are rounded to it)")])
+
+
+def layout_template_xlsx(layout: FileLayout, title: str, examples: list[list],
+                         explanations: dict[str, str], *, widths: tuple[int, ...],
+                         notes: list[tuple[str, str]] = ()) -> bytes:
+    """A template: the headers, example rows, and a sheet saying what each column takes."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     book = Workbook()
     sheet = book.active
-    sheet.title = "Bookings"
-    sheet.append([header for _, header, _ in COLUMNS])
-    sheet.append(EXAMPLE_ROW)
+    sheet.title = title
+    sheet.append([header for _, header, _ in layout.columns])
+    for example in examples:
+        sheet.append(example)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for column, width in zip("ABCDEFGHIJKLM", (18, 12, 22, 20, 18, 10, 12, 28, 12, 12, 20, 12,
-                                               16), strict=True):
-        sheet.column_dimensions[column].width = width
+    for position, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(position)].width = width
     help_sheet = book.create_sheet("Columns")
     help_sheet.append(["Column", "What to write"])
-    for key, header, _ in COLUMNS:
-        help_sheet.append([header, EXPLANATIONS[key]])
-    help_sheet.append([])
-    help_sheet.append(["Booking interval", f"{interval_min} minutes (visit times are rounded to "
-                                           "it)"])
+    for key, header, _ in layout.columns:
+        help_sheet.append([header, explanations[key]])
+    if notes:
+        help_sheet.append([])
+    for note in notes:
+        help_sheet.append(list(note))
     help_sheet.column_dimensions["A"].width = 28
     help_sheet.column_dimensions["B"].width = 110
     return _saved(book)
@@ -185,7 +266,8 @@ def failed_rows_xlsx(sheet: Sheet, issues: list, error_rows: set[int]) -> bytes:
     book = Workbook()
     out = book.active
     out.title = "Rows to fix"
-    headers = [header for _, header, _ in COLUMNS]
+    columns = sheet.layout.columns
+    headers = [header for _, header, _ in columns]
     out.append([*headers, "Error"])
     for cell in out[1]:
         cell.font = Font(bold=True)
@@ -197,7 +279,7 @@ def failed_rows_xlsx(sheet: Sheet, issues: list, error_rows: set[int]) -> bytes:
         if number not in error_rows:
             continue
         out_row = out.max_row + 1
-        for position, (key, _, _) in enumerate(COLUMNS, start=1):
+        for position, (key, _, _) in enumerate(columns, start=1):
             _text_cell(out.cell(out_row, position), sheet.value(cells, key))
         problems = by_row.get(number, [])
         _text_cell(out.cell(out_row, len(headers) + 1), "; ".join(
