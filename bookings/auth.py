@@ -164,30 +164,47 @@ def add_user(
     Returns the user and, when no password was given, the generated one: the
     only moment it is ever seen in clear.
     """
+    login = check_new_login(con, login)
+    generated = None
+    if password is None:
+        password = generated = generate_password()
+    check_password(password)
+    with transaction(con):
+        insert_user(con, login, role, name=name, email=email, password=password)
+    return get_user(con, login), generated
+
+
+def check_new_login(con: Connection, login: str) -> str:
+    """The login, stripped, if it is one free word; else refused."""
     login = login.strip()
     if not login or any(c.isspace() for c in login):
         raise AuthError("A login is one word without spaces.")
     if get_user(con, login) is not None:
         raise AuthError(f"The login {login!r} is taken.")
-    generated = None
-    if password is None:
-        password = generated = generate_password()
+    return login
+
+
+def check_password(password: str) -> None:
     if len(password) < 8:
         raise AuthError("A password needs at least 8 characters.")
+
+
+def insert_user(con: Connection, login: str, role: Role, *, name: str, email: str,
+                password: str) -> int:
+    """Write a checked new user with the role's preset; inside the caller's transaction."""
     rights, period = ROLE_PRESETS[role]
-    with transaction(con):
-        user_id = next_id(con, "users")
-        con.execute(
-            "INSERT INTO users (id, login, name, email, role, active, password_hash, "
-            "viewing_period_days, created_at) VALUES (?, ?, ?, ?, ?, TRUE, ?, ?, "
-            "current_localtimestamp())",
-            [user_id, login, name or login, email, role.value, hash_password(password), period],
-        )
-        con.executemany(
-            'INSERT INTO user_rights (user_id, "right") VALUES (?, ?)',
-            [[user_id, r.value] for r in sorted(rights)],
-        )
-    return get_user(con, login), generated
+    user_id = next_id(con, "users")
+    con.execute(
+        "INSERT INTO users (id, login, name, email, role, active, password_hash, "
+        "viewing_period_days, created_at) VALUES (?, ?, ?, ?, ?, TRUE, ?, ?, "
+        "current_localtimestamp())",
+        [user_id, login, name or login, email, role.value, hash_password(password), period],
+    )
+    con.executemany(
+        'INSERT INTO user_rights (user_id, "right") VALUES (?, ?)',
+        [[user_id, r.value] for r in sorted(rights)],
+    )
+    return user_id
 
 
 def change_rights(
