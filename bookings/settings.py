@@ -387,9 +387,9 @@ def booking_category_uses(con: Connection) -> dict[int, int]:
                             "GROUP BY category_id").fetchall())
 
 
-def remove_booking_category(con: Connection, actor: User | None, category_id: int) -> None:
+def remove_booking_category(con: Connection, actor: User | None, category_id: int) -> dict:
     """Only a salon's own category that no booking carries: a booking's labels are its
-    record, and unlinking them would rewrite that record silently."""
+    record, and unlinking them would rewrite that record silently. Returns what it was."""
     _allowed(actor)
     with changelog.change(con):
         before = _one(con, _BOOKING_CATEGORY, category_id, "booking category")
@@ -404,6 +404,7 @@ def remove_booking_category(con: Connection, actor: User | None, category_id: in
         con.execute("DELETE FROM booking_categories WHERE id = ?", [category_id])
         changelog.record(con, actor, "booking category", category_id, before["title"],
                          "removed", old={"title": before["title"], "color": before["color"]})
+    return before
 
 
 # --- the booking interval -----------------------------------------------------------------

@@ -1,44 +1,51 @@
-"""Settings: users and their rights, and the catalogue (read-only for now)."""
+"""Settings: users and their rights, staff, services and their categories,
+booking categories, the booking interval, and the log of every change.
+
+One page of tabs, each drawn by its own module and only when open (the tab is
+in the address: `settings?tab=Staff`). Every change goes through
+`bookings.users` / `bookings.settings`, which check the settings right again.
+"""
 
 import pandas as pd
 import streamlit as st
 
-from bookings import auth, catalog
+from bookings import changelog
 from bookings.model import Right
-from pages import common
+from pages import common, settings_booking, settings_services, settings_staff, settings_users
 
-common.require(Right.MANAGE_SETTINGS)
+user = common.require(Right.MANAGE_SETTINGS)
 con = common.cursor()
 
+
+def change_log(con, actor) -> None:
+    subject = st.selectbox("Show", ["everything", *changelog.SUBJECTS])
+    entries = changelog.entries(con, subject=None if subject == "everything" else subject)
+    st.dataframe(pd.DataFrame([{
+        "at": e["at"], "by": e["actor"] or "command line", "subject": e["subject"],
+        "which": e["subject_name"] + (f" ({e['subject_id']})" if e["subject_id"] and
+                                      e["subject_id"] != e["subject_name"] else ""),
+        "action": e["action"], "change": changelog.in_words(e),
+    } for e in entries], columns=["at", "by", "subject", "which", "action", "change"]),
+        hide_index=True, width="stretch", column_config={
+            "at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss"),
+            "by": "By", "subject": "What", "which": "Which", "action": "Change",
+            "change": st.column_config.TextColumn("Details", width="large")})
+    st.caption(f"The newest {len(entries):,} changes. Passwords are never recorded, only that "
+               "one was reset.")
+
+
+TABS = {
+    "Users and rights": settings_users.render,
+    "Staff": settings_staff.render,
+    "Services": settings_services.render,
+    "Booking categories": settings_booking.render_categories,
+    "Booking interval": settings_booking.render_interval,
+    "Change log": change_log,
+}
+
 st.title("Settings")
-users_tab, staff_tab, services_tab, categories_tab = st.tabs(
-    ["Users and rights", "Staff", "Services", "Booking categories"]
-)
-with users_tab:
-    users = pd.DataFrame([u.as_json() for u in auth.list_users(con)])
-    users["viewing_period_days"] = users["viewing_period_days"].astype("Int64")
-    st.dataframe(
-        users, hide_index=True, width="stretch",
-        column_config={
-            "rights": st.column_config.ListColumn("Rights"),
-            "viewing_period_days": st.column_config.NumberColumn(
-                "Viewing period (days)", help="Empty: unlimited"),
-        },
-    )
-with staff_tab:
-    st.dataframe(pd.DataFrame(catalog.staff(con)), hide_index=True, width="stretch",
-                 column_config={"id": st.column_config.NumberColumn("Employee ID")})
-with services_tab:
-    categories = {c["id"]: c["title"] for c in catalog.service_categories(con)}
-    services = pd.DataFrame(catalog.services(con))
-    if not services.empty:
-        services["category"] = services["category_id"].map(categories)
-        services["duration_min"] = services["duration_s"] // 60
-        services = services[["id", "title", "category", "price", "duration_min", "active"]]
-    st.dataframe(services, hide_index=True, width="stretch",
-                 column_config={"id": st.column_config.NumberColumn("Service ID"),
-                                "price": st.column_config.NumberColumn("Price", format="%.2f"),
-                                "duration_min": st.column_config.NumberColumn("Minutes")})
-with categories_tab:
-    st.dataframe(pd.DataFrame(catalog.booking_categories(con)), hide_index=True, width="stretch")
-    st.caption(f"Booking interval: {catalog.catalog(con)['booking_interval_min']} minutes")
+for tab, render in zip(st.tabs(list(TABS), key="tab", on_change="rerun", bind="query-params"),
+                       TABS.values(), strict=True):
+    if tab.open:
+        with tab:
+            render(con, user)
