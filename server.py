@@ -10,15 +10,17 @@ file only wires it up.
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from bookings import config, downloads, exports
-from bookings.store import open_store
+from bookings.store import Connection, StoreError, open_store
 
-_store = {}  # the lifespan's connection; each request takes a cursor of it
+log = logging.getLogger(__name__)
+_store: dict[str, Connection] = {}  # the lifespan's connection; a cursor of it per request
 
 
 @asynccontextmanager
@@ -29,15 +31,24 @@ async def lifespan(_app):
     # (/settings) as the first request after a start ran pages/settings.py alone.
     PagesManager.uses_pages_directory = False
     path = config.default_db_path()
-    _store["con"] = open_store(path)
+    try:
+        _store["con"] = open_store(path)
+    except StoreError as exc:  # the pages say so too; the app still starts
+        log.warning("download links are unavailable: %s", exc)
     worker = exports.ExportWorker(path)
     worker.start()
     try:
         yield None
     finally:
         worker.stop()
-        _store.pop("con").close()
+        if "con" in _store:
+            _store.pop("con").close()
 
 
-app = st.App("app.py", lifespan=lifespan,
-             routes=[downloads.route(lambda: _store["con"].cursor())])
+def _cursor() -> Connection:
+    if "con" not in _store:  # busy at start: try again now (StoreError while it still is)
+        _store["con"] = open_store(config.default_db_path())
+    return _store["con"].cursor()
+
+
+app = st.App("app.py", lifespan=lifespan, routes=[downloads.route(_cursor)])

@@ -115,10 +115,14 @@ def _ready_file(con: Connection, log_id: int) -> ReadyFile:
 
 
 def route(open_cursor: Callable[[], Connection]) -> Route:
-    """`GET /download/{token}`; OPEN_CURSOR gives a cursor of the app's store per request."""
+    """`GET /download/{token}`; OPEN_CURSOR gives a cursor of the app's store per request
+    (or raises StoreError when the app could not open it)."""
 
     def answer(token: str, record: bool) -> Reply:
-        cursor = open_cursor()  # a DuckDB connection is not shared between threads
+        try:
+            cursor = open_cursor()  # a DuckDB connection is not shared between threads
+        except StoreError as busy:
+            return Reply(503, f"Downloads are unavailable right now: {busy}\n")
         try:
             return by_link(cursor, token, record=record)
         finally:

@@ -27,50 +27,62 @@ from bookings.model import Attendance
 SHEET_ROWS = 1_048_575  # an .xlsx sheet's 1,048,576 rows, less the header
 EXCEL_TEXT_LIMIT = 32_767  # characters in one cell; write_string cuts past it
 
-# The columns of the Bookings list, in its order: (title, kind, width).
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("ID", "int", 9),
-    ("Visit", "datetime", 17),
-    ("Minutes", "int", 8),
-    ("Employee", "text", 18),
-    ("Services", "text", 28),
-    ("Client", "text", 22),
-    ("Phone", "text", 15),
-    ("Status", "text", 11),
-    ("Source", "text", 22),
-    ("Created at", "datetime", 17),
-    ("Created by", "text", 12),
-    ("Categories", "text", 24),
-    ("To pay", "money", 10),
-    ("Paid", "money", 10),
-    ("Paid in full", "bool", 10),
-    ("Comment", "text", 30),
-    ("Deleted", "text", 26),
-)
-HEADER = [title for title, _, _ in COLUMNS]
-
 _STATUS_SQL = "CASE b.attendance " + " ".join(
     f"WHEN {int(a)} THEN '{a.label}'" for a in Attendance) + " END"
 
+# The columns of the Bookings list, in its order: (title, kind, width, SQL over
+# the list's rows `b`). Lists become text here, in DuckDB, so a writer only
+# copies values.
+COLUMNS: tuple[tuple[str, str, int, str], ...] = (
+    ("ID", "int", 9, "b.id"),
+    ("Visit", "datetime", 17, "b.visit_at"),
+    ("Minutes", "int", 8, "b.length_s // 60"),
+    ("Employee", "text", 18, "b.staff_name"),
+    ("Services", "text", 28,
+     "array_to_string(list_transform(b.services, lambda s: s.title), ', ')"),
+    ("Client", "text", 22, "b.client_name"),
+    ("Phone", "text", 15, "b.client_phone"),
+    ("Status", "text", 11, _STATUS_SQL),
+    ("Source", "text", 22,
+     "(CASE WHEN b.online THEN 'online · ' ELSE 'offline · ' END) || b.source"),
+    ("Created at", "datetime", 17, "b.created_at"),
+    ("Created by", "text", 12,
+     "coalesce(b.created_by, CASE WHEN b.online THEN 'client' ELSE '' END)"),
+    ("Categories", "text", 24,
+     "array_to_string(list_transform(b.categories, lambda c: c.title), ', ')"),
+    ("To pay", "money", 10, "b.total_to_pay::DOUBLE"),
+    ("Paid", "money", 10, "b.paid::DOUBLE"),
+    ("Paid in full", "bool", 10, "b.paid_full"),
+    ("Comment", "text", 30, "b.comment"),
+    ("Deleted", "text", 26,
+     "CASE WHEN b.deleted THEN 'by ' || coalesce(b.deleted_by, '?') || ' on ' "
+     "|| strftime(b.deleted_at, '%d.%m.%Y %H:%M') ELSE '' END"),
+)
+HEADER = [title for title, _, _, _ in COLUMNS]
 
-def table_sql(list_sql: str, order: str) -> str:
+# CSV cells as text, made in DuckDB: a Python call per cell would cost more than
+# the writing. Text that starts like a formula gets a leading quote (`csv_safe`).
+_CSV_TEXT = {
+    "int": "{0}",
+    "datetime": "strftime({0}, '%Y-%m-%d %H:%M:%S')",
+    "money": "printf('%.2f', {0})",
+    "bool": "CASE WHEN {0} THEN 'TRUE' ELSE 'FALSE' END",
+    "text": ("CASE WHEN left({0}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
+             "THEN chr(39) || {0} ELSE {0} END"),
+}
+
+
+def table_sql(list_sql: str, order: str, fmt: str = "xlsx") -> str:
     """The list's rows (`listing.rows_sql`) as the export's columns, one SQL value each.
 
-    Lists become text here, in DuckDB, so the writer only copies values; the
-    list's own order is applied again outside (a subquery's order is not kept
-    by SQL's rules).
+    For xlsx the values keep their types (the writer types the cells); for csv
+    they are the cells' text. The list's own order is applied again outside (a
+    subquery's order is not kept by SQL's rules).
     """
+    columns = [sql if fmt == "xlsx" else _CSV_TEXT[kind].format(f"({sql})")
+               for _, kind, _, sql in COLUMNS]
     return f"""
-        SELECT b.id, b.visit_at, b.length_s // 60, b.staff_name,
-               array_to_string(list_transform(b.services, lambda s: s.title), ', '),
-               b.client_name, b.client_phone, {_STATUS_SQL},
-               (CASE WHEN b.online THEN 'online · ' ELSE 'offline · ' END) || b.source,
-               b.created_at,
-               coalesce(b.created_by, CASE WHEN b.online THEN 'client' ELSE '' END),
-               array_to_string(list_transform(b.categories, lambda c: c.title), ', '),
-               b.total_to_pay::DOUBLE, b.paid::DOUBLE, b.paid_full, b.comment,
-               CASE WHEN b.deleted THEN 'by ' || coalesce(b.deleted_by, '?') || ' on '
-                    || strftime(b.deleted_at, '%d.%m.%Y %H:%M') ELSE '' END
+        SELECT {", ".join(columns)}
         FROM ({list_sql}) b
         ORDER BY {order}
     """
@@ -137,11 +149,11 @@ class XlsxSink:
         self._count_sheet_rows()
         name = "Bookings" if not self.sheets else f"Bookings ({len(self.sheets) + 1})"
         sheet = self._book.add_worksheet(name)
-        for c, (title, kind, width) in enumerate(COLUMNS):
+        for c, (title, kind, width, _) in enumerate(COLUMNS):
             sheet.set_column(c, c, width, self._formats.get(kind))
             sheet.write_string(0, c, title, self._bold)
         sheet.freeze_panes(1, 0)
-        self._writers = [self._writer(sheet, kind) for _, kind, _ in COLUMNS]
+        self._writers = [self._writer(sheet, kind) for _, kind, _, _ in COLUMNS]
         self._sheet, self._row_in_sheet = sheet, 0
         self.sheets.append((name, 0))
 
@@ -206,7 +218,10 @@ def csv_safe(text: str) -> str:
 
 
 class CsvSink:
-    """A .csv file (UTF-8 with a byte order mark, so Excel reads accents right)."""
+    """A .csv file (UTF-8 with a byte order mark, so Excel reads accents right).
+
+    Its rows arrive as text already, made safe in SQL (`table_sql(..., "csv")`).
+    """
 
     extension = "csv"
 
@@ -217,29 +232,16 @@ class CsvSink:
         self._file = open(path, "w", newline="", encoding="utf-8-sig")  # noqa: SIM115
         self._csv = csv.writer(self._file)
         self._csv.writerow(HEADER)
-        self._convert = [_CSV_CONVERTERS[kind] for _, kind, _ in COLUMNS]
 
-    def write(self, batch: Iterable[Sequence]) -> None:
-        convert = self._convert
-        rows = [[None if v is None else convert[c](v) for c, v in enumerate(row)]
-                for row in batch]
-        self._csv.writerows(rows)
-        self.rows += len(rows)
+    def write(self, batch: Sequence[Sequence]) -> None:
+        self._csv.writerows(batch)
+        self.rows += len(batch)
 
     def close(self, cover: Cover) -> None:
         self._file.close()  # a CSV has no cover: the Data log and the email say who and what
 
     def abort(self) -> None:
         self._file.close()
-
-
-_CSV_CONVERTERS: dict[str, Callable] = {
-    "int": str,
-    "datetime": lambda v: v.isoformat(sep=" "),
-    "text": csv_safe,
-    "money": lambda v: f"{v:.2f}",
-    "bool": lambda v: "TRUE" if v else "FALSE",
-}
 
 
 def open_sink(fmt: str, path: Path, *, rows_per_sheet: int = SHEET_ROWS):

@@ -235,7 +235,7 @@ def _write(con: Connection, job: Job, path: Path, *, stop: Callable[[], bool],
     sink = open_sink(job.fmt, path, rows_per_sheet=rows_per_sheet)
     try:
         expected = max(listing.count(reader, user, job.bfilter), 1)
-        for batch in list_rows(reader, user, job.bfilter, batch_rows=batch_rows,
+        for batch in list_rows(reader, user, job.bfilter, fmt=job.fmt, batch_rows=batch_rows,
                                chunk_rows=chunk_rows):
             if stop():
                 raise Stopped()
@@ -257,9 +257,10 @@ _AFTER = "(b.visit_at > ? OR (b.visit_at = ? AND b.id > ?))"
 
 
 def list_rows(con: Connection, user: User | None, bfilter: BookingFilter, *,
-              batch_rows: int = BATCH_ROWS, chunk_rows: int = CHUNK_ROWS
+              fmt: str = "xlsx", batch_rows: int = BATCH_ROWS, chunk_rows: int = CHUNK_ROWS
               ) -> Iterator[list[tuple]]:
-    """The list's rows for a filter, in its default order, as the export's columns.
+    """The list's rows for a filter, in its default order, as the export's columns
+    (typed values for xlsx, the cells' text for csv).
 
     A single query over the whole set would have DuckDB sort and hold it all
     (1.4 GB for a million bookings). So the set is cut into chunks of
@@ -284,7 +285,7 @@ def list_rows(con: Connection, user: User | None, bfilter: BookingFilter, *,
             after_visit, after_id = starts[k + 1]
             keys += f" AND {_AFTER}"
             key_params += [after_visit, after_visit, after_id]
-        sql = table_sql(listing.rows_sql(user, f"({where}) AND {keys}", order), order)
+        sql = table_sql(listing.rows_sql(user, f"({where}) AND {keys}", order), order, fmt)
         con.execute(sql, [*params, *key_params, None, 0])  # LIMIT NULL: the whole chunk
         while batch := con.fetchmany(batch_rows):
             yield batch
@@ -412,13 +413,25 @@ class ExportWorker:
         self._con: Connection | None = None
 
     def start(self) -> list[int]:
-        """Open the store (the app's own instance), recover, start; returns recovered ids."""
+        """Open the store (the app's own instance), recover, start; returns recovered ids.
+
+        A store another process holds does not stop the app: the worker tries
+        again at every poll until it opens.
+        """
+        try:
+            recovered = self._open()
+        except StoreError as exc:
+            log.warning("export worker waits for the store: %s", exc)
+            recovered = []
+        self._thread = threading.Thread(target=self._run, name="export-worker", daemon=True)
+        self._thread.start()
+        return recovered
+
+    def _open(self) -> list[int]:
         self._con = open_store(self.store_path)
         recovered = recover_interrupted(self._con)
         if recovered:
             log.warning("exports %s were interrupted by a restart: marked failed", recovered)
-        self._thread = threading.Thread(target=self._run, name="export-worker", daemon=True)
-        self._thread.start()
         return recovered
 
     def stop(self, timeout_s: float = 30) -> None:
@@ -430,6 +443,13 @@ class ExportWorker:
             self._con.close()
 
     def _run(self) -> None:
+        while self._con is None:
+            if self._stopping.wait(self.poll_s):
+                return
+            try:
+                self._open()
+            except StoreError:
+                continue
         con = self._con.cursor()  # this thread's own cursor
         try:
             while not self._stopping.is_set():

@@ -229,3 +229,12 @@ def test_an_entry_not_ready_has_nothing_to_fetch(store):
     log_id = exports.request_export(store, admin(store), BookingFilter())
     with pytest.raises(StoreError, match="no file"):
         downloads.fetch_from_page(store, admin(store), log_id)
+
+
+def test_the_route_says_503_while_the_store_cannot_be_opened():
+    def busy():
+        raise StoreError("The store x is busy: another process holds it.")
+
+    with TestClient(Starlette(routes=[downloads.route(busy)])) as test_client:
+        response = test_client.get(f"/download/{'x' * 43}")
+    assert response.status_code == 503 and "busy" in response.text

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 import time
 import zipfile
 from datetime import datetime
@@ -17,7 +19,7 @@ from bookings.cli import main
 from bookings.export_files import HEADER, XlsxSink, csv_safe
 from bookings.filters import BookingFilter
 from bookings.model import Right
-from bookings.store import StoreError
+from bookings.store import StoreError, open_store
 from tests import known_store
 
 FORMULA_NAME = '=HYPERLINK("http://x","y")'
@@ -82,7 +84,7 @@ def as_exported(r: dict) -> list:
 
 def as_csv(values: list) -> list[str]:
     out = []
-    for (_, kind, _), v in zip(export_files.COLUMNS, values, strict=True):
+    for (_, kind, _, _), v in zip(export_files.COLUMNS, values, strict=True):
         out.append({"int": str, "money": lambda x: f"{x:.2f}",
                     "bool": lambda x: "TRUE" if x else "FALSE",
                     "datetime": lambda x: x.isoformat(sep=" "), "text": csv_safe}[kind](v))
@@ -433,3 +435,24 @@ def test_the_cli_export_copies_the_file_with_out(store, run, tmp_path):
     assert set(document) >= {"log_id", "state", "rows", "file", "link"}
     assert document["out"] == str(target)
     assert target.read_bytes() == open(document["file"], "rb").read()
+
+
+def test_the_worker_waits_for_a_store_another_process_holds(store, store_path):
+    log_id = exports.request_export(store, user(store, "admin"), BookingFilter())
+    store.close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from bookings.store import open_store; "
+         f"con = open_store({str(store_path)!r}); print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        worker = exports.ExportWorker(store_path, poll_s=0.1)
+        assert worker.start() == []  # no crash: it waits
+    finally:
+        holder.communicate("", timeout=30)  # the other process lets go
+    try:
+        con = open_store(store_path)
+        assert wait_for_state(con, log_id, {"ready", "failed"}) == "ready"
+        con.close()
+    finally:
+        worker.stop()
