@@ -63,7 +63,8 @@ def blocks(rows: list[dict]) -> pd.DataFrame:
         "to": r["visit_at"].hour + r["visit_at"].minute / 60 + r["length_s"] / 3600,
         "status": r["status"],
         "made": "online" if r["online"] else "by the salon",
-        "label": f"{r['visit_at']:%H:%M} {r['client_name']}",
+        "label": f"{r['visit_at']:%H:%M} {r['client_name']}\n"
+                 + (", ".join(s["title"] for s in r["services"]) or "no services"),
         "services": ", ".join(s["title"] for s in r["services"]) or "no services",
     } for r in rows])
 
@@ -78,8 +79,12 @@ else:
         x=alt.X(f"{column}:N", title=None,
                 axis=alt.Axis(orient="top", labelAngle=0, labelOverlap=False, labelLimit=140),
                 sort=None if week else sorted(set(frame["employee"]))),
+        # Grid lines every booking interval, labels every hour.
         y=alt.Y("from:Q", title=None, scale=alt.Scale(domain=[21, 8], nice=False),
-                axis=alt.Axis(values=list(range(8, 22)), labelExpr="datum.value + ':00'")),
+                axis=alt.Axis(values=[8 + i * interval / 60
+                                      for i in range(13 * 60 // interval + 1)],
+                              labelExpr="datum.value % 1 == 0 ? datum.value + ':00' : ''",
+                              gridOpacity=0.5)),
     )
     rects = base.mark_rect(cornerRadius=3, stroke="#37474f").encode(
         y2="to:Q",
@@ -93,9 +98,12 @@ else:
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.85)),
         tooltip=["id", "label", "services", "status", "made", column],
     ).add_params(pick)
+    # Text clipped to about a column's width so it never runs into the next one.
+    columns_shown = max(1, frame[column].nunique())
     labels = base.mark_text(align="left", baseline="top", dx=-40, dy=3, fontSize=10,
-                            color="#102027").encode(text="label:N")
-    height = 60 * 13
+                            lineBreak="\n", color="#102027",
+                            limit=max(60, 1000 // columns_shown - 12)).encode(text="label:N")
+    height = 80 * 13
     event = st.altair_chart((rects + labels).properties(height=height), width="stretch",
                             on_select="rerun", selection_mode="booking",
                             key=f"calendar-{day}-{week}-{chosen_staff}")
