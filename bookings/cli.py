@@ -19,6 +19,7 @@ from pathlib import Path
 from bookings import (
     auth,
     catalog,
+    changelog,
     config,
     datalog,
     deletion,
@@ -26,11 +27,14 @@ from bookings import (
     exports,
     history,
     listing,
+    services_upload,
+    settings,
     upload,
     upload_file,
 )
+from bookings import users as user_admin
 from bookings.filters import CHOICES, STATUS_NAMES, BookingFilter, FilterError, parse_status
-from bookings.model import Right, Source
+from bookings.model import BOOKING_INTERVALS_MIN, Role, Source
 from bookings.store import Connection, StoreBusy, StoreError, is_empty, open_store
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
@@ -147,13 +151,11 @@ def write_demo_passwords(db_path: Path, users: list[tuple[str, str, str]]) -> Pa
 
 def cmd_users_add(args, con: Connection) -> None:
     actor = acting_user(con, args)
-    if actor is not None:
-        actor.require(Right.MANAGE_SETTINGS)
     password = None
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
-    user, generated = auth.add_user(
-        con, args.login, auth.parse_role(args.role),
+    user, generated = user_admin.add_user(
+        con, actor, args.login, auth.parse_role(args.role),
         name=args.name or "", email=args.email or "", password=password,
     )
     document = {"user": user.as_json()}
@@ -177,15 +179,15 @@ def cmd_users_list(args, con: Connection) -> None:
 def cmd_users_change(args, con: Connection) -> None:
     rights = auth.parse_rights(args.rights)
     actor = acting_user(con, args)
-    change = {"grant": rights} if args.users_command == "grant" else {"revoke": rights}
-    user = auth.change_rights(con, args.login, actor=actor, **change)
+    change = user_admin.grant if args.users_command == "grant" else user_admin.revoke
+    user = change(con, actor, args.login, rights)
     emit(args, {"user": user.as_json()},
          f"{user.login} now has: {', '.join(sorted(r.value for r in user.rights)) or 'no rights'}")
 
 
 def cmd_users_period(args, con: Connection) -> None:
     days = None if args.days == "unlimited" else _non_negative_int(args.days)
-    user = auth.set_viewing_period(con, args.login, days, actor=acting_user(con, args))
+    user = user_admin.set_viewing_period(con, acting_user(con, args), args.login, days)
     words = "unlimited" if days is None else f"{days} days"
     emit(args, {"user": user.as_json()}, f"{user.login} may now see bookings of: {words}")
 
@@ -482,6 +484,269 @@ def acting_user(con: Connection, args) -> auth.User | None:
     return auth.require_user(con, login) if login else None
 
 
+# --- settings: users, staff, services, categories, the interval, the change log ------
+# What Settings does, through the same functions (bookings.users, bookings.settings,
+# bookings.services_upload); each change is recorded in the settings change log.
+
+
+def cmd_users_access(args, con: Connection) -> None:
+    """users deactivate | activate | role: sign-in allowed or not, the role's preset."""
+    actor = acting_user(con, args)
+    if args.users_command == "role":
+        user = user_admin.set_role(con, actor, args.login, auth.parse_role(args.role))
+        human = (f"{user.login} is now {user.role.value}: "
+                 f"{', '.join(sorted(r.value for r in user.rights)) or 'no rights'}")
+    else:
+        user = user_admin.set_active(con, actor, args.login, args.users_command == "activate")
+        human = f"{user.login} {args.users_command}d."
+    emit(args, {"user": user.as_json()}, human)
+
+
+def cmd_users_reset_password(args, con: Connection) -> None:
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    generated = user_admin.reset_password(con, acting_user(con, args), args.login, password)
+    document, human = {"login": args.login}, f"Password of {args.login} reset."
+    if generated:
+        document["password"] = generated
+        human += f"\nPassword (shown once): {generated}"
+    emit(args, document, human)
+
+
+def add_user_admin_commands(users_command: Callable) -> None:
+    """More `users` actions; without --user, whoever runs the command (as `users add`)."""
+    for action, help_text in (("deactivate", "refuse the user's sign-in; their history stays"),
+                              ("activate", "allow a deactivated user to sign in again")):
+        users_command(action, cmd_users_access, help_text, writes=True).add_argument("login")
+    role = users_command("role", cmd_users_access, "set the role and its preset of rights",
+                         writes=True)
+    role.add_argument("login")
+    role.add_argument("role", choices=[r.value for r in Role])
+    reset = users_command("reset-password", cmd_users_reset_password,
+                          "a new password, generated and printed once", writes=True)
+    reset.add_argument("login")
+    reset.add_argument("--password-stdin", action="store_true",
+                       help="read the password from standard input (else one is generated)")
+
+
+def _employee_text(employee: dict) -> str:
+    return (f"Employee {employee['id']}: {employee['name']}"
+            + (f" ({employee['specialization']})" if employee["specialization"] else "")
+            + ("" if employee["active"] else ", deactivated"))
+
+
+def cmd_staff(args, con: Connection) -> None:
+    actor, action = auth.require_user(con, args.user), args.staff_command
+    if action == "remove":
+        outcome = settings.remove_staff(con, actor, args.id)
+        emit(args, {"id": args.id, "outcome": outcome}, f"Employee {args.id} {outcome}.")
+        return
+    if action == "add":
+        employee = settings.add_staff(con, actor, args.name, args.specialization or "")
+    elif action == "rename":
+        employee = settings.rename_staff(con, actor, args.id, args.name, args.specialization)
+    else:
+        employee = settings.set_staff_active(con, actor, args.id, action == "activate")
+    emit(args, {"employee": employee}, _employee_text(employee))
+
+
+def _service_json(service: dict) -> dict:
+    """The shape of `catalog --json`."""
+    return {**{k: v for k, v in service.items() if k != "duration_min"},
+            "duration_s": service["duration_min"] * 60}
+
+
+def cmd_services(args, con: Connection) -> None:
+    actor, action, created = auth.require_user(con, args.user), args.services_command, False
+    if action == "add":
+        service, created = settings.add_service_in_category(
+            con, actor, args.title, args.category, args.price, args.duration_min)
+    elif action == "edit":
+        category = None
+        if args.category is not None:
+            category = settings.service_category_id(con, args.category)
+            if category is None:
+                raise Refused(f"There is no service category {args.category!r}.")
+        service = settings.update_service(con, actor, args.id, title=args.title,
+                                          category_id=category, price=args.price,
+                                          duration_min=args.duration_min)
+    else:
+        service = settings.set_service_active(con, actor, args.id, action == "activate")
+    human = (f"Service {service['id']}: {service['title']}, {service['price']:f}, "
+             f"{service['duration_min']} min" + ("" if service["active"] else ", deactivated"))
+    document = {"service": _service_json(service)}
+    if action == "add":
+        document["category_created"] = created
+        human += "; its category was created" if created else ""
+    emit(args, document, human)
+
+
+def cmd_services_import(args, con: Connection) -> int:
+    user = auth.require_user(con, args.user)
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise Refused(f"Cannot read {args.file}: {exc.strerror}.") from None
+    result = services_upload.preview(con, user, data, Path(args.file).name)
+    if args.failed_out and result.error_rows:
+        Path(args.failed_out).write_bytes(upload_file.failed_rows_xlsx(
+            result.sheet, result.issues, result.error_rows))
+    document, summary = {**result.as_json(), "new_categories": result.new_categories}, ""
+    if args.commit:
+        try:
+            done = services_upload.commit(con, user, result, skip_invalid=args.skip_invalid,
+                                          force_duplicate_file=args.force_duplicate_file)
+        except upload.UploadRefused as refused:
+            services_upload.cancel(con, result)
+            document.update(status="refused", reason=str(refused))
+        else:
+            document.update(done.as_json())
+            summary = done.summary()
+    emit(args, document, _services_import_text(result, document, summary))
+    return EXIT_REFUSED if document["status"] == "refused" else EXIT_OK
+
+
+def _services_import_text(result, document: dict, summary: str) -> str:
+    counts = result.counts()
+    lines = [f"{result.file_name}: {counts['rows']:,} rows, {counts['ready']:,} ready, "
+             f"{counts['with_warnings']:,} with warnings, {counts['with_errors']:,} with errors "
+             f"(batch {result.batch_id}).", *result.notices]
+    lines += [f"  row {i.row}, {i.column}: {i.level}: {i.message}" for i in result.issues]
+    if document["status"] == "committed":
+        lines.append(summary)
+    elif document["status"] == "refused":
+        lines.append(f"Not imported: {document['reason']}")
+    else:
+        lines.append("Nothing imported yet: add --commit to import.")
+    return "\n".join(lines)
+
+
+def cmd_service_categories(args, con: Connection) -> None:
+    actor = auth.require_user(con, args.user)
+    if args.service_categories_command == "add":
+        category = settings.add_service_category(con, actor, args.title)
+    else:
+        category = settings.rename_service_category(con, actor, args.id, args.title)
+    emit(args, {"service_category": category},
+         f"Service category {category['id']}: {category['title']}")
+
+
+def cmd_categories(args, con: Connection) -> None:
+    actor, action = auth.require_user(con, args.user), args.categories_command
+    if action == "remove":
+        category = settings.remove_booking_category(con, actor, args.id)
+        emit(args, {"removed": category}, f"Booking category {category['title']} removed.")
+        return
+    if action == "add":
+        category = settings.add_booking_category(con, actor, args.title, args.color)
+    else:
+        category = settings.update_booking_category(con, actor, args.id, title=args.title,
+                                                    color=args.color)
+    emit(args, {"booking_category": category},
+         f"Booking category {category['id']}: {category['title']} {category['color']}")
+
+
+def cmd_interval(args, con: Connection) -> None:
+    if args.interval_command == "set":
+        settings.set_booking_interval(con, auth.require_user(con, args.user), args.minutes)
+    minutes = catalog.catalog(con)["booking_interval_min"]
+    emit(args, {"booking_interval_min": minutes}, f"Booking interval: {minutes} minutes")
+
+
+def cmd_changes(args, con: Connection) -> None:
+    entries = changelog.entries(con, subject=args.subject, limit=args.limit)
+    rows = [{**e, "at": f"{e['at']:%Y-%m-%d %H:%M:%S}", "by": e["actor"] or "command line",
+             "change": changelog.in_words(e)} for e in entries]
+    emit(args, {"changes": entries},
+         table(rows, ["at", "by", "subject", "subject_name", "action", "change"]))
+
+
+def add_settings_commands(commands, common: argparse.ArgumentParser) -> None:
+    """staff, services, service-categories, categories, interval, changes."""
+
+    def group(name: str, help_text: str, handler: Callable):
+        actions = commands.add_parser(name, parents=[common], help=help_text).add_subparsers(
+            dest=f"{name.replace('-', '_')}_command", required=True, metavar="ACTION")
+
+        def action(action_name: str, action_help: str, *, writes: bool = True):
+            sub = actions.add_parser(action_name, parents=[common], help=action_help)
+            sub.set_defaults(handler=handler, writes=writes)
+            if writes:
+                sub.add_argument("--user", required=True, metavar="LOGIN",
+                                 help="who changes it (needs the settings right)")
+            return sub
+
+        return action
+
+    staff = group("staff", "employees (Settings > Staff)", cmd_staff)
+    add = staff("add", "add an employee; prints their ID")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--specialization", metavar="S")
+    rename = staff("rename", "rename an employee")
+    rename.add_argument("id", type=int, metavar="ID")
+    rename.add_argument("name", metavar="NAME")
+    rename.add_argument("--specialization", metavar="S")
+    for action, help_text in (("deactivate", "deactivate an employee; bookings keep them"),
+                              ("activate", "reactivate an employee"),
+                              ("remove", "delete an employee without bookings; one with "
+                                         "bookings is deactivated instead")):
+        staff(action, help_text).add_argument("id", type=int, metavar="ID")
+
+    services = group("services", "services (Settings > Services)", cmd_services)
+    add = services("add", "add a service; its category by ID or title (a new title is created)")
+    add.add_argument("title", metavar="TITLE")
+    add.add_argument("--category", required=True, metavar="C")
+    add.add_argument("--price", required=True, metavar="P")
+    add.add_argument("--duration-min", required=True, type=int, metavar="M",
+                     help="a multiple of 5 minutes")
+    edit = services("edit", "change what is given of a service")
+    edit.add_argument("id", type=int, metavar="ID")
+    edit.add_argument("--title", metavar="T")
+    edit.add_argument("--category", metavar="C", help="ID or title of an existing category")
+    edit.add_argument("--price", metavar="P")
+    edit.add_argument("--duration-min", type=int, metavar="M")
+    for action in ("deactivate", "activate"):
+        services(action, f"{action} a service").add_argument("id", type=int, metavar="ID")
+    import_ = services("import", "preview a list of services from Excel; --commit imports it")
+    import_.set_defaults(handler=cmd_services_import)
+    import_.add_argument("file", metavar="FILE")
+    import_.add_argument("--commit", action="store_true", help="add and update the valid rows")
+    import_.add_argument("--skip-invalid", action="store_true",
+                         help="with --commit: import the valid rows, leave the others out")
+    import_.add_argument("--force-duplicate-file", action="store_true",
+                         help="import a file that was imported before, again")
+    import_.add_argument("--failed-out", metavar="FILE",
+                         help="write the rows with errors here (.xlsx), marked, to fix")
+
+    service_categories = group("service-categories", "service categories",
+                               cmd_service_categories)
+    service_categories("add", "add a service category").add_argument("title", metavar="TITLE")
+    rename = service_categories("rename", "rename a service category")
+    rename.add_argument("id", type=int, metavar="ID")
+    rename.add_argument("title", metavar="TITLE")
+
+    categories = group("categories", "booking categories (labels)", cmd_categories)
+    add = categories("add", "add a booking category")
+    add.add_argument("title", metavar="TITLE")
+    add.add_argument("--color", required=True, metavar="#HEX")
+    edit = categories("edit", "rename or recolour (a built-in one: colour only)")
+    edit.add_argument("id", type=int, metavar="ID")
+    edit.add_argument("--title", metavar="T")
+    edit.add_argument("--color", metavar="#HEX")
+    categories("remove", "remove a category of the salon's own that no booking carries"
+               ).add_argument("id", type=int, metavar="ID")
+
+    interval = group("interval", "the booking interval (slot length)", cmd_interval)
+    interval("show", "the booking interval in minutes", writes=False)
+    interval("set", "5, 10 or 15 minutes; uploads round visit times to it").add_argument(
+        "minutes", type=int, choices=BOOKING_INTERVALS_MIN, metavar="5|10|15")
+
+    changes = commands.add_parser("changes", parents=[common],
+                                  help="the settings change log, newest first")
+    changes.set_defaults(handler=cmd_changes, writes=False)
+    changes.add_argument("--subject", choices=changelog.SUBJECTS)
+    changes.add_argument("--limit", type=int, default=500, metavar="N")
+
+
 # --- parsing ----------------------------------------------------------------
 
 
@@ -538,6 +803,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "set the viewing period: DAYS or 'unlimited'", writes=True)
     period.add_argument("login")
     period.add_argument("days", metavar="DAYS")
+    add_user_admin_commands(users_command)
 
     command("catalog", cmd_catalog, "staff, services, categories, booking interval", writes=False)
 
@@ -576,6 +842,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="write the rows with errors here (.xlsx), marked, to fix")
 
     add_data_log_commands(command)
+    add_settings_commands(commands, common)
     edit = command("edit", cmd_edit, "change a booking", writes=True)
     edit.add_argument("id", type=int, metavar="ID")
     edit.add_argument("--user", required=True, metavar="LOGIN", help="who changes it")

@@ -258,6 +258,24 @@ def add_service(con: Connection, actor: User | None, title: str, category_id: in
     return _service(con, service_id)
 
 
+def add_service_in_category(con: Connection, actor: User | None, title: str, category,
+                            price, duration_min) -> tuple[dict, bool]:
+    """A service in the category of this ID or title, created when the title is new
+    (the command line's way); all in one change. Returns the service, and if the
+    category was created."""
+    _allowed(actor)
+    with changelog.change(con):
+        category_id = service_category_id(con, category)
+        created = category_id is None
+        if created and str(category).strip().isdigit():
+            raise SettingsRefused(f"There is no service category {category}.")
+        if created:
+            category_id = insert_service_category(con, actor, _name(category, "category's title"))
+        service_id = insert_service(con, actor, _service_values(con, title, category_id, price,
+                                                                duration_min))
+    return _service(con, service_id), created
+
+
 def insert_service(con: Connection, actor: User | None, values: dict,
                    operation_id: str | None = None) -> int:
     """Checked values, inside the caller's change (the services upload adds this way)."""
