@@ -215,7 +215,11 @@ def change_rights(
     revoke: Iterable[Right] = (),
     actor: User | None = None,
 ) -> User:
-    """Grant and revoke rights; an actor (when acting as a user) needs the settings right."""
+    """Grant and revoke rights; an actor (when acting as a user) needs the settings right.
+
+    The raw write (tests, the demo): Settings and the CLI go through
+    `bookings.users`, which keeps an active owner and records the change.
+    """
     if actor is not None:
         actor.require(Right.MANAGE_SETTINGS)
     user = get_user(con, login)
