@@ -83,14 +83,14 @@ def file_reader(path):
     return lambda: path.read_bytes()
 
 
-def ready_files(entries: list[dict], viewer: User) -> None:
+def ready_files(cursor, entries: list[dict], viewer: User) -> None:
     ready = [e for e in entries if e["kind"] == "export" and e["state"] == "ready"]
     if not ready or not viewer.can(Right.EXPORT):
         return
     st.subheader("Ready files")
     for e in ready[:20]:
         try:
-            ready_file = downloads.for_page(con, viewer, e["id"])
+            ready_file = downloads.for_page(cursor, viewer, e["id"])
         except StoreError as gone:
             st.caption(f"#{e['id']}: {gone}")
             continue
@@ -103,7 +103,7 @@ def ready_files(entries: list[dict], viewer: User) -> None:
             file_name=ready_file.file_name, mime=ready_file.media_type,
             key=f"fetch-{e['id']}", on_click=record_fetch, args=(e["id"],),
             icon=":material/download:")
-        link = exports.outbox_link(con, e["id"]) if e["user"] == viewer.login else None
+        link = exports.outbox_link(cursor, e["id"]) if e["user"] == viewer.login else None
         if link:
             text_col.caption(f"Emailed link (no mail server set up, so the message is in "
                              f"the outbox folder): {link}")
@@ -132,7 +132,7 @@ def log_view() -> None:
         "Left out": st.column_config.NumberColumn(format="%d"),
         "Progress": st.column_config.ProgressColumn(min_value=0, max_value=1, format="percent"),
     })
-    ready_files(entries, user)
+    ready_files(cursor, entries, user)
 
 
 log_view()
