@@ -297,22 +297,23 @@ def cmd_import(args, con: Connection) -> int | None:
     return EXIT_REFUSED if document["status"] == "refused" else EXIT_OK
 
 
-def _import_text(result, document: dict) -> str:
+def _import_text(result, document: dict, imported: str | None = None) -> str:
+    """An upload's preview (and commit) for a person: counts, problems, outcome."""
     counts = result.counts()
     lines = [f"{result.file_name}: {counts['rows']:,} rows, {counts['ready']:,} ready, "
              f"{counts['with_warnings']:,} with warnings, {counts['with_errors']:,} with errors "
-             f"(batch {result.batch_id})."]
-    lines += result.notices
-    if result.previous:
-        p = result.previous
-        lines.append(f"This file was imported before: batch {p['batch']} by {p['by']} on "
-                     f"{p['at']:%d.%m.%Y %H:%M} ({p['imported']:,} bookings).")
+             f"(batch {result.batch_id}).", *result.notices]
+    previous = getattr(result, "previous", None)
+    if previous:
+        lines.append(f"This file was imported before: batch {previous['batch']} by "
+                     f"{previous['by']} on {previous['at']:%d.%m.%Y %H:%M} "
+                     f"({previous['imported']:,} rows).")
     lines += [f"  row {i.row}, {i.column}: {i.level}: {i.message}" for i in result.issues[:200]]
     if len(result.issues) > 200:
         lines.append(f"  ... and {len(result.issues) - 200:,} more (use --json or --failed-out)")
     status = document["status"]
     if status == "committed":
-        lines.append(f"Imported {document['imported']:,} bookings.")
+        lines.append(imported or f"Imported {document['imported']:,} bookings.")
     elif status == "refused":
         lines.append(f"Not imported: {document['reason']}")
     else:
@@ -601,23 +602,9 @@ def cmd_services_import(args, con: Connection) -> int:
         else:
             document.update(done.as_json())
             summary = done.summary()
-    emit(args, document, _services_import_text(result, document, summary))
+    emit(args, document, _import_text(result, document, summary))
     return EXIT_REFUSED if document["status"] == "refused" else EXIT_OK
 
-
-def _services_import_text(result, document: dict, summary: str) -> str:
-    counts = result.counts()
-    lines = [f"{result.file_name}: {counts['rows']:,} rows, {counts['ready']:,} ready, "
-             f"{counts['with_warnings']:,} with warnings, {counts['with_errors']:,} with errors "
-             f"(batch {result.batch_id}).", *result.notices]
-    lines += [f"  row {i.row}, {i.column}: {i.level}: {i.message}" for i in result.issues]
-    if document["status"] == "committed":
-        lines.append(summary)
-    elif document["status"] == "refused":
-        lines.append(f"Not imported: {document['reason']}")
-    else:
-        lines.append("Nothing imported yet: add --commit to import.")
-    return "\n".join(lines)
 
 
 def cmd_service_categories(args, con: Connection) -> None:

@@ -128,21 +128,14 @@ def template_xlsx() -> bytes:
 # --- one row --------------------------------------------------------------------------
 
 
-class _Row:
-    """Checks one row, collecting every problem instead of stopping at the first."""
+class _Row(upload_batch.RowChecks):
+    """Checks one row of a services file against what the salon has."""
+
+    HEADERS = HEADERS
 
     def __init__(self, known: _Known, sheet: Sheet, number: int, cells: list):
-        self.known, self.sheet, self.number, self.cells = known, sheet, number, cells
-        self.issues: list[Issue] = []
-
-    def cell(self, key: str):
-        return self.sheet.value(self.cells, key)
-
-    def error(self, key: str, message: str) -> None:
-        self.issues.append(Issue(self.number, HEADERS[key], message))
-
-    def warn(self, key: str, message: str) -> None:
-        self.issues.append(Issue(self.number, HEADERS[key], message, "warning"))
+        super().__init__(sheet, number, cells)
+        self.known = known
 
     def parse(self) -> ParsedService | None:
         title, category = self.title(), self.category()

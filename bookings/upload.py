@@ -146,21 +146,14 @@ def _split(value, separator: str) -> list[str]:
 # --- one row -----------------------------------------------------------------
 
 
-class _Row:
-    """Checks one row, collecting every problem instead of stopping at the first."""
+class _Row(upload_batch.RowChecks):
+    """Checks one row of a bookings file against the catalogue."""
+
+    HEADERS = HEADERS
 
     def __init__(self, catalog: Catalog, sheet: Sheet, number: int, cells: list):
-        self.catalog, self.sheet, self.number, self.cells = catalog, sheet, number, cells
-        self.issues: list[Issue] = []
-
-    def cell(self, key: str):
-        return self.sheet.value(self.cells, key)
-
-    def error(self, key: str, message: str) -> None:
-        self.issues.append(Issue(self.number, HEADERS[key], message))
-
-    def warn(self, key: str, message: str) -> None:
-        self.issues.append(Issue(self.number, HEADERS[key], message, "warning"))
+        super().__init__(sheet, number, cells)
+        self.catalog = catalog
 
     def parse(self) -> ParsedBooking | None:
         visit_at = self.visit()

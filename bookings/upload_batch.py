@@ -40,6 +40,30 @@ class Issue:
         return {"row": self.row, "column": self.column, "message": self.message}
 
 
+class RowChecks:
+    """Checks one row of an upload file, collecting every problem instead of
+    stopping at the first (after pandera's lazy validation). Subclasses name
+    the file's HEADERS and add one method per column."""
+
+    HEADERS: dict[str, str] = {}
+
+    def __init__(self, sheet: Sheet, number: int, cells: list):
+        self.sheet, self.number, self.cells = sheet, number, cells
+        self.issues: list[Issue] = []
+
+    def cell(self, key: str):
+        return self.sheet.value(self.cells, key)
+
+    def error(self, key: str, message: str) -> None:
+        self.issues.append(Issue(self.number, self.HEADERS[key], message))
+
+    def warn(self, key: str, message: str) -> None:
+        self.issues.append(Issue(self.number, self.HEADERS[key], message, "warning"))
+
+    def has_errors(self) -> bool:
+        return any(i.level == "error" for i in self.issues)
+
+
 @dataclass
 class FilePreview:
     """A checked file: every row's problems, and the batch it was recorded as."""
