@@ -271,33 +271,43 @@ def cmd_info(args, con: Connection) -> None:
     emit(args, document, "\n".join(lines))
 
 
-def cmd_import(args, con: Connection) -> int | None:
-    user = auth.require_user(con, args.user)
+def cmd_import(args, con: Connection) -> int:
     upload.recover_interrupted(con)
+    return _run_import(args, con, upload, lambda result: result.as_json(),
+                       lambda done: {"status": "committed", "imported": done.imported,
+                                     "left_out": done.left_out, "log_id": done.log_id})
+
+
+def _run_import(args, con: Connection, kind, document_of, committed_of) -> int:
+    """Preview an upload file (bookings or services: same flow), and commit it if asked.
+
+    KIND is the module (`upload` or `services_upload`) with preview, commit and cancel.
+    """
+    user = auth.require_user(con, args.user)
     try:
         data = Path(args.file).read_bytes()
     except OSError as exc:
         raise Refused(f"Cannot read {args.file}: {exc.strerror}.") from None
-    result = upload.preview(con, user, data, Path(args.file).name)
+    result = kind.preview(con, user, data, Path(args.file).name)
     if args.failed_out and result.error_rows:
         Path(args.failed_out).write_bytes(upload_file.failed_rows_xlsx(
             result.sheet, result.issues, result.error_rows))
-    document = result.as_json()
+    document, summary = document_of(result), None
     if args.commit:
         try:
-            done = upload.commit(con, user, result, skip_invalid=args.skip_invalid,
-                                 force_duplicate_file=args.force_duplicate_file)
+            done = kind.commit(con, user, result, skip_invalid=args.skip_invalid,
+                               force_duplicate_file=args.force_duplicate_file)
         except upload.UploadRefused as refused:
-            upload.cancel(con, result)
+            kind.cancel(con, result)
             document.update(status="refused", reason=str(refused))
         else:
-            document.update(status="committed", imported=done.imported, left_out=done.left_out,
-                            log_id=done.log_id)
-    emit(args, document, _import_text(result, document))
+            document.update(committed_of(done))
+            summary = done.summary()
+    emit(args, document, _import_text(result, document, summary))
     return EXIT_REFUSED if document["status"] == "refused" else EXIT_OK
 
 
-def _import_text(result, document: dict, imported: str | None = None) -> str:
+def _import_text(result, document: dict, imported: str | None) -> str:
     """An upload's preview (and commit) for a person: counts, problems, outcome."""
     counts = result.counts()
     lines = [f"{result.file_name}: {counts['rows']:,} rows, {counts['ready']:,} ready, "
@@ -313,7 +323,7 @@ def _import_text(result, document: dict, imported: str | None = None) -> str:
         lines.append(f"  ... and {len(result.issues) - 200:,} more (use --json or --failed-out)")
     status = document["status"]
     if status == "committed":
-        lines.append(imported or f"Imported {document['imported']:,} bookings.")
+        lines.append(imported)
     elif status == "refused":
         lines.append(f"Not imported: {document['reason']}")
     else:
@@ -582,29 +592,10 @@ def cmd_services(args, con: Connection) -> None:
 
 
 def cmd_services_import(args, con: Connection) -> int:
-    user = auth.require_user(con, args.user)
-    try:
-        data = Path(args.file).read_bytes()
-    except OSError as exc:
-        raise Refused(f"Cannot read {args.file}: {exc.strerror}.") from None
-    result = services_upload.preview(con, user, data, Path(args.file).name)
-    if args.failed_out and result.error_rows:
-        Path(args.failed_out).write_bytes(upload_file.failed_rows_xlsx(
-            result.sheet, result.issues, result.error_rows))
-    document, summary = {**result.as_json(), "new_categories": result.new_categories}, ""
-    if args.commit:
-        try:
-            done = services_upload.commit(con, user, result, skip_invalid=args.skip_invalid,
-                                          force_duplicate_file=args.force_duplicate_file)
-        except upload.UploadRefused as refused:
-            services_upload.cancel(con, result)
-            document.update(status="refused", reason=str(refused))
-        else:
-            document.update(done.as_json())
-            summary = done.summary()
-    emit(args, document, _import_text(result, document, summary))
-    return EXIT_REFUSED if document["status"] == "refused" else EXIT_OK
-
+    return _run_import(args, con, services_upload,
+                       lambda result: {**result.as_json(),
+                                       "new_categories": result.new_categories},
+                       lambda done: done.as_json())
 
 
 def cmd_service_categories(args, con: Connection) -> None:

@@ -140,7 +140,7 @@ class _Row(upload_batch.RowChecks):
     def parse(self) -> ParsedService | None:
         title, category = self.title(), self.category()
         price, duration = self.price(), self.duration()
-        if any(i.level == "error" for i in self.issues):
+        if self.has_errors():
             return None
         parsed = ParsedService(self.number, title, category[0], category[1], price, duration)
         self.compare_with_existing(parsed)

@@ -162,7 +162,7 @@ class _Row(upload_batch.RowChecks):
         length_s = self.length()
         lines = self.services()
         attendance = self.status()
-        if any(i.level == "error" for i in self.issues):
+        if self.has_errors():
             return None
         return ParsedBooking(self.number, visit_at, length_s, staff_id, phone, client_name,
                              client_id, attendance, cell_text(self.cell("comment")), lines)

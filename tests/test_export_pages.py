@@ -18,18 +18,9 @@ DATA_LOG_PAGE = str(ROOT / "pages" / "data_log.py")
 
 
 @pytest.fixture
-def app(con, store_path, monkeypatch):
+def app(con, store_path, app_as):
     known_store.build(con)
-    monkeypatch.setenv("BOOKINGS_DB", str(store_path))
-
-    def open_as(login: str, **params) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
-        at.session_state["signed_in_login"] = login
-        for key, value in params.items():
-            at.query_params[key] = value
-        return at.run()
-
-    return open_as
+    return app_as(store_path)
 
 
 def button(at: AppTest, label: str):
