@@ -288,7 +288,10 @@ def _run_import(args, con: Connection, kind, document_of, committed_of) -> int:
         data = Path(args.file).read_bytes()
     except OSError as exc:
         raise Refused(f"Cannot read {args.file}: {exc.strerror}.") from None
-    result = kind.preview(con, user, data, Path(args.file).name)
+    options = {"sheet": args.sheet}
+    if getattr(args, "duration_unit", None):
+        options["duration_unit"] = args.duration_unit
+    result = kind.preview(con, user, data, Path(args.file).name, **options)
     if args.failed_out and result.error_rows:
         Path(args.failed_out).write_bytes(upload_file.failed_rows_xlsx(
             result.sheet, result.issues, result.error_rows))
@@ -687,6 +690,8 @@ def add_settings_commands(commands, common: argparse.ArgumentParser) -> None:
     import_ = services("import", "preview a list of services from Excel; --commit imports it")
     import_.set_defaults(handler=cmd_services_import)
     import_.add_argument("file", metavar="FILE")
+    import_.add_argument("--sheet", metavar="NAME",
+                         help="the sheet to read (default: the one whose header matches)")
     import_.add_argument("--commit", action="store_true", help="add and update the valid rows")
     import_.add_argument("--skip-invalid", action="store_true",
                          help="with --commit: import the valid rows, leave the others out")
@@ -818,6 +823,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="import a file that was imported before, again")
     import_.add_argument("--failed-out", metavar="FILE",
                          help="write the rows with errors here (.xlsx), marked, to fix")
+    import_.add_argument("--sheet", metavar="NAME",
+                         help="the sheet to read (default: the one whose header matches)")
+    import_.add_argument("--duration-unit", choices=upload.DURATION_UNITS, default="seconds",
+                         help="what the Duration column counts (default: seconds)")
 
     add_data_log_commands(command)
     add_settings_commands(commands, common)

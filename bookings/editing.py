@@ -1,10 +1,11 @@
 """Changing a booking, and creating one, from the calendar's form or the CLI.
 
-A draft is checked by the upload's own row checks (same rules, same
-messages: `bookings.upload._Row`), so a booking cannot be saved in a shape an
-upload would refuse. Saving compares the booking's version with the one the
-form started from: if someone else changed it meanwhile, nothing is
-overwritten and the caller is told what changed. Every save writes a history
+A draft is checked by the rules an upload's rows meet (same rules, same
+messages: `bookings.booking_rules`), on its typed values, so a booking cannot
+be saved in a shape an upload would refuse, and a price is saved as typed.
+Saving compares the booking's version with the one the form started from:
+if someone else changed it meanwhile, nothing is overwritten and the caller
+is told what changed. Every save writes a history
 row with each field's old and new value.
 """
 
@@ -15,14 +16,13 @@ from datetime import datetime, timedelta
 
 from bookings import listing
 from bookings.auth import Forbidden, User
+from bookings.booking_rules import BookingChecks, Catalog
 from bookings.filters import BookingFilter
 from bookings.history import new_operation_id, record_snapshots
 from bookings.model import Attendance, Right, Source
 from bookings.store import Connection, StoreError, next_id, transaction
-from bookings.upload import Catalog, Issue, _Row
-from bookings.upload_file import COLUMNS, Sheet
-
-_POSITIONS = {key: i for i, (key, _, _) in enumerate(COLUMNS)}
+from bookings.upload_batch import Issue
+from bookings.values import MAX_AMOUNT
 
 
 class EditRefused(StoreError):
@@ -107,27 +107,29 @@ def day(con: Connection, user: User | None, on: datetime, days: int = 1,
 
 
 def check(con: Connection, draft: Draft, *, booking_id: int | None = None) -> tuple:
-    """The upload's checks on a draft: (parsed booking or None, issues)."""
-    cells = [None] * len(COLUMNS)
-    values = {
-        "date": draft.visit_at, "staff_id": draft.staff_id, "phone": draft.client_phone,
-        "client_name": draft.client_name, "duration": draft.length_s,
-        "service_ids": ",".join(str(s) for s, _, _ in draft.services),
-        "prices": "#".join(f"{c:g}" for _, c, _ in draft.services),
-        "discounts": "#".join(f"{d:g}" for _, _, d in draft.services),
-        "comment": draft.comment, "status_code": draft.attendance,
-    }
-    for key, value in values.items():
-        cells[_POSITIONS[key]] = value
-    sheet = Sheet(dict(_POSITIONS), [(1, cells)])
-    row = _Row(Catalog.load(con), sheet, 1, cells)
-    parsed = row.parse()
-    issues = list(row.issues)
-    if draft.paid < 0:
-        issues.append(Issue(1, "Paid", "is negative"))
+    """The booking rules (the upload's, on typed values): (parsed booking or None, issues)."""
+    rules = BookingChecks(Catalog.load(con))
+    visit_at = rules.check_visit(draft.visit_at)
+    staff_id = rules.check_staff(draft.staff_id)
+    client = rules.check_client(draft.client_phone.strip(), draft.client_name.strip())
+    length_s = rules.check_length(draft.length_s)
+    lines = rules.check_lines([s for s, _, _ in draft.services],
+                              [_money(c) for _, c, _ in draft.services],
+                              [_money(d) for _, _, d in draft.services])
+    attendance = rules.check_attendance(draft.attendance)
+    parsed = rules.booking(visit_at, length_s, staff_id, client, attendance,
+                           draft.comment.strip(), lines)
+    issues = list(rules.issues)
+    if not 0 <= _money(draft.paid) < MAX_AMOUNT:
+        issues.append(Issue(1, "Paid", f"{draft.paid:g} is not an amount from 0"))
     if parsed is not None:
         issues += _overlaps(con, parsed.staff_id, parsed.visit_at, parsed.length_s, booking_id)
     return (None if any(i.level == "error" for i in issues) else parsed), issues
+
+
+def _money(value: float) -> float:
+    """An amount as typed, to the cent; nan and inf stay so, for the rules to refuse."""
+    return round(float(value), 2)
 
 
 def _overlaps(con: Connection, staff_id: int, start: datetime, length_s: int,
@@ -219,7 +221,7 @@ def _write(con: Connection, booking_id: int, parsed, draft: Draft, now: datetime
            version_sql: str) -> None:
     client_id = parsed.client_id if parsed.client_id is not None else _new_client(
         con, parsed.client_name, parsed.phone)
-    to_pay = sum(cost - discount for _, _, _, cost, discount in parsed.lines)
+    to_pay = parsed.to_pay
     con.execute(f"""
         UPDATE bookings SET visit_at = ?, length_s = ?, staff_id = ?, client_id = ?,
                attendance = ?, comment = ?, to_pay = ?, paid = ?, service_count = ?,
@@ -227,7 +229,8 @@ def _write(con: Connection, booking_id: int, parsed, draft: Draft, now: datetime
         WHERE id = ?
     """, [parsed.visit_at, parsed.length_s, parsed.staff_id, client_id, int(parsed.attendance),
           parsed.comment, to_pay, draft.paid, len(parsed.lines), now, booking_id])
-    lines = [[booking_id, n, sid, title, category, cost, discount, cost - discount]
+    lines = [[booking_id, n, sid, title, category, cost, discount,
+              round(cost - discount, 2)]
              for n, (sid, title, category, cost, discount) in enumerate(parsed.lines, start=1)]
     links = [[booking_id, c] for c in sorted(set(draft.categories))]
     con.execute("DELETE FROM booking_services WHERE booking_id = ?", [booking_id])

@@ -40,7 +40,14 @@ from bookings.auth import AuthError, User, user_by_id
 from bookings.export_files import SHEET_ROWS, Cover, open_sink, table_sql
 from bookings.filters import BookingFilter
 from bookings.model import Right
-from bookings.store import Connection, StoreError, next_id, open_store, transaction
+from bookings.store import (
+    Connection,
+    StoreError,
+    next_id,
+    open_store,
+    store_dir,
+    transaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +86,6 @@ def link_days() -> int:
 
 def public_url() -> str:
     return (os.environ.get("BOOKINGS_PUBLIC_URL", "").strip() or DEFAULT_PUBLIC_URL).rstrip("/")
-
-
-def store_dir(con: Connection) -> Path:
-    """The folder of the store file: exports/ and outbox/ live beside it."""
-    (path,) = con.execute("SELECT path FROM duckdb_databases() "
-                          "WHERE database_name = current_database()").fetchone()
-    return Path(path).resolve().parent
 
 
 def exports_dir(con: Connection) -> Path:

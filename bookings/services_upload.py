@@ -21,8 +21,8 @@ file; it is not a bookings upload, so the Data log does not list it.
 
 from __future__ import annotations
 
-import hashlib
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -33,18 +33,17 @@ from bookings.changelog import SettingsRefused
 from bookings.history import new_operation_id
 from bookings.model import Right
 from bookings.store import Connection
-from bookings.upload_batch import FilePreview, Issue, UploadRefused
+from bookings.upload import _amount_message
+from bookings.upload_batch import Committed, FilePreview, Issue, UploadRefused
 from bookings.upload_file import (
     FileLayout,
-    FileRefused,
     Sheet,
     cell_blank,
-    cell_number,
     cell_text,
     fold,
     layout_template_xlsx,
-    read_sheet,
 )
+from bookings.values import infer_decimal, parse_amount, parse_number
 
 KIND = "services"  # these uploads' import batches
 COLUMNS = (
@@ -84,6 +83,7 @@ class ParsedService:
 @dataclass
 class ServicesPreview(FilePreview):
     services: list[ParsedService] = field(default_factory=list)  # the valid rows
+    PARSED = ("services",)
 
     @property
     def new_categories(self) -> list[str]:
@@ -93,31 +93,6 @@ class ServicesPreview(FilePreview):
             if service.category_id is None:
                 first.setdefault(fold(service.category), service.category)
         return list(first.values())
-
-
-@dataclass
-class ServicesCommitted:
-    batch_id: int
-    added: int
-    updated: int
-    unchanged: int
-    categories_created: list[str]
-    left_out: list[int]
-
-    def summary(self) -> str:
-        text = f"{self.added:,} service(s) added, {self.updated:,} updated"
-        if self.unchanged:
-            text += f", {self.unchanged:,} unchanged"
-        if self.categories_created:
-            text += f"; new categories: {', '.join(self.categories_created)}"
-        if self.left_out:
-            text += f"; {len(self.left_out):,} row(s) left out"
-        return text + f" (batch {self.batch_id})."
-
-    def as_json(self) -> dict:
-        return {"status": "committed", "batch": self.batch_id, "added": self.added,
-                "updated": self.updated, "unchanged": self.unchanged,
-                "categories_created": self.categories_created, "left_out": self.left_out}
 
 
 def template_xlsx() -> bytes:
@@ -133,11 +108,13 @@ class _Row(upload_batch.RowChecks):
 
     HEADERS = HEADERS
 
-    def __init__(self, known: _Known, sheet: Sheet, number: int, cells: list):
+    def __init__(self, known: _Known, sheet: Sheet, number: int, cells: list,
+                 decimal: str | None = None):
         super().__init__(sheet, number, cells)
-        self.known = known
+        self.known, self.decimal = known, decimal
 
     def parse(self) -> ParsedService | None:
+        self.flag_bad_cells()
         title, category = self.title(), self.category()
         price, duration = self.price(), self.duration()
         if self.has_errors():
@@ -170,8 +147,11 @@ class _Row(upload_batch.RowChecks):
         raw = self.cell("price")
         if cell_blank(raw):
             return self.error("price", "is mandatory")
-        try:
-            return settings.price_of(cell_text(raw))
+        try:  # the bookings upload's money reading: separators, decimal comma, cents
+            amount = parse_amount(raw, self.decimal)
+            return settings.price_of(f"{amount:.2f}")
+        except ValueError as exc:
+            return self.error("price", _amount_message(raw, exc))
         except SettingsRefused as exc:
             return self.error("price", str(exc).removeprefix("The price ").rstrip("."))
 
@@ -180,7 +160,7 @@ class _Row(upload_batch.RowChecks):
         if cell_blank(raw):
             return self.error("duration", "is mandatory")
         try:
-            minutes = cell_number(raw)
+            minutes = parse_number(raw, self.decimal)
         except ValueError:
             return self.error("duration", f"'{cell_text(raw)}' is not a number of minutes")
         step = settings.DURATION_STEP_MIN
@@ -244,62 +224,71 @@ class _Known:
 # --- preview and commit ------------------------------------------------------------------
 
 
-def preview(con: Connection, user: User, data: bytes, file_name: str) -> ServicesPreview:
+class ServicesImporter(upload_batch.Importer):
+    KIND, NOUN, LAYOUT, RIGHT, PREVIEW = (KIND, "services", SERVICES_FILE, Right.MANAGE_SETTINGS,
+                                          ServicesPreview)
+
+    def check(self, con: Connection, sheet: Sheet, options: dict) -> ServicesPreview:
+        known = _Known.load(con)
+        decimal = infer_decimal([v for _, row in sheet.rows
+                                 if (v := sheet.value(row, "price")).__class__ is str])
+        services, issues, first_row = [], [], {}
+        for number, cells in sheet.rows:
+            row = _Row(known, sheet, number, cells, decimal)
+            parsed = row.parse()
+            issues += row.issues
+            if parsed is None:
+                continue
+            key = fold(parsed.title)
+            if key in first_row:
+                issues.append(Issue(number, HEADERS["title"], f"repeats row {first_row[key]}"))
+                continue
+            first_row[key] = number
+            services.append(parsed)
+        return ServicesPreview(
+            batch_id=0, file_name="", sha256="", sheet=sheet,
+            issues=sorted(issues, key=lambda i: (i.row, i.level != "error")),
+            notices=list(sheet.notices), services=services)
+
+    @contextmanager
+    def transaction(self, con: Connection):
+        try:
+            with changelog.change(con):
+                yield con
+        except SettingsRefused as refused:  # the catalogue changed since the preview
+            raise UploadRefused(f"{refused} Nothing was imported; upload the file again.") \
+                from None
+
+    def write(self, con: Connection, user: User, result: ServicesPreview, now: datetime):
+        return _write(con, user, result)
+
+
+IMPORTER = ServicesImporter()
+
+
+def preview(con: Connection, user: User, data: bytes, file_name: str, *,
+            sheet: str | None = None) -> ServicesPreview:
     """Read and check every row; record the batch as previewed. Changes no service."""
-    user.require(Right.MANAGE_SETTINGS)
-    sha256 = hashlib.sha256(data).hexdigest()
-    try:
-        sheet = read_sheet(data, SERVICES_FILE)
-    except FileRefused as exc:
-        raise UploadRefused(f"{file_name}: {exc}") from None
-    known = _Known.load(con)
-    services, issues, first_row = [], [], {}
-    for number, cells in sheet.rows:
-        row = _Row(known, sheet, number, cells)
-        parsed = row.parse()
-        issues += row.issues
-        if parsed is None:
-            continue
-        key = fold(parsed.title)
-        if key in first_row:
-            issues.append(Issue(number, HEADERS["title"], f"repeats row {first_row[key]}"))
-            continue
-        first_row[key] = number
-        services.append(parsed)
-    result = ServicesPreview(
-        batch_id=0, file_name=file_name, sha256=sha256, sheet=sheet,
-        issues=sorted(issues, key=lambda i: (i.row, i.level != "error")),
-        notices=list(sheet.notices),
-        previous=upload_batch.previous_commit(con, sha256, kind=KIND), services=services)
-    result.batch_id = upload_batch.record_batch(con, user, KIND, result)
-    return result
+    return IMPORTER.preview(con, user, data, file_name, sheet=sheet)
 
 
 def commit(con: Connection, user: User, result: ServicesPreview, *, skip_invalid: bool = False,
-           force_duplicate_file: bool = False, now: datetime | None = None) -> ServicesCommitted:
-    """Add and update the preview's valid rows, all in one transaction, exactly once."""
-    user.require(Right.MANAGE_SETTINGS)
-    upload_batch.refuse_errors_unless_skipped(result, skip_invalid, len(result.services))
-    upload_batch.claim(con, result, kind=KIND, noun="services", force=force_duplicate_file)
-    try:
-        with changelog.change(con):
-            done = _write(con, user, result)
-            upload_batch.mark_committed(con, result.batch_id, done.added + done.updated,
-                                        now or datetime.now())
-    except SettingsRefused as refused:  # the catalogue changed since the preview
-        upload_batch.mark_failed(con, result.batch_id, str(refused))
-        raise UploadRefused(f"{refused} Nothing was imported; upload the file again.") from None
-    except BaseException:
-        upload_batch.mark_failed(con, result.batch_id, "the import stopped; nothing was written")
-        raise
-    return done
+           force_duplicate_file: bool = False, now: datetime | None = None) -> Committed:
+    """Check the kept file again, then add and update its valid rows: one
+    transaction, exactly once."""
+    return IMPORTER.commit(con, user, result, skip_invalid=skip_invalid,
+                           force_duplicate_file=force_duplicate_file, now=now)
 
 
 def cancel(con: Connection, result: ServicesPreview) -> None:
-    upload_batch.cancel(con, result.batch_id)
+    IMPORTER.cancel(con, result)
 
 
-def _write(con: Connection, user: User, result: ServicesPreview) -> ServicesCommitted:
+def rows_to_fix(con: Connection, result: ServicesPreview) -> bytes:
+    return IMPORTER.rows_to_fix(con, result)
+
+
+def _write(con: Connection, user: User, result: ServicesPreview) -> Committed:
     operation = new_operation_id()
     created = {fold(title): settings.insert_service_category(con, user, title, operation)
                for title in result.new_categories}
@@ -315,9 +304,23 @@ def _write(con: Connection, user: User, result: ServicesPreview) -> ServicesComm
             updated += 1
         else:
             unchanged += 1
-    done = ServicesCommitted(result.batch_id, added, updated, unchanged,
-                             result.new_categories, sorted(result.error_rows))
+    figures = {"added": added, "updated": updated, "unchanged": unchanged,
+               "categories_created": result.new_categories}
+    done = Committed(result.batch_id, added + updated, sorted(result.error_rows),
+                     noun="services", details=figures,
+                     text=_summary(result.batch_id, figures, result.error_rows))
     changelog.record(con, user, "service", None, result.file_name, "uploaded",
-                     new={k: v for k, v in done.as_json().items() if k != "status"},
+                     new={"batch": result.batch_id, **figures, "left_out": done.left_out},
                      operation_id=operation)
     return done
+
+
+def _summary(batch_id: int, figures: dict, left_out: set[int]) -> str:
+    text = f"{figures['added']:,} service(s) added, {figures['updated']:,} updated"
+    if figures["unchanged"]:
+        text += f", {figures['unchanged']:,} unchanged"
+    if figures["categories_created"]:
+        text += f"; new categories: {', '.join(figures['categories_created'])}"
+    if left_out:
+        text += f"; {len(left_out):,} row(s) left out"
+    return text + f" (batch {batch_id})."

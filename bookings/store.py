@@ -386,6 +386,13 @@ def get_setting(con: Connection, key: str, default: str | None = None) -> str | 
     return row[0] if row else default
 
 
+def store_dir(con: Connection) -> Path:
+    """The folder of the store file: exports/, outbox/ and uploads/ live beside it."""
+    (path,) = con.execute("SELECT path FROM duckdb_databases() "
+                          "WHERE database_name = current_database()").fetchone()
+    return Path(path).resolve().parent
+
+
 def booking_interval_min(con: Connection) -> int:
     return int(get_setting(con, "booking_interval_min", str(DEFAULT_BOOKING_INTERVAL_MIN)))
 

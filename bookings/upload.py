@@ -1,294 +1,269 @@
-"""Uploading bookings from Excel: every problem found at once, a preview, and
-a commit that happens exactly once.
+"""Uploading bookings from a spreadsheet: every problem found at once, a
+preview, and a commit that happens exactly once and stores exactly what the
+preview promised.
 
-The preview and the commit run the same code (after django-import-export):
-`preview` reads and validates every row, collecting every problem with its
-row and column (after pandera's lazy validation), and records an import batch
-in state `previewed`. `commit` imports the preview's valid rows in one
-transaction. The batch's state machine, which makes the commit happen exactly
-once, is `bookings.upload_batch`, shared with the services upload: two clicks,
-two tabs, or the CLI next to the page never import a file twice; a file whose
-content was committed before is refused unless the user explicitly confirms
-again.
+The skeleton (read, check, record the batch, keep the file; at commit, read
+and check again inside the transaction, then write) is
+`upload_batch.Importer`, shared with the services upload. This module is the
+bookings' part: turning cells into typed values (the file's own conventions
+first: decimal comma or point, day or month first, seconds or minutes),
+handing them to the typed rules of `booking_rules`, and what only a whole
+file shows (services on consecutive rows, one phone with two names,
+repeats, bookings already in the store).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 import pandas as pd
 
 from bookings import upload_batch
-from bookings.auth import User
+from bookings.booking_rules import (
+    DEFAULT_LENGTH_S,
+    BookingChecks,
+    Catalog,
+    ParsedBooking,
+    round_to_interval,  # noqa: F401 (part of this module's interface)
+)
 from bookings.history import new_operation_id
 from bookings.model import Attendance, Right, Source
-from bookings.store import Connection, booking_interval_min, next_id, transaction
-from bookings.upload_batch import FilePreview, Issue, UploadRefused
+from bookings.spreadsheets import BadCell, Percent
+from bookings.store import Connection, next_id
+from bookings.upload_batch import Committed, FilePreview, Issue, UploadRefused
 from bookings.upload_file import (
+    BOOKINGS_FILE,
+    EXAMPLE_ROW,
     HEADERS,
-    FileRefused,
     Sheet,
     cell_blank,
-    cell_number,
     cell_text,
+)
+from bookings.values import (
     fold,
-    read_sheet,
+    has_slashed_dates,
+    infer_day_first,
+    infer_decimal,
+    parse_amount,
+    parse_date_text,
+    parse_number,
+    parse_time,
+    parse_whole,
 )
 
 KIND = "bookings"  # this upload's import batches
-
-DEFAULT_LENGTH_S = 15 * 60
+EXAMPLE_VISIT = datetime(2016, 1, 4, 10, 30)  # the template's example row
+DURATION_UNITS = ("seconds", "minutes")
 STATUS_TEXTS = {a.label: a for a in Attendance}
-DATE_TEXT = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
-
-
-@dataclass
-class ParsedBooking:
-    row: int
-    visit_at: datetime
-    length_s: int
-    staff_id: int
-    phone: str
-    client_name: str
-    client_id: int | None  # an existing client found by phone
-    attendance: Attendance
-    comment: str
-    lines: list[tuple[int, str, int, float, float]]  # service id, title, category, cost, discount
+_STATUS_LOOSE = {"".join(ch for ch in a.label.lower() if ch.isalpha()): a for a in Attendance}
+SERVICE_COLUMNS = ("service_ids", "service_names", "prices", "discounts")
+MINUTES_LIKE_MAX = 480  # every duration at most this and a multiple of 5: likely minutes
+_ID_HINT = "type IDs in a text cell, or separate them with ## (10##20)"
 
 
 @dataclass
 class Preview(FilePreview):
     bookings: list[ParsedBooking] = field(default_factory=list)  # the valid rows
-
-
-# --- the catalogue the rows are checked against ------------------------------
+    PARSED = ("bookings",)
 
 
 @dataclass
-class Catalog:
-    interval_min: int
-    staff: dict[int, str]
-    staff_by_name: dict[str, list[int]]
-    services: dict[int, tuple[str, int, float]]  # id -> title, category, price
-    services_by_title: dict[str, list[int]]
-    clients: dict[str, tuple[int, str]]  # phone -> id, name
+class Conventions:
+    """What one file does throughout, decided once from its unambiguous values."""
+
+    decimal: str | None = None  # ',' or '.' for text amounts
+    day_first: bool | None = None  # for a/b/yyyy dates
+    slashed: bool = False
+    duration_unit: str = "seconds"
+    minutes_suspected: bool = False  # every duration small and a multiple of 5
+    has_time: bool = False  # a separate Time column
+    has_bad_cells: bool = False
 
     @classmethod
-    def load(cls, con: Connection) -> Catalog:
-        staff = dict(con.execute("SELECT id, name FROM staff").fetchall())
-        services = {i: (t, c, float(p)) for i, t, c, p in con.execute(
-            "SELECT id, title, category_id, price FROM services").fetchall()}
+    def of(cls, sheet: Sheet, duration_unit: str) -> Conventions:
+        def texts(key):
+            return [v for _, row in sheet.rows
+                    if (v := sheet.value(row, key)).__class__ is str and v.strip()]
+
+        dates = texts("date")
+        amounts = [*texts("prices"), *texts("discounts"), *texts("duration")]
+        durations = []
+        for _, row in sheet.rows:
+            value = sheet.value(row, "duration")
+            if not cell_blank(value) and value.__class__ is not BadCell:
+                try:
+                    durations.append(parse_number(value, "."))
+                except ValueError:
+                    pass
+        bad = any(c.__class__ is BadCell for _, row in sheet.rows for c in row)
         return cls(
-            interval_min=booking_interval_min(con),
-            staff=staff,
-            staff_by_name=_index_by_name(staff),
-            services=services,
-            services_by_title=_index_by_name({i: s[0] for i, s in services.items()}),
-            clients={p: (i, n) for i, p, n in con.execute(
-                "SELECT id, phone, name FROM clients").fetchall()},
-        )
+            decimal=infer_decimal(amounts), day_first=infer_day_first(dates),
+            slashed=has_slashed_dates(dates), duration_unit=duration_unit,
+            minutes_suspected=duration_unit == "seconds" and bool(durations) and all(
+                0 < d <= MINUTES_LIKE_MAX and d % 5 == 0 for d in durations),
+            has_time="time" in sheet.columns, has_bad_cells=bad)
 
 
-def _index_by_name(names: dict[int, str]) -> dict[str, list[int]]:
-    index: dict[str, list[int]] = {}
-    for key, name in names.items():
-        index.setdefault(fold(name), []).append(key)
-    return index
+# --- one row: cells to typed values -----------------------------------------------------
 
 
-# --- cells -------------------------------------------------------------------
+class _Row(BookingChecks):
+    """Reads one row's cells into typed values and checks them by the rules."""
 
-
-def parse_visit(value) -> datetime:
-    """`04.01.2016 10:30` (day first), or an Excel date cell."""
-    if isinstance(value, datetime):
-        return value.replace(microsecond=0)
-    if isinstance(value, date):
-        return datetime.combine(value, time.min)
-    match = DATE_TEXT.match(cell_text(value))
-    if not match:
-        raise ValueError(f"'{cell_text(value)}' is not a date like 04.01.2016 10:30")
-    day, month, year, hour, minute, second = match.groups()
-    try:
-        return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
-                        int(second or 0))
-    except ValueError:
-        raise ValueError(f"'{cell_text(value)}' is not a possible date and time") from None
-
-
-def round_to_interval(moment: datetime, minutes: int) -> datetime:
-    """The nearest slot of the booking interval (a half slot rounds up)."""
-    step = minutes * 60
-    midnight = datetime.combine(moment.date(), time.min)
-    seconds = (moment - midnight).total_seconds()
-    return midnight + timedelta(seconds=math.floor(seconds / step + 0.5) * step)
-
-
-def clean_phone(value) -> str:
-    """Digits only: spaces, +, brackets, dashes and dots go; letters are refused."""
-    text = cell_text(value)
-    if re.search(r"[^\d\s+()\-.]", text):
-        raise ValueError(f"'{text}' is not a phone number")
-    return re.sub(r"\D", "", text)
-
-
-def _split(value, separator: str) -> list[str]:
-    """Parts of a cell split by SEPARATOR (str.split: this runs per cell of a big file)."""
-    text = cell_text(value)
-    return [part.strip() for part in text.split(separator)] if text else []
-
-
-# --- one row -----------------------------------------------------------------
-
-
-class _Row(upload_batch.RowChecks):
-    """Checks one row of a bookings file against the catalogue."""
-
-    HEADERS = HEADERS
-
-    def __init__(self, catalog: Catalog, sheet: Sheet, number: int, cells: list):
-        super().__init__(sheet, number, cells)
-        self.catalog = catalog
+    def __init__(self, catalog: Catalog, sheet: Sheet, number: int, cells: list,
+                 conventions: Conventions):
+        super().__init__(catalog, sheet, number, cells)
+        self.conventions = conventions
 
     def parse(self) -> ParsedBooking | None:
+        if self.conventions.has_bad_cells:
+            self.flag_bad_cells()
+        self.example_row()
         visit_at = self.visit()
         staff_id = self.staff()
-        phone, client_name, client_id = self.client()
+        client = self.check_client(cell_text(self.cell("phone")),
+                                   cell_text(self.cell("client_name")))
         length_s = self.length()
         lines = self.services()
         attendance = self.status()
-        if self.has_errors():
-            return None
-        return ParsedBooking(self.number, visit_at, length_s, staff_id, phone, client_name,
-                             client_id, attendance, cell_text(self.cell("comment")), lines)
+        return self.booking(visit_at, length_s, staff_id, client, attendance,
+                            cell_text(self.cell("comment")), lines)
+
+    def example_row(self) -> None:
+        date_cell = self.cell("date")
+        if cell_text(self.cell("client_name")) == EXAMPLE_ROW[3] and (
+                cell_text(date_cell) == EXAMPLE_ROW[0] or date_cell == EXAMPLE_VISIT):
+            self.error("date", "this is the template's example row (04.01.2016 10:30, Kate "
+                               "Smith): delete it and keep only real bookings")
+
+    # The date, and the time when the file keeps it apart.
 
     def visit(self) -> datetime | None:
         value = self.cell("date")
         if cell_blank(value):
             return self.error("date", "is mandatory")
         try:
-            moment = parse_visit(value)
+            on, at = self._date_and_time(value)
         except ValueError as exc:
             return self.error("date", str(exc))
-        rounded = round_to_interval(moment, self.catalog.interval_min)
-        if rounded != moment:
-            self.warn("date", f"{moment:%H:%M} rounded to {rounded:%H:%M} "
-                              f"(booking interval {self.catalog.interval_min} min)")
-        return rounded
+        if at is None:
+            if not self.conventions.has_time:
+                return self.error("date", f"{on:%d.%m.%Y} has no time: write the time too "
+                                          "(24.11.2026 14:30), or add a Time column")
+            raw = self.cell("time")
+            if cell_blank(raw):
+                return self.error("time", f"is mandatory: the date {on:%d.%m.%Y} has no time")
+            try:
+                at = parse_time(raw)
+            except ValueError as exc:
+                return self.error("time", str(exc))
+        return self.check_visit(datetime.combine(on, at))
+
+    def _date_and_time(self, value) -> tuple[date, time | None]:
+        kind = value.__class__
+        if kind is datetime:
+            return value.date(), value.time().replace(microsecond=0)
+        if kind is date:
+            return value, None
+        if kind is str:
+            return parse_date_text(value, self.conventions.day_first)
+        if kind is time:
+            raise ValueError(f"{value:%H:%M} is a time without a date")
+        raise ValueError(f"'{cell_text(value)}' is a number, not a date: write 24.11.2026 14:30 "
+                         "or format the cell as a date")
 
     def staff(self) -> int | None:
-        raw_id, raw_name = self.cell("staff_id"), self.cell("staff_name")
-        name = cell_text(raw_name)
+        raw_id, name = self.cell("staff_id"), cell_text(self.cell("staff_name"))
         if cell_blank(raw_id):
-            if not name:
-                return self.error("staff_id", "is mandatory (or give the employee's name)")
-            matches = self.catalog.staff_by_name.get(fold(name), [])
-            if len(matches) != 1:
-                return self.error("staff_name", f"'{name}' is not one employee in Settings > "
-                                                "Staff; give the Employee ID")
-            return matches[0]
+            return self.check_staff(None, name)
         try:
-            staff_id = int(cell_number(raw_id))
-        except ValueError:
-            return self.error("staff_id", f"'{cell_text(raw_id)}' is not an employee ID")
-        if staff_id not in self.catalog.staff:
-            return self.error("staff_id", f"employee {staff_id} does not exist")
-        known = self.catalog.staff[staff_id]
-        if name and fold(name) != fold(known):
-            return self.error("staff_name", f"'{name}' is not employee {staff_id} ({known})")
-        return staff_id
-
-    def client(self) -> tuple[str, str, int | None]:
-        name = cell_text(self.cell("client_name"))
-        if not name:
-            self.error("client_name", "is mandatory")
-        raw = self.cell("phone")
-        if cell_blank(raw):
-            self.error("phone", "is mandatory")
-            return "", name, None
-        try:
-            phone = clean_phone(raw)
+            staff_id = parse_whole(raw_id)
         except ValueError as exc:
-            self.error("phone", str(exc))
-            return "", name, None
-        if not 10 <= len(phone) <= 15:
-            self.error("phone", f"{phone} has {len(phone)} digits; a phone number has 10 to 15, "
-                                "country code first")
-            return phone, name, None
-        known = self.catalog.clients.get(phone)
-        if known is None:
-            return phone, name, None
-        if name and fold(name) != fold(known[1]):
-            self.warn("client_name", f"{phone} is the client '{known[1]}'; the booking goes to "
-                                     "that client")
-        return phone, known[1], known[0]
+            return self.error("staff_id", f"'{cell_text(raw_id)}' is not an employee ID: {exc}; "
+                                          f"{_ID_HINT.replace('IDs', 'the ID')}")
+        return self.check_staff(staff_id, name)
 
     def length(self) -> int:
         raw = self.cell("duration")
         if cell_blank(raw):
             return DEFAULT_LENGTH_S
+        unit = self.conventions.duration_unit
         try:
-            seconds = cell_number(raw)
+            amount = parse_number(raw, self.conventions.decimal)
         except ValueError:
-            self.error("duration", f"'{cell_text(raw)}' is not a number of seconds")
+            self.error("duration", f"'{cell_text(raw)}' is not a number of {unit}")
             return DEFAULT_LENGTH_S
-        if seconds <= 0:
-            self.error("duration", "must be more than 0 seconds")
+        if self.conventions.minutes_suspected and 0 < amount <= MINUTES_LIKE_MAX and \
+                amount % 5 == 0:
+            self.error("duration", f"{amount:g} s: did you mean {amount:g} minutes? Durations "
+                                   "are in seconds: write them in seconds, or choose minutes "
+                                   "as the unit of this file")
             return DEFAULT_LENGTH_S
-        rounded = math.ceil(seconds / DEFAULT_LENGTH_S) * DEFAULT_LENGTH_S
-        if rounded != seconds:
-            self.warn("duration", f"{seconds:g} s rounded up to {rounded} s ({rounded // 60} min)")
-        return int(rounded)
+        return self.check_length(amount * 60 if unit == "minutes" else amount)
+
+    # Services: IDs or names, prices and discounts, one per service.
 
     def services(self) -> list[tuple[int, str, int, float, float]]:
         ids = self.service_ids()
         if ids is None:
             return []
         prices = self.amounts("prices", len(ids))
-        discounts = self.amounts("discounts", len(ids))
-        lines = []
-        for position, service_id in enumerate(ids):
-            title, category, list_price = self.catalog.services[service_id]
-            price = list_price if prices is None else prices[position]
-            discount = 0.0 if discounts is None else discounts[position]
-            if discount > price:
-                self.error("discounts", f"discount {discount:g} is above the price {price:g} "
-                                        f"of {title}")
-            lines.append((service_id, title, category, price, discount))
-        return lines
+        if prices is None and self.has_errors_in("prices"):
+            return []
+        list_prices = [self.catalog.services[i][2] if i in self.catalog.services else 0.0
+                       for i in ids]
+        final_prices = prices if prices is not None else list_prices
+        discounts = self.discounts(len(ids), final_prices)
+        return self.check_lines(ids, prices, discounts)
+
+    def has_errors_in(self, key: str) -> bool:
+        return any(i.column == HEADERS[key] and i.level == "error" for i in self.issues)
 
     def service_ids(self) -> list[int] | None:
         """The services by ID (`,` or `##`) or by name (`##`); both must agree."""
-        by_id = _split(cell_text(self.cell("service_ids")).replace("##", ","), ",")
-        by_name = _split(self.cell("service_names"), "##")
+        raw = self.cell("service_ids")
+        named = self.service_names()
+        if named is None:
+            return None
+        if raw.__class__ in (float, Percent) and not float(raw).is_integer():
+            if named:
+                self.warn("service_ids", f"Service ID read as the number {raw:g}: taken from "
+                          f"the names as {', '.join(map(str, named))}; {_ID_HINT}")
+                return named
+            return self.error("service_ids", f"read as the number {raw:g}, not service IDs: "
+                                             f"{_ID_HINT}")
         ids = []
-        for text in by_id:
+        for text in cell_text(raw).replace("##", ",").split(",") if not cell_blank(raw) else []:
+            text = text.strip()
+            if not text:
+                continue
             try:
-                service_id = int(cell_number(text))
-            except ValueError:
-                return self.error("service_ids", f"'{text}' is not a service ID")
+                ids.append(parse_whole(text))
+            except ValueError as exc:
+                return self.error("service_ids", f"'{text}' is not a service ID: {exc}; "
+                                                 f"{_ID_HINT}")
+        for service_id in ids:
             if service_id not in self.catalog.services:
                 return self.error("service_ids", f"service {service_id} does not exist")
-            ids.append(service_id)
+        if ids and named and ids != named:
+            return self.error("service_names", "the names do not match the service IDs")
+        return ids or named
+
+    def service_names(self) -> list[int] | None:
         named = []
-        for title in by_name:
+        for title in _split(self.cell("service_names"), "##"):
             matches = self.catalog.services_by_title.get(fold(title), [])
             if len(matches) != 1:
                 return self.error("service_names", f"'{title}' is not a service in Settings > "
                                                    "Services")
             named.append(matches[0])
-        if ids and named and ids != named:
-            return self.error("service_names", "the names do not match the service IDs")
-        return ids or named
+        return named
 
     def amounts(self, key: str, services: int) -> list[float] | None:
         """One amount per service, separated by #; None when the cell is empty."""
-        parts = _split(self.cell(key), "#")
+        parts = _parts(self.cell(key))
         if not parts:
             return None
         if len(parts) != services:
@@ -297,27 +272,79 @@ class _Row(upload_batch.RowChecks):
         values = []
         for part in parts:
             try:
-                value = cell_number(part)
-            except ValueError:
-                return self.error(key, f"'{part}' is not a number")
-            if value < 0:
-                return self.error(key, f"{value:g} is negative")
-            values.append(value)
+                values.append(parse_amount(part, self.conventions.decimal))
+            except ValueError as exc:
+                return self.error(key, _amount_message(part, exc))
         return values
+
+    def discounts(self, services: int, prices: list[float]) -> list[float] | None:
+        """Per service; or one for the whole booking (spread over its services by
+        price), or a percentage of each price."""
+        parts = _parts(self.cell("discounts"))
+        if not parts:
+            return None
+        if len(parts) not in (1, services):
+            return self.error("discounts", f"{len(parts)} value(s) for {services} service(s): "
+                                           "give one per service separated by #, or one for "
+                                           "the whole booking")
+        values = []
+        for part in parts:
+            percent = part.__class__ is Percent or (part.__class__ is str and
+                                                     part.rstrip().endswith("%"))
+            try:
+                number = (round(float(part) * 100, 6) if part.__class__ is Percent else
+                          parse_amount(part.rstrip().rstrip("%").rstrip(),
+                                       self.conventions.decimal) if percent else
+                          parse_amount(part, self.conventions.decimal))
+            except ValueError as exc:
+                return self.error("discounts", _amount_message(part, exc))
+            values.append((number, percent))
+        if len(values) == 1 and services > 1:
+            (number, percent), = values
+            if number == 0:
+                return [0.0] * services
+            if percent:
+                return self._percent_of(number, prices)
+            spread = _spread(number, prices)
+            if spread is None:
+                return self.error("discounts", f"{number:g} for the booking is above its "
+                                               f"prices' total {sum(prices):g}")
+            self.warn("discounts", f"one discount {number:g} for {services} services: spread "
+                                   f"over them by price as {'#'.join(f'{d:g}' for d in spread)}")
+            return spread
+        result = []
+        for (number, percent), price in zip(values, prices, strict=True):
+            result.append(self._percent_of(number, [price])[0] if percent else number)
+        return result
+
+    def _percent_of(self, percent: float, prices: list[float]) -> list[float] | None:
+        if percent > 100:
+            return self.error("discounts", f"{percent:g} % is more than the price")
+        amounts = [round(p * percent / 100, 2) for p in prices]
+        self.warn("discounts", f"{percent:g} % read as a percentage of the price: "
+                               f"{'#'.join(f'{a:g}' for a in amounts)}")
+        return amounts
 
     def status(self) -> Attendance:
         raw_code, text = self.cell("status_code"), cell_text(self.cell("status_text"))
         by_code = by_text = None
         if not cell_blank(raw_code):
             try:
-                by_code = Attendance(int(cell_number(raw_code)))
-            except ValueError:
-                self.error("status_code", f"'{cell_text(raw_code)}' is not -1, 0, 1 or 2")
+                code = parse_whole(raw_code)
+            except ValueError as exc:
+                self.error("status_code", f"'{cell_text(raw_code)}' is not -1, 0, 1 or 2 ({exc})")
+            else:
+                by_code = self.check_attendance(code) if code in (-1, 0, 1, 2) else \
+                    self.error("status_code", f"'{code}' is not -1, 0, 1 or 2")
         if text:
             by_text = STATUS_TEXTS.get(text)
             if by_text is None:
-                self.error("status_text", f"'{text}' is not one of No-Show, Pending, Arrived, "
-                                          "Confirmed (exactly so written)")
+                by_text = _STATUS_LOOSE.get("".join(ch for ch in text.lower() if ch.isalpha()))
+                if by_text is None:
+                    self.error("status_text", f"'{text}' is not one of No-Show, Pending, "
+                                              "Arrived, Confirmed")
+                else:
+                    self.warn("status_text", f"'{text}' read as {by_text.label}")
         if by_code is not None and by_text is not None and by_code != by_text:
             self.error("status_text", f"'{text}' disagrees with status number {by_code.value}")
         if by_code is None and by_text is None:
@@ -327,32 +354,124 @@ class _Row(upload_batch.RowChecks):
         return by_code if by_code is not None else by_text
 
 
-# --- preview -------------------------------------------------------------------
+def _split(value, separator: str) -> list[str]:
+    text = cell_text(value)
+    return [part.strip() for part in text.split(separator)] if text else []
 
 
-def preview(con: Connection, user: User, data: bytes, file_name: str) -> Preview:
-    """Read and check every row; record the batch as previewed. Writes no booking."""
-    user.require(Right.UPLOAD)
-    sha256 = hashlib.sha256(data).hexdigest()
-    try:
-        sheet = read_sheet(data)
-    except FileRefused as exc:
-        raise UploadRefused(f"{file_name}: {exc}") from None
-    catalog = Catalog.load(con)
-    bookings, issues = [], []
-    for number, cells in sheet.rows:
-        row = _Row(catalog, sheet, number, cells)
-        parsed = row.parse()
-        issues += row.issues
-        if parsed is not None:
-            bookings.append(parsed)
-    bookings, repeats = _flag_repeats(con, bookings)
-    issues = sorted(issues + repeats, key=lambda i: (i.row, i.level != "error"))
-    result = Preview(batch_id=0, file_name=file_name, sha256=sha256, sheet=sheet, issues=issues,
-                     notices=list(sheet.notices), previous=previous_commit(con, sha256),
-                     bookings=bookings)
-    result.batch_id = upload_batch.record_batch(con, user, KIND, result)
-    return result
+def _parts(value) -> list:
+    """An amounts cell's parts: a number cell is one part, kept as a number."""
+    if cell_blank(value):
+        return []
+    if value.__class__ in (float, int, Percent):
+        return [value]
+    return [part for part in _split(value, "#")]
+
+
+def _amount_message(part, exc: ValueError) -> str:
+    message = str(exc)
+    text = cell_text(part)
+    return message if text and (text in message or message.startswith(text)) else \
+        f"'{text}': {message}"
+
+
+def _spread(total: float, prices: list[float]) -> list[float] | None:
+    """TOTAL over the services in proportion to their prices, to the cent."""
+    whole = sum(prices)
+    if total > whole:
+        return None
+    shares = [round(total * p / whole, 2) if whole else 0.0 for p in prices]
+    shares[-1] = round(total - sum(shares[:-1]), 2)
+    return shares
+
+
+# --- the whole file --------------------------------------------------------------------
+
+
+def _is_continuation(sheet: Sheet, cells: list) -> bool:
+    """A row with only service cells filled: more services of the booking above."""
+    filled = [key for key in sheet.columns
+              if not cell_blank(sheet.value(cells, key))]
+    return bool(filled) and all(key in SERVICE_COLUMNS for key in filled)
+
+
+class BookingsImporter(upload_batch.Importer):
+    KIND, NOUN, LAYOUT, RIGHT, PREVIEW = KIND, "bookings", BOOKINGS_FILE, Right.UPLOAD, Preview
+
+    def check(self, con: Connection, sheet: Sheet, options: dict) -> Preview:
+        unit = options.get("duration_unit") or "seconds"
+        if unit not in DURATION_UNITS:
+            raise UploadRefused(f"The duration unit is seconds or minutes, not '{unit}'.")
+        conventions = Conventions.of(sheet, unit)
+        catalog = Catalog.load(con)
+        bookings: list[ParsedBooking] = []
+        issues: list[Issue] = []
+        joined: set[int] = set()
+        if conventions.slashed and conventions.day_first is None:
+            issues_note = ("The dates like 03/04/2025 could be day/month or month/day, and none "
+                           "has a day above 12 to tell: write them as 03.04.2025 or 2025-04-03.")
+        else:
+            issues_note = None
+        previous: tuple[int, list, ParsedBooking | None] | None = None
+        for number, cells in sheet.rows:
+            if previous is not None and _is_continuation(sheet, cells):
+                issues += self._continue(catalog, sheet, number, cells, conventions, previous)
+                joined.add(number)
+                continue
+            row = _Row(catalog, sheet, number, cells, conventions)
+            parsed = row.parse()
+            issues += row.issues
+            if parsed is not None and previous is not None and previous[2] is not None and \
+                    _same_booking(previous[2], parsed) and cells != previous[1]:
+                _join(previous[2], parsed)
+                issues.append(Issue(number, HEADERS["service_ids"], f"same date, employee and "
+                                    f"phone as row {previous[0]}: joined with it as one booking",
+                                    "warning"))
+                joined.add(number)
+                continue
+            previous = (number, cells, parsed)
+            if parsed is not None:
+                bookings.append(parsed)
+        bookings, more = _flag_repeats(con, bookings)
+        issues += more + _two_names(bookings)
+        result = Preview(batch_id=0, file_name="", sha256="", sheet=sheet,
+                         issues=sorted(issues, key=lambda i: (i.row, i.level != "error")),
+                         notices=list(sheet.notices) + ([issues_note] if issues_note else []),
+                         bookings=bookings, joined=joined)
+        if unit == "minutes":
+            result.notices.append("Durations read in minutes.")
+        return result
+
+    def _continue(self, catalog, sheet, number, cells, conventions, previous) -> list[Issue]:
+        """Services on a row of their own, added to the booking above."""
+        above_number, _, above = previous
+        if above is None:
+            return [Issue(number, HEADERS["service_ids"], f"more services for row "
+                          f"{above_number}, which has errors")]
+        row = _Row(catalog, sheet, number, cells, conventions)
+        lines = row.services()
+        if row.has_errors() or not lines:
+            return row.issues or [Issue(number, HEADERS["service_ids"], "no service")]
+        above.lines += lines
+        return [*row.issues, Issue(number, HEADERS["service_ids"], f"only services: added to "
+                                   f"the booking of row {above_number}", "warning")]
+
+    def write(self, con: Connection, user, result: Preview, now: datetime) -> Committed:
+        log_id = _import(con, user, result, now)
+        return Committed(result.batch_id, len(result.bookings), sorted(result.error_rows),
+                         log_id)
+
+
+def _same_booking(first: ParsedBooking, second: ParsedBooking) -> bool:
+    return (first.visit_at, first.staff_id, first.phone) == \
+        (second.visit_at, second.staff_id, second.phone)
+
+
+def _join(into: ParsedBooking, other: ParsedBooking) -> None:
+    into.lines += other.lines
+    into.length_s = max(into.length_s, other.length_s)
+    if other.comment and other.comment != into.comment:
+        into.comment = "; ".join(c for c in (into.comment, other.comment) if c)
 
 
 def _flag_repeats(con: Connection, bookings: list[ParsedBooking]):
@@ -387,52 +506,61 @@ def _flag_repeats(con: Connection, bookings: list[ParsedBooking]):
     return kept, issues
 
 
+def _two_names(bookings: list[ParsedBooking]) -> list[Issue]:
+    """A new client's phone with different names in the file: the first is kept."""
+    first: dict[str, ParsedBooking] = {}
+    issues = []
+    for booking in bookings:
+        if booking.client_id is not None:
+            continue  # a known client keeps the name on file (warned per row)
+        kept = first.setdefault(booking.phone, booking)
+        if fold(kept.client_name) != fold(booking.client_name):
+            issues.append(Issue(booking.row, HEADERS["client_name"], f"{booking.phone} is "
+                                f"'{kept.client_name}' in row {kept.row} and "
+                                f"'{booking.client_name}' here: the client is saved as "
+                                f"'{kept.client_name}'", "warning"))
+            booking.client_name = kept.client_name
+    return issues
+
+
+IMPORTER = BookingsImporter()
+
+
+def preview(con: Connection, user, data: bytes, file_name: str, *, sheet: str | None = None,
+            duration_unit: str | None = None) -> Preview:
+    """Read and check every row; record the batch as previewed. Writes no booking."""
+    return IMPORTER.preview(con, user, data, file_name, sheet=sheet,
+                            duration_unit=duration_unit)
+
+
+def commit(con: Connection, user, result: Preview, *, skip_invalid: bool = False,
+           force_duplicate_file: bool = False, now: datetime | None = None) -> Committed:
+    """Check the kept file again and import its valid rows: one transaction, exactly once."""
+    return IMPORTER.commit(con, user, result, skip_invalid=skip_invalid,
+                           force_duplicate_file=force_duplicate_file, now=now)
+
+
+def cancel(con: Connection, result: Preview) -> None:
+    IMPORTER.cancel(con, result)
+
+
+def rows_to_fix(con: Connection, result: Preview) -> bytes:
+    """The rows with errors as they were, an Error column, the bad cells marked."""
+    return IMPORTER.rows_to_fix(con, result)
+
+
 def previous_commit(con: Connection, sha256: str, *, other_than: int | None = None) -> dict | None:
     return upload_batch.previous_commit(con, sha256, kind=KIND, other_than=other_than)
 
 
-# --- commit --------------------------------------------------------------------
-
-
-@dataclass
-class CommitResult:
-    batch_id: int
-    imported: int
-    left_out: list[int]  # Excel rows not imported
-    log_id: int
-
-    def summary(self) -> str:
-        text = f"{self.imported:,} booking{'s' if self.imported != 1 else ''} imported"
-        if self.left_out:
-            text += f"; {len(self.left_out):,} row(s) left out"
-        return text + f" (batch {self.batch_id})."
-
-
-def commit(con: Connection, user: User, result: Preview, *, skip_invalid: bool = False,
-           force_duplicate_file: bool = False, now: datetime | None = None) -> CommitResult:
-    """Import the preview's valid rows, all in one transaction, exactly once."""
-    user.require(Right.UPLOAD)
-    upload_batch.refuse_errors_unless_skipped(result, skip_invalid, len(result.bookings))
-    upload_batch.claim(con, result, kind=KIND, noun="bookings", force=force_duplicate_file)
-    now = now or datetime.now()
-    try:
-        with transaction(con):
-            log_id = _import(con, user, result, now)
-    except BaseException:
-        upload_batch.mark_failed(con, result.batch_id, "the import stopped; nothing was written")
-        raise
-    left_out = sorted(result.error_rows)
-    return CommitResult(result.batch_id, len(result.bookings), left_out, log_id)
-
-
-def cancel(con: Connection, result: Preview) -> None:
-    upload_batch.cancel(con, result.batch_id)
-
-
 recover_interrupted = upload_batch.recover_interrupted
+CommitResult = Committed
 
 
-def _import(con: Connection, user: User, result: Preview, now: datetime) -> int:
+# --- writing -----------------------------------------------------------------------------
+
+
+def _import(con: Connection, user, result: Preview, now: datetime) -> int:
     """Write clients, bookings, service lines, history and the log entry (set-based)."""
     first_booking, first_client = next_id(con, "bookings"), next_id(con, "clients")
     new_clients: dict[str, int] = {}
@@ -442,12 +570,14 @@ def _import(con: Connection, user: User, result: Preview, now: datetime) -> int:
         if client_id is None:
             client_id = new_clients.setdefault(booking.phone, first_client + len(new_clients))
         booking_id = first_booking + offset
-        to_pay = sum(cost - discount for _, _, _, cost, discount in booking.lines)
         rows.append((booking_id, booking.visit_at, booking.length_s, booking.staff_id, client_id,
-                     int(booking.attendance), booking.comment, to_pay, len(booking.lines)))
-        lines += [(booking_id, n, sid, title, cat, cost, discount, cost - discount)
+                     int(booking.attendance), booking.comment, booking.to_pay,
+                     len(booking.lines)))
+        lines += [(booking_id, n, sid, title, cat, cost, discount, round(cost - discount, 2))
                   for n, (sid, title, cat, cost, discount) in enumerate(booking.lines, start=1)]
-    names = {b.phone: b.client_name for b in result.bookings}
+    names = {}
+    for booking in result.bookings:
+        names.setdefault(booking.phone, booking.client_name)
     clients = pd.DataFrame([(cid, names[phone], phone) for phone, cid in new_clients.items()],
                            columns=["id", "name", "phone"])
     new_bookings = pd.DataFrame(rows, columns=["id", "visit_at", "length_s", "staff_id",
@@ -467,10 +597,11 @@ def _import(con: Connection, user: User, result: Preview, now: datetime) -> int:
                                   source, created_at, created_by, last_change_at, to_pay, paid,
                                   service_count, comment, import_batch_id)
             SELECT id, visit_at, length_s, staff_id, client_id, attendance, FALSE, ?, ?, ?, ?,
-                   to_pay, 0, service_count, comment, ? FROM upload_bookings
+                   to_pay::DECIMAL(12, 2), 0, service_count, comment, ? FROM upload_bookings
         """, [Source.EXCEL.value, now, user.id, now, result.batch_id])
         con.execute("INSERT INTO booking_services SELECT booking_id, line_no, service_id, title, "
-                    "category_id, cost, discount, to_pay FROM upload_lines")
+                    "category_id, cost::DECIMAL(12, 2), discount::DECIMAL(12, 2), "
+                    "to_pay::DECIMAL(12, 2) FROM upload_lines")
         first_history = next_id(con, "booking_history")
         con.execute("""
             INSERT INTO booking_history (id, booking_id, changed_at, actor_id, actor_login,
@@ -487,8 +618,12 @@ def _import(con: Connection, user: User, result: Preview, now: datetime) -> int:
         INSERT INTO data_log (id, requested_at, user_id, user_login, kind, what, rows,
                               rows_left_out, format, state, file_sha256, operation_id,
                               finished_at)
-        VALUES (?, ?, ?, ?, 'upload', ?, ?, ?, 'xlsx', 'done', ?, ?, ?)
+        VALUES (?, ?, ?, ?, 'upload', ?, ?, ?, ?, 'done', ?, ?, ?)
     """, [log_id, now, user.id, user.login, result.file_name, len(result.bookings),
-          len(result.error_rows), result.sha256, operation, now])
-    upload_batch.mark_committed(con, result.batch_id, len(result.bookings), now)
+          len(result.error_rows), _format_of(result.file_name), result.sha256, operation, now])
     return log_id
+
+
+def _format_of(file_name: str) -> str:
+    suffix = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+    return suffix if suffix in ("xlsx", "xls", "ods", "csv") else "xlsx"

@@ -15,14 +15,22 @@ before (as the same kind) is refused unless the user explicitly confirms again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
 
 import duckdb
 
 from bookings.auth import User
-from bookings.store import Connection, StoreError, next_id, transaction
-from bookings.upload_file import Sheet
+from bookings.model import Right
+from bookings.spreadsheets import BadCell
+from bookings.store import Connection, StoreError, next_id, store_dir, transaction
+from bookings.upload_file import FileLayout, FileRefused, Sheet, failed_rows_xlsx, read_sheet
 
 
 class UploadRefused(StoreError):
@@ -47,34 +55,58 @@ class RowChecks:
 
     HEADERS: dict[str, str] = {}
 
-    def __init__(self, sheet: Sheet, number: int, cells: list):
+    def __init__(self, sheet: Sheet | None, number: int, cells: list | None):
         self.sheet, self.number, self.cells = sheet, number, cells
         self.issues: list[Issue] = []
+        self.bad: set[str] = set()  # columns whose cell is an error or an uncalculated formula
 
     def cell(self, key: str):
-        return self.sheet.value(self.cells, key)
+        value = self.sheet.value(self.cells, key)
+        return None if value.__class__ is BadCell else value
 
     def error(self, key: str, message: str) -> None:
-        self.issues.append(Issue(self.number, self.HEADERS[key], message))
+        if key not in self.bad:  # what the cell really is was said already
+            self.issues.append(Issue(self.number, self.HEADERS[key], message))
 
     def warn(self, key: str, message: str) -> None:
         self.issues.append(Issue(self.number, self.HEADERS[key], message, "warning"))
 
     def has_errors(self) -> bool:
-        return any(i.level == "error" for i in self.issues)
+        return bool(self.bad) or any(i.level == "error" for i in self.issues)
+
+    def flag_bad_cells(self) -> None:
+        """Error cells and formulas without a value: said, and their column then
+        read as empty without a second, misleading message."""
+        for key, position in self.sheet.columns.items():
+            if position < len(self.cells) and isinstance(self.cells[position], BadCell):
+                self.error(key, f"the cell holds {self.cells[position].what}")
+                self.bad.add(key)
 
 
 @dataclass
 class FilePreview:
-    """A checked file: every row's problems, and the batch it was recorded as."""
+    """A checked file: every row's problems, and the batch it was recorded as.
+
+    `sheet` (every row) and the parsed rows are for the commit in the same
+    process; `slim()` drops them, so a page keeps only what it shows: the
+    commit reads the kept copy of the file again and checks every row again."""
 
     batch_id: int
     file_name: str
     sha256: str
-    sheet: Sheet
+    sheet: Sheet | None
     issues: list[Issue]
     notices: list[str] = field(default_factory=list)
     previous: dict | None = None  # the earlier committed batch of the same file
+    options: dict = field(default_factory=dict)  # how the file was read: sheet, units
+    rows: int = 0  # data rows in the file
+    joined: set[int] = field(default_factory=set)  # rows joined into the booking above
+    other_sheets: list[str] = field(default_factory=list)
+
+    def slim(self) -> FilePreview:
+        return replace(self, sheet=None, **{name: [] for name in self.PARSED})
+
+    PARSED: ClassVar[tuple[str, ...]] = ()  # the subclass's fields of parsed rows
 
     @property
     def error_rows(self) -> set[int]:
@@ -84,14 +116,17 @@ class FilePreview:
     def warning_rows(self) -> set[int]:
         return {i.row for i in self.issues if i.level == "warning"} - self.error_rows
 
+    @property
+    def ready_rows(self) -> int:
+        return self.rows - len(self.error_rows) - len(self.joined - self.error_rows)
+
     def counts(self) -> dict:
-        rows = len(self.sheet.rows)
-        return {"rows": rows, "ready": rows - len(self.error_rows),
+        return {"rows": self.rows, "ready": self.ready_rows,
                 "with_warnings": len(self.warning_rows), "with_errors": len(self.error_rows)}
 
     def as_json(self, status: str = "previewed") -> dict:
         return {"status": status, "batch": self.batch_id, "file_sha256": self.sha256,
-                **self.counts(),
+                "sheet": self.options.get("sheet") or "", **self.counts(),
                 "errors": [i.as_json() for i in self.issues if i.level == "error"],
                 "warnings": [i.as_json() for i in self.issues if i.level == "warning"],
                 "notices": self.notices}
@@ -203,3 +238,166 @@ def recover_interrupted(con: Connection) -> int:
                        "restart; nothing was written' WHERE state = 'committing' RETURNING id"
                        ).fetchall()
     return len(rows)
+
+
+# --- the importer skeleton ------------------------------------------------------------
+
+UPLOADS_KEPT_S = 2 * 86400  # a previewed file is kept this long for its commit
+
+
+def uploads_dir(con: Connection) -> Path:
+    """Where previewed files wait for their commit: beside the store, owner-only."""
+    folder = store_dir(con) / "uploads"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def keep_file(con: Connection, batch_id: int, data: bytes, options: dict) -> None:
+    """Keep the uploaded bytes and how they were read, for the commit's second check."""
+    folder = uploads_dir(con)
+    cutoff = time.time() - UPLOADS_KEPT_S
+    for old in folder.iterdir():
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    for name, content in ((f"batch-{batch_id}.bin", data),
+                          (f"batch-{batch_id}.json", json.dumps(options).encode())):
+        descriptor = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(content)
+
+
+def kept_file(con: Connection, batch_id: int) -> bytes:
+    try:
+        return (uploads_dir(con) / f"batch-{batch_id}.bin").read_bytes()
+    except FileNotFoundError:
+        raise UploadRefused(f"The file of batch {batch_id} is no longer kept; upload it "
+                            "again.") from None
+
+
+class Importer:
+    """One kind of upload, previewed and committed the same way: the file read
+    (`upload_file`), every row checked (`check`, the kind's own), the batch
+    recorded; at commit, the kept file read and every row checked again
+    against the catalogue inside the import's transaction, so the dry run and
+    the real run are one code path, then the kind's `write`."""
+
+    KIND: str = ""
+    NOUN: str = ""
+    LAYOUT: FileLayout
+    RIGHT: Right
+    PREVIEW: type[FilePreview] = FilePreview
+
+    def check(self, con: Connection, sheet: Sheet, options: dict) -> FilePreview:
+        """Every row of SHEET checked against the catalogue as it is now."""
+        raise NotImplementedError
+
+    def parsed(self, result: FilePreview) -> list:
+        """The rows RESULT would import."""
+        raise NotImplementedError
+
+    def write(self, con: Connection, user: User, result: FilePreview, now: datetime):
+        """Inside the commit's transaction: import RESULT's parsed rows."""
+        raise NotImplementedError
+
+    def transaction(self, con: Connection):
+        """The commit's one transaction (a kind may map its conflicts to UploadRefused)."""
+        return transaction(con)
+
+    def preview(self, con: Connection, user: User, data: bytes, file_name: str,
+                **options) -> FilePreview:
+        user.require(self.RIGHT)
+        options = {k: v for k, v in options.items() if v is not None}
+        result = self._checked(con, data, file_name, options)
+        result.previous = previous_commit(con, result.sha256, kind=self.KIND)
+        result.batch_id = record_batch(con, user, self.KIND, result)
+        keep_file(con, result.batch_id, data, {"file_name": file_name, **result.options})
+        return result
+
+    def _checked(self, con: Connection, data: bytes, file_name: str,
+                 options: dict) -> FilePreview:
+        try:
+            sheet = read_sheet(data, self.LAYOUT, file_name=file_name,
+                               sheet_name=options.get("sheet"))
+        except FileRefused as exc:
+            raise UploadRefused(f"{file_name}: {exc}") from None
+        result = self.check(con, sheet, options)
+        result.file_name, result.sha256 = file_name, hashlib.sha256(data).hexdigest()
+        result.options = {**options, "sheet": sheet.name}
+        result.other_sheets = sheet.other_sheets
+        result.rows = len(sheet.rows)
+        return result
+
+    def commit(self, con: Connection, user: User, result: FilePreview, *,
+               skip_invalid: bool = False, force_duplicate_file: bool = False,
+               now: datetime | None = None):
+        user.require(self.RIGHT)
+        refuse_errors_unless_skipped(result, skip_invalid, result.ready_rows)
+        claim(con, result, kind=self.KIND, noun=self.NOUN, force=force_duplicate_file)
+        now = now or datetime.now()
+        try:
+            with self.transaction(con):
+                again = self._again(con, result)
+                done = self.write(con, user, again, now)
+                mark_committed(con, result.batch_id, done.imported, now)
+        except UploadRefused as refused:
+            mark_failed(con, result.batch_id, str(refused))
+            raise
+        except BaseException:
+            mark_failed(con, result.batch_id, "the import stopped; nothing was written")
+            raise
+        return done
+
+    def _again(self, con: Connection, result: FilePreview) -> FilePreview:
+        """The file checked again now: a row the preview called ready that is no
+        longer ready refuses the whole commit (nothing is written)."""
+        data = kept_file(con, result.batch_id)
+        again = self._checked(con, data, result.file_name, dict(result.options))
+        newly_wrong = sorted(again.error_rows - result.error_rows)
+        if newly_wrong:
+            first = [i for i in again.issues if i.level == "error" and i.row in newly_wrong][:5]
+            raise UploadRefused(
+                f"Since the preview, {len(newly_wrong):,} row(s) can no longer be imported "
+                f"({'; '.join(f'row {i.row}, {i.column}: {i.message}' for i in first)}). "
+                "Nothing was imported; upload the file again to see every problem.")
+        again.batch_id, again.previous = result.batch_id, result.previous
+        return again
+
+    def rows_to_fix(self, con: Connection, result: FilePreview) -> bytes:
+        """The rows with errors, marked (.xlsx), from the kept copy when the
+        preview kept no rows (a page's slim preview, before or after its commit)."""
+        sheet = result.sheet
+        if sheet is None:
+            sheet = read_sheet(kept_file(con, result.batch_id), self.LAYOUT,
+                               file_name=result.file_name, sheet_name=result.options.get("sheet"))
+        return failed_rows_xlsx(sheet, result.issues, result.error_rows)
+
+    def cancel(self, con: Connection, result: FilePreview) -> None:
+        cancel(con, result.batch_id)
+        for suffix in (".bin", ".json"):
+            (uploads_dir(con) / f"batch-{result.batch_id}{suffix}").unlink(missing_ok=True)
+
+
+@dataclass
+class Committed:
+    """What a commit did, whatever the kind of upload."""
+
+    batch_id: int
+    imported: int
+    left_out: list[int]  # Excel rows not imported
+    log_id: int | None = None
+    noun: str = "bookings"
+    details: dict = field(default_factory=dict)  # the kind's own figures
+    text: str = ""  # the kind's own summary, when it has one
+
+    def summary(self) -> str:
+        if self.text:
+            return self.text
+        singular = self.noun.removesuffix("s")
+        text = f"{self.imported:,} {singular if self.imported == 1 else self.noun} imported"
+        if self.left_out:
+            text += f"; {len(self.left_out):,} row(s) left out"
+        return text + f" (batch {self.batch_id})."
+
+    def as_json(self) -> dict:
+        return {"status": "committed", "batch": self.batch_id, "imported": self.imported,
+                "left_out": self.left_out, "log_id": self.log_id, **self.details}

@@ -15,7 +15,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from python_calamine import CalamineError, CalamineWorkbook
+from bookings.spreadsheets import BadCell, RawSheet, SpreadsheetRefused, max_rows, read_sheets
 
 # (key, the seed's header, accepted variants) in the seed's order.
 COLUMNS = [
@@ -40,7 +40,6 @@ COLUMNS = [
                                                   "appointment status", "status",
                                                   "status text", "status line")),
 ]
-HEADERS = {key: header for key, header, _ in COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -50,21 +49,26 @@ class FileLayout:
     columns: tuple[tuple[str, str, tuple[str, ...]], ...]  # (key, header, variants)
     required: tuple[tuple[str, ...], ...]  # for each: one of these keys must be a column
     noun: str  # what a row is, plural: "bookings"
-    header_min: int = 3  # known headers that make the first row a header row
+    header_min: int = 3  # known headers that make a row the header row
+    extras: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # read when there, not templated
 
     @property
     def headers(self) -> dict[str, str]:
-        return {key: header for key, header, _ in self.columns}
+        return {key: header for key, header, _ in (*self.columns, *self.extras)}
 
     def key_of(self, header) -> str | None:
         normalised = _normalise(header)
-        return next((key for key, _, variants in self.columns
+        return next((key for key, _, variants in (*self.columns, *self.extras)
                      if any(normalised == v.replace(" ", "") for v in variants)), None)
 
 
+# A separate time of day, for files whose Date column holds dates only.
+TIME_COLUMN = ("time", "Time", ("time", "visit time", "start time", "time of visit", "hour"))
 BOOKINGS_FILE = FileLayout(tuple(COLUMNS), required=(("date",), ("phone",), ("client_name",),
                                                      ("staff_id", "staff_name")),
-                           noun="bookings")
+                           noun="bookings", extras=(TIME_COLUMN,))
+HEADERS = BOOKINGS_FILE.headers
+HEADER_SEARCH_ROWS = 20  # a title and blank rows may sit above the header
 
 
 class FileRefused(ValueError):
@@ -80,6 +84,8 @@ class Sheet:
     notices: list[str] = field(default_factory=list)
     header: list | None = None
     layout: FileLayout = BOOKINGS_FILE
+    name: str = ""  # the sheet read
+    other_sheets: list[str] = field(default_factory=list)  # others whose header matches too
 
     def value(self, cells: list, key: str):
         position = self.columns.get(key)
@@ -109,27 +115,67 @@ def match_headers(cells: list, layout: FileLayout = BOOKINGS_FILE
     return found, unknown
 
 
-def read_sheet(data: bytes, layout: FileLayout = BOOKINGS_FILE) -> Sheet:
-    """The first sheet of an .xlsx file, as typed cells."""
+def read_sheet(data: bytes, layout: FileLayout = BOOKINGS_FILE, *, file_name: str = "upload.xlsx",
+               sheet_name: str | None = None) -> Sheet:
+    """The sheet of the file that holds the upload, as typed cells.
+
+    The header is looked for within the first rows of every sheet; the sheet
+    named, or else the first whose header matches, is read, and the others
+    that match are named so the user can pick one."""
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        cells = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except (CalamineError, ValueError, OSError, IndexError) as exc:
-        raise FileRefused(
-            f"This is not an Excel workbook we can read ({exc}). Save it as .xlsx and try again."
-        ) from None
-    numbered = [(n, row) for n, row in enumerate(cells or [], start=1)
-                 if any(_present(c) for c in row)]
+        raw_sheets = read_sheets(data, file_name)
+    except SpreadsheetRefused as exc:
+        raise FileRefused(str(exc)) from None
+    found = []
+    for raw in raw_sheets:
+        numbered = [(n, row) for n, row in enumerate(raw.rows, start=1)
+                    if any(_present(c) for c in row)]
+        header_at = _header_position(numbered, layout)
+        found.append((raw, numbered, header_at))
+    if sheet_name is not None:
+        chosen = [f for f in found if f[0].name == sheet_name]
+        if not chosen:
+            raise FileRefused(f"There is no sheet '{sheet_name}'; the sheets are "
+                              f"{', '.join(repr(f[0].name) for f in found)}.")
+        candidates = chosen
+    else:
+        candidates = [f for f in found if f[2] is not None] or found[:1]
+    raw, numbered, header_at = candidates[0]
+    sheet = _sheet_of(raw, numbered, header_at, layout)
+    sheet.other_sheets = [f[0].name for f in candidates[1:]]
+    if len(raw_sheets) > 1:
+        sheet.notices.insert(0, f"Read the sheet '{raw.name}'."
+                             + (f" These sheets have the columns too: "
+                                f"{', '.join(repr(n) for n in sheet.other_sheets)} (choose "
+                                "another sheet to read one of them)."
+                                if sheet.other_sheets else ""))
+    sheet.notices[:0] = [n for r in raw_sheets for n in r.notices]
+    return sheet
+
+
+def _header_position(numbered: list[tuple[int, list]], layout: FileLayout) -> int | None:
+    for position, (_, cells) in enumerate(numbered[:HEADER_SEARCH_ROWS]):
+        if len(match_headers(cells, layout)[0]) >= layout.header_min:
+            return position
+    return None
+
+
+def _sheet_of(raw: RawSheet, numbered: list, header_at: int | None, layout: FileLayout) -> Sheet:
     if not numbered:
-        raise FileRefused("The file has no rows.")
-    found, unknown = match_headers(numbered[0][1], layout)
-    if len(found) >= layout.header_min:  # a header row
+        raise FileRefused(f"The sheet '{raw.name}' has no rows." if raw.name else
+                          "The file has no rows.")
+    if header_at is not None:
+        header_row = numbered[header_at][1]
+        found, unknown = match_headers(header_row, layout)
         notices = [f"Ignored columns: {', '.join(unknown)}."] if unknown else []
-        sheet = Sheet(found, numbered[1:], notices, numbered[0][1], layout)
+        if header_at:
+            notices.append(f"The header is row {numbered[header_at][0]}; the rows above it "
+                           "are not read.")
+        sheet = Sheet(found, numbered[header_at + 1:], notices, header_row, layout, raw.name)
     else:  # no header: the template's order
         sheet = Sheet({key: i for i, (key, _, _) in enumerate(layout.columns)}, numbered,
                       ["The first row is not a header: columns read in the template's order."],
-                      layout=layout)
+                      layout=layout, name=raw.name)
     missing = [layout.headers[keys[0]] for keys in layout.required
                if not any(k in sheet.columns for k in keys)]
     if missing:
@@ -137,11 +183,14 @@ def read_sheet(data: bytes, layout: FileLayout = BOOKINGS_FILE) -> Sheet:
                           f"{', '.join(missing)}. Start from the template.")
     if not sheet.rows:
         raise FileRefused(f"The file has a header but no {layout.noun}.")
+    if len(sheet.rows) > max_rows():
+        raise FileRefused(f"The file has {len(sheet.rows):,} rows: an upload takes at most "
+                          f"{max_rows():,}. Split it into smaller files.")
     return sheet
 
 
 def _present(cell) -> bool:
-    return cell is not None and str(cell).strip() != ""
+    return cell is not None and (cell.__class__ is not str or cell.strip() != "")
 
 
 # --- cells -------------------------------------------------------------------
@@ -212,6 +261,8 @@ EXPLANATIONS = {
 
 def _text_cell(cell, value) -> None:
     """Write user text as text: never a formula, whatever it starts with."""
+    if isinstance(value, BadCell):
+        value = None  # the Error column says what it was
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"
@@ -266,7 +317,8 @@ def failed_rows_xlsx(sheet: Sheet, issues: list, error_rows: set[int]) -> bytes:
     book = Workbook()
     out = book.active
     out.title = "Rows to fix"
-    columns = sheet.layout.columns
+    columns = [*sheet.layout.columns,
+               *(extra for extra in sheet.layout.extras if extra[0] in sheet.columns)]
     headers = [header for _, header, _ in columns]
     out.append([*headers, "Error"])
     for cell in out[1]:

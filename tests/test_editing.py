@@ -78,7 +78,7 @@ def test_rights(store, login, booking_id, allowed):
     ({"staff_id": 99}, "Employee ID: employee 99 does not exist"),
     ({"services": ((99, 1.0, 0.0),)}, "Service ID: service 99 does not exist"),
     ({"services": ((10, 100.0, 200.0),)}, "above the price"),
-    ({"paid": -1.0}, "Paid: is negative"),
+    ({"paid": -1.0}, "Paid: -1 is not an amount from 0"),
 ])
 def test_the_upload_rules_and_messages_apply(store, changes, message):
     with pytest.raises(editing.EditRefused, match=message):

@@ -283,7 +283,7 @@ def test_a_colour_is_a_hex_code(con, owner, color):
 def test_the_interval_sets_how_uploads_round_visit_times(known, interval, rounded):
     owner = auth.get_user(known, "owner")
     settings.set_booking_interval(known, owner, interval)
-    result = upload.preview(known, owner, xlsx([{**GOOD, "Date": "04.01.2016 10:37"}]), "x.xlsx")
+    result = upload.preview(known, owner, xlsx([{**GOOD, "Date": "04.01.2026 10:37"}]), "x.xlsx")
     (issue,) = result.issues
     assert issue.message.startswith(f"10:37 rounded to {rounded} (booking interval {interval}")
     assert f"{result.bookings[0].visit_at:%H:%M}" == rounded

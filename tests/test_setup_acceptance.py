@@ -31,10 +31,10 @@ def test_from_an_empty_store_to_a_first_bookings_upload(con):
 
     # The receptionist uploads the old system's bookings, by names as in Settings.
     bookings_file = xlsx([
-        {"Date": "04.01.2016 10:37", "Employee ID": anna["id"],
+        {"Date": "04.01.2026 10:37", "Employee ID": anna["id"],
          "Customer phone number": "12125550000", "Client name": "Kate Smith",
          "Name of service": "Women's haircut", "Booking status (number)": 1},
-        {"Date": "04.01.2016 12:00", "Employee name": "ben brown",
+        {"Date": "04.01.2026 12:00", "Employee name": "ben brown",
          "Customer phone number": "12125550001", "Client name": "Lena Ivanova",
          "Name of service": "Manicure##Gel polish", "Price of service": "30#20",
          "Booking status (number)": 2},
