@@ -283,6 +283,10 @@ class _Row(BookingChecks):
         parts = _parts(self.cell("discounts"))
         if not parts:
             return None
+        if not services:
+            if any(cell_text(part) not in ("0", "0%") for part in parts):
+                self.error("discounts", "a discount without a service: give the service too")
+            return None
         if len(parts) not in (1, services):
             return self.error("discounts", f"{len(parts)} value(s) for {services} service(s): "
                                            "give one per service separated by #, or one for "

@@ -360,6 +360,11 @@ class Importer:
                 f"({'; '.join(f'row {i.row}, {i.column}: {i.message}' for i in first)}). "
                 "Nothing was imported; upload the file again to see every problem.")
         again.batch_id, again.previous = result.batch_id, result.previous
+        again.issues += [i for i in result.issues if i.level == "error"
+                         and i.row not in again.error_rows]  # reported, so left out
+        for name in self.PREVIEW.PARSED:  # only what the preview promised
+            setattr(again, name, [r for r in getattr(again, name)
+                                  if r.row not in result.error_rows])
         return again
 
     def rows_to_fix(self, con: Connection, result: FilePreview) -> bytes:

@@ -141,6 +141,13 @@ def read_sheet(data: bytes, layout: FileLayout = BOOKINGS_FILE, *, file_name: st
     else:
         candidates = [f for f in found if f[2] is not None] or found[:1]
     raw, numbered, header_at = candidates[0]
+    if header_at is None and len(raw_sheets) > 1:  # by position only in a one-sheet file
+        columns = ", ".join(header for _, header, _ in layout.columns)
+        raise FileRefused(f"The sheet '{raw.name}' has no header row with the columns "
+                          f"({columns}) within its first {HEADER_SEARCH_ROWS} rows."
+                          if sheet_name else
+                          f"No sheet has a header row with the columns ({columns}); the sheets "
+                          f"are {', '.join(repr(f[0].name) for f in found)}.")
     sheet = _sheet_of(raw, numbered, header_at, layout)
     sheet.other_sheets = [f[0].name for f in candidates[1:]]
     if len(raw_sheets) > 1:

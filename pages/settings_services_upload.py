@@ -1,25 +1,33 @@
 """Settings > Services > Upload a list from Excel: the bookings upload's flow
 (template, preview of every row, rows to fix, one commit) for services.
 
-The preview is kept in the session by the file; the exactly-once commit lives
-in the store (`bookings.upload_batch`), so a second click, a rerun or a second
-tab is refused there, not here.
+The session keeps only the slim preview (`slim()`: no rows); the commit and
+the file of rows to fix read the copy of the file `bookings.services_upload`
+keeps. The exactly-once commit lives in the store (`bookings.upload_batch`), so
+a second click, a rerun or a second tab is refused there, not here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import PurePath
+
 import pandas as pd
 import streamlit as st
 
-from bookings import services_upload
+from bookings import config, services_upload
 from bookings.auth import User
 from bookings.store import Connection
-from bookings.upload_file import failed_rows_xlsx
+from pages import common
 from pages import settings_forms as forms
 
-PREVIEWS = "services_upload_previews"
+VIEW = "services_upload_view"  # the chosen file, the sheet read, its slim preview
+OUTCOME = "services_upload_outcome"  # the last commit and its slim preview, until a new file
 ROUND = "services_upload_round"
+FILE_TYPES = ["xlsx", "xls", "ods", "csv"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Preview = services_upload.ServicesPreview
 
 
 def render(con: Connection, actor: User) -> None:
@@ -29,33 +37,62 @@ def render(con: Connection, actor: User) -> None:
     st.download_button("Download the services template", services_upload.template_xlsx(),
                        file_name="services-upload-template.xlsx", mime=XLSX,
                        icon=":material/download:")
-    file = st.file_uploader("Choose an .xlsx file of services", type=["xlsx"],
+    outcome_box = st.container()
+    file = st.file_uploader("Choose a file of services: .xlsx, .xls, .ods or .csv",
+                            type=FILE_TYPES,
                             key=f"services-file-{st.session_state.get(ROUND, 0)}")
     if file is None:
+        _forget(con)
+        if OUTCOME in st.session_state:
+            with outcome_box:
+                show_outcome(st.session_state[OUTCOME])
         return
+    st.session_state.pop(OUTCOME, None)  # a new file: the last import is done with
     result = _preview(con, actor, file)
     if result is not None:
-        show_preview(result, file.name)
+        show_preview(result)
         commit_controls(con, actor, result)
 
 
-def _preview(con: Connection, actor: User, file) -> services_upload.ServicesPreview | None:
-    previews = st.session_state.setdefault(PREVIEWS, {})
-    key = (file.name, file.size, file.file_id)
-    if key not in previews:
-        previews.clear()
-        with st.spinner(f"Checking every row of {file.name} ..."):
-            try:
-                previews[key] = services_upload.preview(con, actor, file.getvalue(), file.name)
-            except forms.REFUSALS as refused:  # kept: the reason stays while the file does
-                previews[key] = str(refused)
-    if isinstance(previews[key], str):
-        st.error(previews[key])
+def _preview(con: Connection, actor: User, file) -> Preview | None:
+    """The file's slim preview, read again when another sheet is chosen."""
+    view = st.session_state.get(VIEW)
+    if view is None or view["file"] != (file.name, file.size, file.file_id):
+        _forget(con)
+        view = {"file": (file.name, file.size, file.file_id), "sheets": [], "sheet": None,
+                "preview": None}
+        st.session_state[VIEW] = view
+    picker = f"services-sheet-{file.file_id}"
+    wanted = st.session_state.get(picker, view["sheet"])
+    if view["preview"] is None or wanted != view["sheet"]:
+        _read(con, actor, view, file, wanted)
+    if len(view["sheets"]) > 1:
+        st.selectbox("Sheet to read", view["sheets"], key=picker,
+                     help="These sheets of the file all have the services' columns; one is "
+                          "read.")
+    if isinstance(view["preview"], str):
+        st.error(view["preview"])
         return None
-    return previews[key]
+    return view["preview"]
 
 
-def show_preview(result: services_upload.ServicesPreview, file_name: str) -> None:
+def _read(con: Connection, actor: User, view: dict, file, sheet: str | None) -> None:
+    if isinstance(view["preview"], Preview):
+        services_upload.cancel(con, view["preview"])
+    view.update(preview=None, sheet=sheet)
+    with st.spinner(f"Checking every row of {file.name} ..."):
+        try:
+            result = services_upload.preview(con, actor, file.getvalue(), file.name,
+                                             sheet=sheet)
+        except forms.REFUSALS as refused:  # kept: the reason stays while the file does
+            view["preview"] = str(refused)
+            return
+    if not view["sheets"]:
+        view["sheets"] = [result.options["sheet"], *result.other_sheets]
+    view.update(preview=result.slim(), sheet=result.options["sheet"])
+
+
+def show_preview(result: Preview) -> None:
     counts = result.counts()
     for notice in result.notices:
         st.info(notice)
@@ -72,13 +109,12 @@ def show_preview(result: services_upload.ServicesPreview, file_name: str) -> Non
         st.dataframe(issues, hide_index=True, width="stretch")
     if result.error_rows:
         st.download_button(
-            f"Download the {len(result.error_rows):,} rows with errors, marked, to fix",
-            failed_rows_xlsx(result.sheet, result.issues, result.error_rows),
-            file_name=f"to-fix-{file_name}", mime=XLSX, icon=":material/download:")
+            f"Download the {_counted(len(result.error_rows), 'row')} with errors, marked, "
+            "to fix", _made_on_click(result), file_name=_fix_file_name(result.file_name),
+            mime=XLSX, icon=":material/download:", key=f"services-to-fix-{result.batch_id}")
 
 
-def commit_controls(con: Connection, actor: User, result: services_upload.ServicesPreview
-                    ) -> None:
+def commit_controls(con: Connection, actor: User, result: Preview) -> None:
     counts = result.counts()
     if result.previous:
         p = result.previous
@@ -88,24 +124,75 @@ def commit_controls(con: Connection, actor: User, result: services_upload.Servic
     skip_invalid = bool(counts["with_errors"]) and st.radio(
         "Rows with errors", [False, True], horizontal=True,
         format_func=lambda skip: "Fix them and upload again" if not skip else
-        f"Import the {counts['ready']:,} valid rows and leave {counts['with_errors']:,} out")
+        f"Import the {_counted(counts['ready'], 'valid row')} and leave "
+        f"{counts['with_errors']:,} out")
     can_commit = counts["ready"] > 0 and (not counts["with_errors"] or skip_invalid) and (
         not result.previous or force)
     go, cancel = st.columns([1, 4])
-    if go.button(f"Import {counts['ready']:,} services", type="primary", disabled=not can_commit,
-                 icon=":material/upload:", key=f"services-import-{result.batch_id}"):
+    if go.button(f"Import {_counted(counts['ready'], 'service')}", type="primary",
+                 disabled=not can_commit, icon=":material/upload:",
+                 key=f"services-import-{result.batch_id}"):
         done = forms.attempt(services_upload.commit, con, actor, result,
                              skip_invalid=skip_invalid, force_duplicate_file=force)
         if done:
+            st.session_state[OUTCOME] = {"done": done, "preview": result}
             _start_again()
-            forms.finish("services-upload", done.summary())
+            st.rerun()
     if cancel.button("Cancel", key=f"services-cancel-{result.batch_id}"):
-        services_upload.cancel(con, result)
+        _forget(con)
         _start_again()
         st.rerun()
 
 
+def show_outcome(kept: dict) -> None:
+    """The last import, and its rows left out to fix, until a new file is chosen."""
+    done, preview = kept["done"], kept["preview"]
+    st.success(done.summary(), icon=":material/check_circle:")
+    if done.left_out:
+        rows = "row" if len(done.left_out) == 1 else "rows"
+        st.caption(f"Left out: {rows} {', '.join(f'{r:,}' for r in done.left_out[:30])}"
+                   f"{' ...' if len(done.left_out) > 30 else ''}. Fix them in the file below "
+                   "and upload it: only those rows are in it.")
+        left_out = set(done.left_out)
+        only_left_out = replace(preview, issues=[i for i in preview.issues if i.row in left_out])
+        st.download_button(
+            f"Download the {_counted(len(done.left_out), 'row')} left out, marked, to fix",
+            _made_on_click(only_left_out), file_name=_fix_file_name(preview.file_name),
+            mime=XLSX, icon=":material/download:", key=f"services-left-out-{done.batch_id}")
+
+
+def _made_on_click(kept: Preview) -> Callable[[], bytes]:
+    """The rows-to-fix file, made only when its button is clicked. Streamlit runs
+    this on a thread of its own, when this run's cursor may be closed: it takes a
+    cursor of its own from the app's connection."""
+    shared = common._connection(str(config.default_db_path()))
+
+    def make_now() -> bytes:
+        reader = shared.cursor()
+        try:
+            return services_upload.rows_to_fix(reader, kept)
+        finally:
+            reader.close()
+
+    return make_now
+
+
+def _counted(number: int, noun: str) -> str:
+    return f"{number:,} {noun if number == 1 else noun + 's'}"
+
+
+def _fix_file_name(file_name: str) -> str:
+    return f"to-fix-{PurePath(file_name).stem}.xlsx"
+
+
+def _forget(con: Connection) -> None:
+    """The file was taken away or replaced: its previewed batch is cancelled."""
+    view = st.session_state.pop(VIEW, None)
+    if view is not None and isinstance(view["preview"], Preview):
+        services_upload.cancel(con, view["preview"])
+
+
 def _start_again() -> None:
     """A fresh file input and no kept preview: the committed file is not shown again."""
-    st.session_state[PREVIEWS] = {}
+    st.session_state.pop(VIEW, None)
     st.session_state[ROUND] = st.session_state.get(ROUND, 0) + 1

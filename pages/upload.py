@@ -1,22 +1,132 @@
 """Upload from Excel: the template, a preview of every row, then one commit.
 
-The preview is kept in the session by the file's hash; the commit's
-exactly-once guarantee lives in the store (`bookings.upload`), not in this
-page: a second click, a rerun or a second tab is refused there.
+The session keeps only what the page shows: the preview without its rows
+(`Preview.slim()`) and the first rows as a table. The commit and the file of
+rows to fix read the copy of the file that `bookings.upload` keeps, and the
+commit checks every row again. Its exactly-once guarantee lives in the store
+too: a second click, a rerun or a second tab is refused there, not here.
 """
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import PurePath
 
 import pandas as pd
 import streamlit as st
 
-from bookings import upload
+from bookings import config, upload
 from bookings.model import Right
 from bookings.store import booking_interval_min
-from bookings.upload_file import failed_rows_xlsx, template_xlsx
+from bookings.upload_file import template_xlsx
 from pages import common
 
 user = common.require(Right.UPLOAD)
 con = common.cursor()
 ROWS_SHOWN = 2000
+PROBLEMS_SHOWN = 5000
+FILE_TYPES = ["xlsx", "xls", "ods", "csv"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+VIEW = "upload_view"  # the chosen file, how it was read, its slim preview, its first rows
+OUTCOME = "upload_outcome"  # the last commit and its slim preview, until a new file
+ROUND = "upload_round"  # a fresh file input after a commit or a cancel
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
+def made_on_click(make: Callable, kept: upload.Preview) -> Callable[[], bytes]:
+    """A file made only when its button is clicked. Streamlit runs this on a
+    thread of its own, when this run's cursor may be closed: it takes a cursor
+    of its own from the app's connection."""
+    shared = common._connection(str(config.default_db_path()))
+
+    def make_now() -> bytes:
+        reader = shared.cursor()
+        try:
+            return make(reader, kept)
+        finally:
+            reader.close()
+
+    return make_now
+
+
+def fix_file_name(file_name: str) -> str:
+    return f"to-fix-{PurePath(file_name).stem}.xlsx"
+
+
+def forget_preview() -> None:
+    """The file was taken away or replaced: its previewed batch is cancelled."""
+    view = st.session_state.pop(VIEW, None)
+    if view is not None and isinstance(view["preview"], upload.Preview):
+        upload.cancel(con, view["preview"])
+
+
+def start_again() -> None:
+    st.session_state.pop(VIEW, None)
+    st.session_state[ROUND] = st.session_state.get(ROUND, 0) + 1
+
+
+def rows_table(result: upload.Preview) -> pd.DataFrame:
+    """The first rows as the All rows tab shows them: made once, from the full preview."""
+    messages: dict[int, list[str]] = {}
+    for issue in result.issues:
+        messages.setdefault(issue.row, []).append(issue.message)
+    outcome_of = {**{r: "warning" for r in result.warning_rows},
+                  **{r: "error" for r in result.error_rows}}
+    sheet = result.sheet
+    return pd.DataFrame([{
+        "Row": number,
+        "Outcome": outcome_of.get(number, "ready"),
+        "Date": str(sheet.value(cells, "date") or ""),
+        "Client": str(sheet.value(cells, "client_name") or ""),
+        "Phone": str(sheet.value(cells, "phone") or ""),
+        "Employee ID": str(sheet.value(cells, "staff_id") or ""),
+        "Messages": "; ".join(messages.get(number, [])),
+    } for number, cells in sheet.rows[:ROWS_SHOWN]],
+        columns=["Row", "Outcome", "Date", "Client", "Phone", "Employee ID", "Messages"])
+
+
+def read_file(view: dict, file, sheet: str | None, unit: str) -> None:
+    """Preview the file (again): the batch before is cancelled, the full preview
+    is used here and dropped; the view keeps its slim copy and the first rows."""
+    if isinstance(view["preview"], upload.Preview):
+        upload.cancel(con, view["preview"])
+    view.update(preview=None, rows=None, sheet=sheet, unit=unit)
+    with st.spinner(f"Checking every row of {file.name} ..."):
+        try:
+            result = upload.preview(con, user, file.getvalue(), file.name, sheet=sheet,
+                                    duration_unit=unit)
+        except upload.UploadRefused as refused:  # kept: the reason stays while the file does
+            view["preview"] = str(refused)
+            return
+        if not view["sheets"]:
+            view["sheets"] = [result.options["sheet"], *result.other_sheets]
+        view.update(preview=result.slim(), rows=rows_table(result),
+                    sheet=result.options["sheet"])
+
+
+def show_outcome(kept: dict) -> None:
+    done, preview = kept["done"], kept["preview"]
+    st.success(done.summary(), icon=":material/check_circle:")
+    if done.left_out:
+        shown = ", ".join(f"{r:,}" for r in done.left_out[:30])
+        more = f" and {counted(len(done.left_out) - 30, 'more')}" if len(done.left_out) > 30 \
+            else ""
+        st.caption(f"Left out: {'row' if len(done.left_out) == 1 else 'rows'} {shown}{more}. "
+                   "Fix them in the file below and upload it: only those rows are in it.")
+        left_out = set(done.left_out)
+        only_left_out = replace(preview, issues=[i for i in preview.issues if i.row in left_out])
+        st.download_button(
+            f"Download the {counted(len(done.left_out), 'row')} left out, marked, to fix",
+            made_on_click(upload.rows_to_fix, only_left_out), mime=XLSX,
+            file_name=fix_file_name(preview.file_name), icon=":material/download:",
+            key=f"left-out-{done.batch_id}")
+    st.page_link("pages/bookings_list.py", label="See them in the Bookings list",
+                 icon=":material/list_alt:", query_params={"source_detail": "excel upload"})
+
+
+# --- the page ------------------------------------------------------------------------
 
 st.title("Upload bookings from Excel")
 st.markdown(
@@ -27,35 +137,40 @@ st.markdown(
 )
 st.download_button("Download the template", template_xlsx(booking_interval_min(con)),
                    file_name="bookings-upload-template.xlsx", icon=":material/download:",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                   mime=XLSX)
+outcome_box = st.container()
 
-outcome = st.session_state.pop("upload_outcome", None)
-if outcome is not None:
-    st.success(outcome.summary())
-    if outcome.left_out:
-        shown = ", ".join(str(r) for r in outcome.left_out[:30])
-        st.caption(f"Left out, rows: {shown}{' ...' if len(outcome.left_out) > 30 else ''}")
-    st.page_link("pages/bookings_list.py", label="See them in the Bookings list",
-                 icon=":material/list_alt:", query_params={"source_detail": "excel upload"})
-
-file = st.file_uploader("Choose an .xlsx file", type=["xlsx"],
-                        key=f"upload-file-{st.session_state.get('upload_round', 0)}")
+unit = st.radio("Durations in the file are in", upload.DURATION_UNITS, horizontal=True,
+                key="upload_duration_unit",
+                help="The template's Duration is in seconds (3600 = an hour). Choose minutes "
+                     "for a file whose durations read 60, 90 and the like.")
+file = st.file_uploader("Choose a file: .xlsx, .xls, .ods or .csv", type=FILE_TYPES,
+                        key=f"upload-file-{st.session_state.get(ROUND, 0)}")
 if file is None:
+    forget_preview()
+    if OUTCOME in st.session_state:
+        with outcome_box:
+            show_outcome(st.session_state[OUTCOME])
     st.stop()
+st.session_state.pop(OUTCOME, None)  # a new file: the last import is done with
 
-
-data = file.getvalue()
-previews = st.session_state.setdefault("upload_previews", {})
-key = (file.name, file.size, file.file_id)
-if key not in previews:
-    with st.spinner(f"Checking every row of {file.name} ..."):
-        try:
-            previews.clear()
-            previews[key] = upload.preview(con, user, data, file.name)
-        except upload.UploadRefused as refused:
-            st.error(str(refused))
-            st.stop()
-result: upload.Preview = previews[key]
+view = st.session_state.get(VIEW)
+if view is None or view["file"] != (file.name, file.size, file.file_id):
+    forget_preview()
+    view = {"file": (file.name, file.size, file.file_id), "sheets": [], "sheet": None,
+            "unit": None, "preview": None, "rows": None}
+    st.session_state[VIEW] = view
+picker = f"upload-sheet-{file.file_id}"
+wanted_sheet = st.session_state.get(picker, view["sheet"])
+if view["preview"] is None or (wanted_sheet, unit) != (view["sheet"], view["unit"]):
+    read_file(view, file, wanted_sheet, unit)
+if len(view["sheets"]) > 1:
+    st.selectbox("Sheet to read", view["sheets"], key=picker,
+                 help="These sheets of the file all have the upload's columns; one is read.")
+result = view["preview"]
+if isinstance(result, str):
+    st.error(result)
+    st.stop()
 counts = result.counts()
 
 for notice in result.notices:
@@ -66,58 +181,51 @@ columns[1].metric("Ready", f"{counts['ready']:,}")
 columns[2].metric("With warnings", f"{counts['with_warnings']:,}")
 columns[3].metric("With errors", f"{counts['with_errors']:,}")
 
-issues = pd.DataFrame([{"Row": i.row, "Column": i.column, "Level": i.level,
-                        "Message": i.message} for i in result.issues],
-                      columns=["Row", "Column", "Level", "Message"])
-problems_tab, rows_tab = st.tabs([f"Problems ({len(issues):,})", "All rows"])
+problems_tab, rows_tab = st.tabs([f"Problems ({len(result.issues):,})", "All rows"])
 with problems_tab:
-    if issues.empty:
+    if not result.issues:
         st.success("No problems found.")
     else:
-        st.dataframe(issues, hide_index=True, width="stretch", height=min(38 + 35 * len(issues),
-                                                                           420))
+        issues = pd.DataFrame([{"Row": i.row, "Column": i.column, "Level": i.level,
+                                "Message": i.message} for i in result.issues[:PROBLEMS_SHOWN]],
+                              columns=["Row", "Column", "Level", "Message"])
+        st.dataframe(issues, hide_index=True, width="stretch",
+                     height=min(38 + 35 * len(issues), 420))
+        if len(result.issues) > PROBLEMS_SHOWN:
+            st.caption(f"The first {PROBLEMS_SHOWN:,} problems; the file of rows to fix "
+                       "has every row with an error, each error said in it.")
     if result.error_rows:
         st.download_button(
-            f"Download the {len(result.error_rows):,} rows with errors, marked, to fix",
-            failed_rows_xlsx(result.sheet, result.issues, result.error_rows),
-            file_name=f"to-fix-{file.name}", icon=":material/download:")
+            f"Download the {counted(len(result.error_rows), 'row')} with errors, marked, to fix",
+            made_on_click(upload.rows_to_fix, result), mime=XLSX,
+            file_name=fix_file_name(result.file_name), icon=":material/download:",
+            key=f"to-fix-{result.batch_id}")
 with rows_tab:
-    messages = issues.groupby("Row")["Message"].apply("; ".join) if not issues.empty else {}
-    outcome_of = {**{r: "warning" for r in result.warning_rows},
-                  **{r: "error" for r in result.error_rows}}
-    shown_rows = result.sheet.rows[:ROWS_SHOWN]
-    st.dataframe(pd.DataFrame([{
-        "Row": number,
-        "Outcome": outcome_of.get(number, "ready"),
-        "Date": str(result.sheet.value(cells, "date") or ""),
-        "Client": str(result.sheet.value(cells, "client_name") or ""),
-        "Phone": str(result.sheet.value(cells, "phone") or ""),
-        "Employee ID": str(result.sheet.value(cells, "staff_id") or ""),
-        "Messages": messages.get(number, "") if len(messages) else "",
-    } for number, cells in shown_rows]), hide_index=True, width="stretch")
-    if len(result.sheet.rows) > ROWS_SHOWN:
-        st.caption(f"The first {ROWS_SHOWN:,} rows; every problem is on the Problems tab.")
+    st.dataframe(view["rows"], hide_index=True, width="stretch")
+    if counts["rows"] > ROWS_SHOWN:
+        st.caption(f"The first {ROWS_SHOWN:,} rows of {counts['rows']:,}; every problem is on "
+                   "the Problems tab.")
 
 # --- commit -------------------------------------------------------------------
 
 if result.previous:
     p = result.previous
     st.warning(f"This file was imported before: batch {p['batch']} by {p['by']} on "
-               f"{p['at']:%d.%m.%Y %H:%M}, {p['imported']:,} bookings.")
+               f"{p['at']:%d.%m.%Y %H:%M}, {counted(p['imported'], 'booking')}.")
 force = bool(result.previous) and st.checkbox("Import this file again anyway")
 skip_invalid = False
 if counts["with_errors"]:
     skip_invalid = st.radio(
         "Rows with errors", [False, True], horizontal=True,
         format_func=lambda skip: "Fix them and upload again" if not skip else
-        f"Import the {counts['ready']:,} valid rows and leave {counts['with_errors']:,} out",
+        f"Import the {counted(counts['ready'], 'valid row')} and leave "
+        f"{counts['with_errors']:,} out",
     )
 can_commit = counts["ready"] > 0 and (not counts["with_errors"] or skip_invalid) and (
     not result.previous or force)
 go, cancel = st.columns([1, 4])
-plural = "" if counts["ready"] == 1 else "s"
-if go.button(f"Import {counts['ready']:,} booking{plural}", type="primary", disabled=not can_commit,
-             icon=":material/upload:"):
+if go.button(f"Import {counted(counts['ready'], 'booking')}", type="primary",
+             disabled=not can_commit, icon=":material/upload:"):
     try:
         with st.spinner("Importing ..."):
             done = upload.commit(con, user, result, skip_invalid=skip_invalid,
@@ -125,12 +233,10 @@ if go.button(f"Import {counts['ready']:,} booking{plural}", type="primary", disa
     except upload.UploadRefused as refused:
         st.error(str(refused))
     else:
-        st.session_state["upload_outcome"] = done
-        st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
-        previews.clear()
+        st.session_state[OUTCOME] = {"done": done, "preview": result}
+        start_again()
         st.rerun()
 if cancel.button("Cancel"):
-    upload.cancel(con, result)
-    previews.clear()
-    st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
+    forget_preview()
+    start_again()
     st.rerun()

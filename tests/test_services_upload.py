@@ -161,7 +161,7 @@ def test_the_same_file_again_needs_an_explicit_yes(con, owner):
 
 
 def test_the_commit_checks_again_against_the_catalogue_as_it_is_then(con, owner):
-    result = check(con, owner)
+    result = services_upload.preview(con, owner, file_of(CUT, NAILS), "services.xlsx")
     settings.add_service_category(con, owner, "Hair")  # the upload would create it too
     done = services_upload.commit(con, owner, result)
     assert done.details["categories_created"] == ["Nails"]  # Hair is used, not made twice
