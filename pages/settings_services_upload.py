@@ -28,6 +28,10 @@ ROUND = "services_upload_round"
 FILE_TYPES = ["xlsx", "xls", "ods", "csv"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Preview = services_upload.ServicesPreview
+PROBLEM_COLUMNS = {"Row": st.column_config.NumberColumn(width="small"),
+                   "Column": st.column_config.TextColumn(width="medium"),
+                   "Level": st.column_config.TextColumn(width="small"),
+                   "Message": st.column_config.TextColumn(width="large")}
 
 
 def render(con: Connection, actor: User) -> None:
@@ -67,7 +71,7 @@ def _preview(con: Connection, actor: User, file) -> Preview | None:
     if view["preview"] is None or wanted != view["sheet"]:
         _read(con, actor, view, file, wanted)
     if len(view["sheets"]) > 1:
-        st.selectbox("Sheet to read", view["sheets"], key=picker,
+        st.selectbox("Sheet to read", view["sheets"], key=picker, width=320,
                      help="These sheets of the file all have the services' columns; one is "
                           "read.")
     if isinstance(view["preview"], str):
@@ -80,10 +84,13 @@ def _read(con: Connection, actor: User, view: dict, file, sheet: str | None) -> 
     if isinstance(view["preview"], Preview):
         services_upload.cancel(con, view["preview"])
     view.update(preview=None, sheet=sheet)
+    # the first matching sheet is the file's own choice: asked for so, the preview
+    # names the other matching sheets again
+    asked = None if sheet in view["sheets"][:1] else sheet
     with st.spinner(f"Checking every row of {file.name} ..."):
         try:
             result = services_upload.preview(con, actor, file.getvalue(), file.name,
-                                             sheet=sheet)
+                                             sheet=asked)
         except forms.REFUSALS as refused:  # kept: the reason stays while the file does
             view["preview"] = str(refused)
             return
@@ -106,7 +113,7 @@ def show_preview(result: Preview) -> None:
     if issues.empty:
         st.success("No problems found.")
     else:
-        st.dataframe(issues, hide_index=True, width="stretch")
+        st.dataframe(issues, hide_index=True, width="stretch", column_config=PROBLEM_COLUMNS)
     if result.error_rows:
         st.download_button(
             f"Download the {_counted(len(result.error_rows), 'row')} with errors, marked, "
@@ -121,15 +128,18 @@ def commit_controls(con: Connection, actor: User, result: Preview) -> None:
         st.warning(f"This file was imported before: batch {p['batch']} by {p['by']} on "
                    f"{p['at']:%d.%m.%Y %H:%M}.")
     force = bool(result.previous) and st.checkbox("Import this file again anyway")
-    skip_invalid = bool(counts["with_errors"]) and st.radio(
+    if counts["with_errors"] and not counts["ready"]:
+        st.caption("No row is ready to import: fix the rows with errors and upload the file "
+                   "again.")
+    skip_invalid = bool(counts["with_errors"] and counts["ready"]) and st.radio(
         "Rows with errors", [False, True], horizontal=True,
         format_func=lambda skip: "Fix them and upload again" if not skip else
         f"Import the {_counted(counts['ready'], 'valid row')} and leave "
         f"{counts['with_errors']:,} out")
     can_commit = counts["ready"] > 0 and (not counts["with_errors"] or skip_invalid) and (
         not result.previous or force)
-    go, cancel = st.columns([1, 4])
-    if go.button(f"Import {_counted(counts['ready'], 'service')}", type="primary",
+    actions = st.container(horizontal=True)
+    if actions.button(f"Import {_counted(counts['ready'], 'service')}", type="primary",
                  disabled=not can_commit, icon=":material/upload:",
                  key=f"services-import-{result.batch_id}"):
         done = forms.attempt(services_upload.commit, con, actor, result,
@@ -138,7 +148,7 @@ def commit_controls(con: Connection, actor: User, result: Preview) -> None:
             st.session_state[OUTCOME] = {"done": done, "preview": result}
             _start_again()
             st.rerun()
-    if cancel.button("Cancel", key=f"services-cancel-{result.batch_id}"):
+    if actions.button("Cancel", key=f"services-cancel-{result.batch_id}"):
         _forget(con)
         _start_again()
         st.rerun()

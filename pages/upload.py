@@ -29,6 +29,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VIEW = "upload_view"  # the chosen file, how it was read, its slim preview, its first rows
 OUTCOME = "upload_outcome"  # the last commit and its slim preview, until a new file
 ROUND = "upload_round"  # a fresh file input after a commit or a cancel
+PROBLEM_COLUMNS = {"Row": st.column_config.NumberColumn(width="small"),
+                   "Column": st.column_config.TextColumn(width="medium"),
+                   "Level": st.column_config.TextColumn(width="small"),
+                   "Message": st.column_config.TextColumn(width="large")}
 
 
 def counted(number: int, noun: str, plural: str | None = None) -> str:
@@ -93,9 +97,12 @@ def read_file(view: dict, file, sheet: str | None, unit: str) -> None:
     if isinstance(view["preview"], upload.Preview):
         upload.cancel(con, view["preview"])
     view.update(preview=None, rows=None, sheet=sheet, unit=unit)
+    # the first matching sheet is the file's own choice: asked for so, the preview
+    # names the other matching sheets again
+    asked = None if sheet in view["sheets"][:1] else sheet
     with st.spinner(f"Checking every row of {file.name} ..."):
         try:
-            result = upload.preview(con, user, file.getvalue(), file.name, sheet=sheet,
+            result = upload.preview(con, user, file.getvalue(), file.name, sheet=asked,
                                     duration_unit=unit)
         except upload.UploadRefused as refused:  # kept: the reason stays while the file does
             view["preview"] = str(refused)
@@ -165,7 +172,7 @@ wanted_sheet = st.session_state.get(picker, view["sheet"])
 if view["preview"] is None or (wanted_sheet, unit) != (view["sheet"], view["unit"]):
     read_file(view, file, wanted_sheet, unit)
 if len(view["sheets"]) > 1:
-    st.selectbox("Sheet to read", view["sheets"], key=picker,
+    st.selectbox("Sheet to read", view["sheets"], key=picker, width=320,
                  help="These sheets of the file all have the upload's columns; one is read.")
 result = view["preview"]
 if isinstance(result, str):
@@ -190,7 +197,7 @@ with problems_tab:
                                 "Message": i.message} for i in result.issues[:PROBLEMS_SHOWN]],
                               columns=["Row", "Column", "Level", "Message"])
         st.dataframe(issues, hide_index=True, width="stretch",
-                     height=min(38 + 35 * len(issues), 420))
+                     height=min(38 + 35 * len(issues), 420), column_config=PROBLEM_COLUMNS)
         if len(result.issues) > PROBLEMS_SHOWN:
             st.caption(f"The first {PROBLEMS_SHOWN:,} problems; the file of rows to fix "
                        "has every row with an error, each error said in it.")
@@ -214,7 +221,9 @@ if result.previous:
                f"{p['at']:%d.%m.%Y %H:%M}, {counted(p['imported'], 'booking')}.")
 force = bool(result.previous) and st.checkbox("Import this file again anyway")
 skip_invalid = False
-if counts["with_errors"]:
+if counts["with_errors"] and not counts["ready"]:
+    st.caption("No row is ready to import: fix the rows with errors and upload the file again.")
+elif counts["with_errors"]:
     skip_invalid = st.radio(
         "Rows with errors", [False, True], horizontal=True,
         format_func=lambda skip: "Fix them and upload again" if not skip else
@@ -223,8 +232,8 @@ if counts["with_errors"]:
     )
 can_commit = counts["ready"] > 0 and (not counts["with_errors"] or skip_invalid) and (
     not result.previous or force)
-go, cancel = st.columns([1, 4])
-if go.button(f"Import {counted(counts['ready'], 'booking')}", type="primary",
+actions = st.container(horizontal=True)
+if actions.button(f"Import {counted(counts['ready'], 'booking')}", type="primary",
              disabled=not can_commit, icon=":material/upload:"):
     try:
         with st.spinner("Importing ..."):
@@ -236,7 +245,7 @@ if go.button(f"Import {counted(counts['ready'], 'booking')}", type="primary",
         st.session_state[OUTCOME] = {"done": done, "preview": result}
         start_again()
         st.rerun()
-if cancel.button("Cancel"):
+if actions.button("Cancel"):
     forget_preview()
     start_again()
     st.rerun()

@@ -114,3 +114,29 @@ def test_cli_edit(store, store_path, capsys):
     assert code == 1 and "deleted" in json.loads(capsys.readouterr().out)["error"]
     with pytest.raises(SystemExit):
         main(["--db", str(store_path), "edit", "2", "--user", "owner", "--set", "colour=red"])
+
+
+@pytest.mark.parametrize("cost, discount, paid", [(12345.67, 0.01, 12345.66),
+                                                  (9999999.99, 0.0, 0.1)])
+def test_amounts_are_saved_exactly_as_typed(store, cost, discount, paid):
+    """The form's typed values go to the rules as numbers, never through text."""
+    edit(store, "owner", 4, services=((10, cost, discount),), paid=paid)
+    line = store.execute("SELECT cost, discount, to_pay FROM booking_services "
+                         "WHERE booking_id = 4").fetchone()
+    assert [str(v) for v in line] == [f"{cost:.2f}", f"{discount:.2f}",
+                                      f"{cost - discount:.2f}"]
+    assert str(store.execute("SELECT paid FROM bookings WHERE id = 4").fetchone()[0]) == \
+        f"{paid:.2f}"
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"services": ((10, float("nan"), 0.0),)}, "nan is not a price"),
+    ({"services": ((10, 500.0, float("inf")),)}, "inf is not a discount"),
+    ({"services": ((10, 1e30, 0.0),)}, "is not a price"),
+    ({"paid": float("nan")}, "Paid: nan is not an amount"),
+    ({"length_s": 99999999999}, "longer than a day"),
+    ({"visit_at": datetime(9999, 12, 31, 23, 59)}, "not a possible visit date"),
+])
+def test_impossible_values_are_refused_in_words(store, changes, message):
+    with pytest.raises(editing.EditRefused, match=message):
+        edit(store, "owner", 4, **changes)

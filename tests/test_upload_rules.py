@@ -252,8 +252,8 @@ def _ods(rows_xml: str) -> bytes:
 def test_an_ods_whose_repeats_reach_far_is_refused_without_expanding_them(store, owner):
     cell = '<table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p>' \
            '</table:table-cell>'
-    wide = f'<table:table-row><table:table-cell table:number-columns-repeated="16384" ' \
-           f'office:value-type="float" office:value="1"/></table:table-row>'
+    wide = '<table:table-row><table:table-cell table:number-columns-repeated="16384" ' \
+           'office:value-type="float" office:value="1"/></table:table-row>'
     tall = f'<table:table-row table:number-rows-repeated="1048575">{cell}</table:table-row>'
     for rows in (wide, tall):
         with pytest.raises(upload.UploadRefused, match="an upload takes at most"):
