@@ -85,6 +85,11 @@ def _index_by_name(names: dict[int, str]) -> dict[str, list[int]]:
     return index
 
 
+def far_ahead() -> datetime:
+    """Visits later than this are far from today (and warned about)."""
+    return datetime.combine(date.today(), time.min) + timedelta(days=2 * 366)
+
+
 def round_to_interval(moment: datetime, minutes: int) -> datetime:
     """The nearest slot of the booking interval (a half slot rounds up)."""
     step = minutes * 60
@@ -110,8 +115,7 @@ class BookingChecks(RowChecks):
         if rounded != moment:
             self.warn("date", f"{moment:%H:%M} rounded to {rounded:%H:%M} "
                               f"(booking interval {self.catalog.interval_min} min)")
-        far_ahead = datetime.combine(date.today(), time.min) + timedelta(days=2 * 366)
-        if rounded < FAR_PAST or rounded > far_ahead:
+        if rounded < FAR_PAST or rounded > far_ahead():
             self.warn("date", f"{rounded:%d.%m.%Y} is far from today: check the year")
         return rounded
 

@@ -34,7 +34,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 MAX_COLUMNS = 200  # an upload has 13 columns; a sheet wider than this is not a list
 ERROR_TEXTS = frozenset({"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!",
                          "#GETTING_DATA", "#SPILL!", "#CALC!", "#N/A!"})
-_LIBREOFFICE_ERROR = re.compile(r"^Err:\d{3}$")
+_ERROR_VALUES = ERROR_TEXTS | {f"Err:{code}" for code in range(500, 600)}  # LibreOffice's
 
 
 def max_rows() -> int:
@@ -92,6 +92,7 @@ class RawSheet:
     name: str
     rows: list[list]
     notices: list[str] = field(default_factory=list)
+    bad_cells: bool = False  # some cell is a BadCell
 
 
 @dataclass
@@ -135,9 +136,7 @@ def read_sheets(data: bytes, file_name: str) -> list[RawSheet]:
         except (CalamineError, ValueError, OSError) as exc:
             too_large.append(f"Sheet '{name}' cannot be read ({_short(exc)}).")
             continue
-        if mark is not None:
-            _apply_marks(rows, mark)
-        sheets.append(RawSheet(name, rows))
+        sheets.append(RawSheet(name, rows, bad_cells=_apply_marks(rows, mark or _Marks())))
     if not sheets:
         raise SpreadsheetRefused(" ".join(too_large) or "The file has no sheets.")
     if too_large:
@@ -199,30 +198,38 @@ def _size_refusal(name: str, mark: _Marks) -> str | None:
     return None
 
 
-def _apply_marks(rows: list[list], mark: _Marks) -> None:
-    for (r, c), bad in mark.bad.items():
+def _apply_marks(rows: list[list], mark: _Marks) -> bool:
+    """Put what the sizing pass found into the cells; say whether any is bad."""
+    bad = False
+    for (r, c), cell in mark.bad.items():
         if r < len(rows) and c < len(rows[r]):
-            rows[r][c] = bad
+            rows[r][c] = cell
+            bad = True
     for r, c in mark.percent:
         if r < len(rows) and c < len(rows[r]):
             value = rows[r][c]
             if value.__class__ in (float, int):
                 rows[r][c] = Percent(value)
-    for row in rows:  # error values that calamine hands over as text
-        for c, value in enumerate(row):
-            if value.__class__ is str and value[:1] in "#E" and (
-                    value in ERROR_TEXTS or _LIBREOFFICE_ERROR.match(value)):
-                row[c] = error_cell(value)
+    for row in rows:  # error values that a reader hands over as text
+        if not _ERROR_VALUES.isdisjoint(row):
+            for c, value in enumerate(row):
+                if value.__class__ is str and value in _ERROR_VALUES:
+                    row[c] = error_cell(value)
+                    bad = True
+    return bad
 
 
 # --- .xlsx: sizing from the XML ------------------------------------------------------
 
 _ROW_REF = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
 _WIDE_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{2,3})(\d+)"')
+_ANY_WIDE_REF = re.compile(rb' r="[A-Z]{2,3}\d')
+_LAST_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})\d+"')
 _ERROR_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*?\bt="e"[^>]*>'
                          rb'(?:<f[^>]*?(?:/>|>[^<]*</f>))?<v>([^<]*)</v>')
 _NO_VALUE = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*>'
                        rb'<f\b[^>]*?(?:/>|>[^<]*</f>)(?:<v\s*/>|<v></v>)?</c>')
+_ERROR_OR_FORMULA = re.compile(rb't="e"|<f[ >/]')
 _CHUNK = 4 << 20
 
 
@@ -283,7 +290,7 @@ def _scan_xlsx_sheet(stream, percent_styles: set[bytes]) -> _Marks:
                           + b"|".join(sorted(percent_styles)) + rb')"[^>]*>')
                if percent_styles else None)
     budget = max_rows() * 4000 + (64 << 20)  # XML bytes; a decompression bomb stops here
-    carry, seen, rows_without_ref = b"", 0, 0
+    carry, seen, rows_seen = b"", 0, 0
     while True:
         chunk = stream.read(_CHUNK)
         seen += len(chunk)
@@ -297,10 +304,11 @@ def _scan_xlsx_sheet(stream, percent_styles: set[bytes]) -> _Marks:
                 cut = len(text)
             text, carry = text[:cut], text[cut:]
         _scan_xlsx_text(text, mark, percent)
-        rows_without_ref += text.count(b"<row>") + text.count(b"<row/>")
-        if not chunk:
-            break
-    mark.rows = max(mark.rows, rows_without_ref)
+        rows_seen += text.count(b"<row")  # rows may leave out r="": count them too
+        if not chunk or mark.rows > max_rows() + 50 or mark.columns > MAX_COLUMNS:
+            _scan_xlsx_text(carry, mark, percent)
+            break  # read to the end, or too large already
+    mark.rows = max(mark.rows, rows_seen)
     mark.columns = max(mark.columns, 1)
     return mark
 
@@ -311,15 +319,17 @@ def _scan_xlsx_text(text: bytes, mark: _Marks, percent) -> None:
         found = _ROW_REF.match(text, last_row)
         if found:
             mark.rows = max(mark.rows, int(found.group(1)))
-    for letters, row in _WIDE_REF.findall(text):  # only past column Z
-        mark.columns = max(mark.columns, _column_number(letters))
-        mark.rows = max(mark.rows, int(row))
-    mark.columns = max(mark.columns, 26 if b' r="Z' in text else 1)
-    if b't="e"' in text:
+    if _ANY_WIDE_REF.search(text):  # past column Z: rare, so only then all of them
+        for letters, row in _WIDE_REF.findall(text):
+            mark.columns = max(mark.columns, _column_number(letters))
+            mark.rows = max(mark.rows, int(row))
+    last_cell = _LAST_CELL.search(text, max(0, text.rfind(b"<c ") - 1))
+    if last_cell:
+        mark.columns = max(mark.columns, _column_number(last_cell.group(1)))
+    if _ERROR_OR_FORMULA.search(text):  # rare: only then look closer
         for letters, row, value in _ERROR_CELL.findall(text):
             key = (int(row) - 1, _column_number(letters) - 1)
             mark.bad[key] = error_cell(value.decode("utf-8", "replace"))
-    if b"<f" in text:
         for letters, row in _NO_VALUE.findall(text):
             mark.bad[(int(row) - 1, _column_number(letters) - 1)] = BadCell(
                 FORMULA_WITHOUT_VALUE)
@@ -433,10 +443,10 @@ def read_csv(data: bytes, file_name: str) -> RawSheet:
             raise SpreadsheetRefused(f"Line {len(rows) + 1} has {len(row):,} fields: an upload "
                                      f"takes at most {MAX_COLUMNS} columns.")
         rows.append(row)
-    _apply_marks(rows, _Marks())
+    bad = _apply_marks(rows, _Marks())
     shown = {";": "semicolons", ",": "commas", "\t": "tabs"}[delimiter]
-    sheet = RawSheet(file_name, rows, [f"Read as CSV: {encoding}, fields separated by {shown}."])
-    return sheet
+    return RawSheet(file_name, rows, [f"Read as CSV: {encoding}, fields separated by {shown}."],
+                    bad_cells=bad)
 
 
 def decode_text(data: bytes) -> tuple[str, str]:

@@ -14,18 +14,24 @@ repeats, bookings already in the store).
 
 from __future__ import annotations
 
+import gc
 import json
+import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from operator import itemgetter
 
 import pandas as pd
 
 from bookings import upload_batch
 from bookings.booking_rules import (
     DEFAULT_LENGTH_S,
+    FAR_PAST,
     BookingChecks,
     Catalog,
     ParsedBooking,
+    far_ahead,
     round_to_interval,  # noqa: F401 (part of this module's interface)
 )
 from bookings.history import new_operation_id
@@ -79,31 +85,40 @@ class Conventions:
     duration_unit: str = "seconds"
     minutes_suspected: bool = False  # every duration small and a multiple of 5
     has_time: bool = False  # a separate Time column
-    has_bad_cells: bool = False
+    bad_rows: frozenset[int] = frozenset()  # rows with an error cell or a formula without value
+
+    @property
+    def has_bad_cells(self) -> bool:
+        return bool(self.bad_rows)
 
     @classmethod
     def of(cls, sheet: Sheet, duration_unit: str) -> Conventions:
-        def texts(key):
-            return [v for _, row in sheet.rows
-                    if (v := sheet.value(row, key)).__class__ is str and v.strip()]
+        def column(key) -> list:
+            position = sheet.columns.get(key)
+            if position is None:
+                return []
+            return [row[position] if position < len(row) else None for _, row in sheet.rows]
 
-        dates = texts("date")
+        def texts(key) -> set[str]:
+            return {v for v in column(key) if v.__class__ is str and v.strip()}
+
+        dates = [v for v in column("date") if v.__class__ is str and "/" in v]
         amounts = [*texts("prices"), *texts("discounts"), *texts("duration")]
         durations = []
-        for _, row in sheet.rows:
-            value = sheet.value(row, "duration")
+        for value in set(column("duration")):
             if not cell_blank(value) and value.__class__ is not BadCell:
                 try:
                     durations.append(parse_number(value, "."))
                 except ValueError:
                     pass
-        bad = any(c.__class__ is BadCell for _, row in sheet.rows for c in row)
+        bad = frozenset(n for n, row in sheet.rows if sheet.bad_cells and
+                        any(c.__class__ is BadCell for c in row))
         return cls(
             decimal=infer_decimal(amounts), day_first=infer_day_first(dates),
             slashed=has_slashed_dates(dates), duration_unit=duration_unit,
             minutes_suspected=duration_unit == "seconds" and bool(durations) and all(
                 0 < d <= MINUTES_LIKE_MAX and d % 5 == 0 for d in durations),
-            has_time="time" in sheet.columns, has_bad_cells=bad)
+            has_time="time" in sheet.columns, bad_rows=bad)
 
 
 # --- one row: cells to typed values -----------------------------------------------------
@@ -394,15 +409,140 @@ def _spread(total: float, prices: list[float]) -> list[float] | None:
 
 def _is_continuation(sheet: Sheet, cells: list) -> bool:
     """A row with only service cells filled: more services of the booking above."""
-    filled = [key for key in sheet.columns
-              if not cell_blank(sheet.value(cells, key))]
-    return bool(filled) and all(key in SERVICE_COLUMNS for key in filled)
+    filled = False
+    for key in sheet.columns:
+        if not cell_blank(sheet.value(cells, key)):
+            if key not in SERVICE_COLUMNS:
+                return False
+            filled = True
+    return filled
+
+
+# Each part of a row is checked by the cells it reads alone; a file repeats
+# the same employees, services, prices, durations and statuses thousands of
+# times, so each distinct combination is checked once and its outcome replayed.
+_PARTS = (("visit", ("date", "time")), ("staff", ("staff_id", "staff_name")),
+          ("length", ("duration",)), ("services", SERVICE_COLUMNS),
+          ("status", ("status_code", "status_text")))
+
+
+class _Reader:
+    """Reads the rows of one file by `_Row`'s checks, fast.
+
+    A row whose visit, phone and name are plain (a date cell or `dd.mm.yyyy
+    hh:mm` on the interval, digits, a name) takes the fast path: those read
+    inline, the other parts replayed from the first row that had the same
+    cells. Anything else is read by `_Row.parse` in full, so both paths give
+    the same outcome."""
+
+    def __init__(self, catalog: Catalog, sheet: Sheet, conventions: Conventions):
+        self.catalog, self.sheet, self.conventions = catalog, sheet, conventions
+        self.parts = []
+        for name, keys in _PARTS[1:]:  # the visit is read inline
+            present = [sheet.columns[k] for k in keys if k in sheet.columns] or [0]
+            self.parts.append((name, itemgetter(*present, present[0]), {}))  # always a tuple
+        self.width = max(sheet.columns.values()) + 1
+        self.date_at, self.phone_at, self.name_at, self.comment_at = (
+            sheet.columns.get(k) for k in ("date", "phone", "client_name", "comment"))
+        self.plain = self.date_at is not None and self.phone_at is not None and \
+            self.name_at is not None and not conventions.has_time
+        self.interval = catalog.interval_min
+        self.latest = far_ahead()
+
+    def read(self, number: int, cells: list) -> tuple[ParsedBooking | None, list[Issue]]:
+        if not self.plain or len(cells) < self.width or number in self.conventions.bad_rows:
+            return self._in_full(number, cells)
+        visit_at, phone = self._visit(cells[self.date_at]), self._phone(cells[self.phone_at])
+        name = cells[self.name_at]
+        name = name.strip() if name.__class__ is str else cell_text(name)
+        if visit_at is None or phone is None or not name or name == EXAMPLE_ROW[3]:
+            return self._in_full(number, cells)
+        known = self.catalog.clients.get(phone)
+        if known is not None and known[1] != name:
+            return self._in_full(number, cells)  # the name on file wins, with a warning
+        values, issues, wrong = [], [], False
+        for part, cells_of, outcomes in self.parts:
+            raw = cells_of(cells)
+            key = (raw, tuple(map(type, raw)))  # 1.0 and True, 0.1 and 10 % differ
+            outcome = outcomes.get(key)
+            if outcome is None:
+                outcome = outcomes[key] = self._check(part, cells)
+            value, problems, failed = outcome
+            values.append(value)
+            wrong |= failed
+            if problems:
+                issues += [Issue(number, column, message, level)
+                           for column, message, level in problems]
+        if wrong:
+            return None, issues
+        staff_id, length_s, lines, attendance = values
+        comment = cells[self.comment_at] if self.comment_at is not None else ""
+        comment = comment.strip() if comment.__class__ is str else cell_text(comment)
+        return ParsedBooking(number, visit_at, length_s, staff_id, phone, name,
+                             known[0] if known else None, attendance, comment, lines), issues
+
+    def _visit(self, raw) -> datetime | None:
+        """A visit that needs no word: on the interval, not far from today."""
+        kind = raw.__class__
+        if kind is str:
+            found = _PLAIN_DATE.match(raw)
+            if found is None:
+                return None
+            day, month, year, hour, minute = map(int, found.groups())
+            try:
+                raw = datetime(year, month, day, hour, minute)
+            except ValueError:
+                return None
+        elif kind is not datetime or raw.second or raw.microsecond:
+            return None
+        if raw.minute % self.interval or not FAR_PAST <= raw <= self.latest:
+            return None
+        return raw
+
+    @staticmethod
+    def _phone(raw) -> str | None:
+        kind = raw.__class__
+        if kind is float and raw.is_integer() and 1e9 <= raw < 1e15:
+            return str(int(raw))
+        if kind is str:
+            digits = raw[1:] if raw[:1] == "+" else raw
+            if digits.isdigit() and digits.isascii() and 10 <= len(digits) <= 15 and \
+                    not digits.startswith("00"):
+                return digits
+        return None
+
+    def _in_full(self, number: int, cells: list) -> tuple[ParsedBooking | None, list[Issue]]:
+        row = _Row(self.catalog, self.sheet, number, cells, self.conventions)
+        return row.parse(), row.issues
+
+    def _check(self, part: str, cells: list) -> tuple:
+        row = _Row(self.catalog, self.sheet, 0, cells, self.conventions)
+        value = getattr(row, part)()
+        return value, [(i.column, i.message, i.level) for i in row.issues], row.has_errors()
+
+
+_PLAIN_DATE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4}) (\d{2}):(\d{2})$")
+
+
+def _blank_at(cells: list, position: int | None) -> bool:
+    value = cells[position] if position is not None and position < len(cells) else None
+    return value is None or (value.__class__ is str and not value.strip())
+
+
+def _phone_text(value) -> str:
+    if value.__class__ is str:
+        return value.strip()
+    return cell_text(value)
 
 
 class BookingsImporter(upload_batch.Importer):
     KIND, NOUN, LAYOUT, RIGHT, PREVIEW = KIND, "bookings", BOOKINGS_FILE, Right.UPLOAD, Preview
 
     def check(self, con: Connection, sheet: Sheet, options: dict) -> Preview:
+        with _no_cycle_collection():  # 100k rows' objects would set it off again and again
+            return self._check(con, sheet, options)
+
+    def _check(self, con: Connection, sheet: Sheet, options: dict) -> Preview:
         unit = options.get("duration_unit") or "seconds"
         if unit not in DURATION_UNITS:
             raise UploadRefused(f"The duration unit is seconds or minutes, not '{unit}'.")
@@ -417,14 +557,16 @@ class BookingsImporter(upload_batch.Importer):
         else:
             issues_note = None
         previous: tuple[int, list, ParsedBooking | None] | None = None
+        reader = _Reader(catalog, sheet, conventions)
+        anchors = sheet.columns.get("date", sheet.columns.get("phone"))
         for number, cells in sheet.rows:
-            if previous is not None and _is_continuation(sheet, cells):
+            if previous is not None and _blank_at(cells, anchors) and \
+                    _is_continuation(sheet, cells):
                 issues += self._continue(catalog, sheet, number, cells, conventions, previous)
                 joined.add(number)
                 continue
-            row = _Row(catalog, sheet, number, cells, conventions)
-            parsed = row.parse()
-            issues += row.issues
+            parsed, found = reader.read(number, cells)
+            issues += found
             if parsed is not None and previous is not None and previous[2] is not None and \
                     _same_booking(previous[2], parsed) and cells != previous[1]:
                 _join(previous[2], parsed)
@@ -456,7 +598,7 @@ class BookingsImporter(upload_batch.Importer):
         lines = row.services()
         if row.has_errors() or not lines:
             return row.issues or [Issue(number, HEADERS["service_ids"], "no service")]
-        above.lines += lines
+        above.lines = above.lines + lines  # a new list: parts' outcomes are shared
         return [*row.issues, Issue(number, HEADERS["service_ids"], f"only services: added to "
                                    f"the booking of row {above_number}", "warning")]
 
@@ -466,13 +608,25 @@ class BookingsImporter(upload_batch.Importer):
                          log_id)
 
 
+@contextmanager
+def _no_cycle_collection():
+    """The rows make no reference cycles; collecting as they are made only costs."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _same_booking(first: ParsedBooking, second: ParsedBooking) -> bool:
     return (first.visit_at, first.staff_id, first.phone) == \
         (second.visit_at, second.staff_id, second.phone)
 
 
 def _join(into: ParsedBooking, other: ParsedBooking) -> None:
-    into.lines += other.lines
+    into.lines = into.lines + other.lines  # a new list: parts' outcomes are shared
     into.length_s = max(into.length_s, other.length_s)
     if other.comment and other.comment != into.comment:
         into.comment = "; ".join(c for c in (into.comment, other.comment) if c)
@@ -518,7 +672,8 @@ def _two_names(bookings: list[ParsedBooking]) -> list[Issue]:
         if booking.client_id is not None:
             continue  # a known client keeps the name on file (warned per row)
         kept = first.setdefault(booking.phone, booking)
-        if fold(kept.client_name) != fold(booking.client_name):
+        if kept.client_name != booking.client_name and \
+                fold(kept.client_name) != fold(booking.client_name):
             issues.append(Issue(booking.row, HEADERS["client_name"], f"{booking.phone} is "
                                 f"'{kept.client_name}' in row {kept.row} and "
                                 f"'{booking.client_name}' here: the client is saved as "

@@ -85,6 +85,7 @@ class Sheet:
     header: list | None = None
     layout: FileLayout = BOOKINGS_FILE
     name: str = ""  # the sheet read
+    bad_cells: bool = False  # some cell is an error or a formula without a value
     other_sheets: list[str] = field(default_factory=list)  # others whose header matches too
 
     def value(self, cells: list, key: str):
@@ -149,6 +150,7 @@ def read_sheet(data: bytes, layout: FileLayout = BOOKINGS_FILE, *, file_name: st
                           f"No sheet has a header row with the columns ({columns}); the sheets "
                           f"are {', '.join(repr(f[0].name) for f in found)}.")
     sheet = _sheet_of(raw, numbered, header_at, layout)
+    sheet.bad_cells = raw.bad_cells
     sheet.other_sheets = [f[0].name for f in candidates[1:]]
     if len(raw_sheets) > 1:
         sheet.notices.insert(0, f"Read the sheet '{raw.name}'."
@@ -246,23 +248,32 @@ def fold(text) -> str:
 EXAMPLE_ROW = ["04.01.2016 10:30", 1, "12123445678", "Kate Smith", "Anna Smith", 3600, "1##2",
                "Women's haircut##Blow-dry", "55#35", "0#5", "First visit", 2, "Confirmed"]
 EXPLANATIONS = {
-    "date": "Date and time of the visit, day first: 04.01.2016 10:30 = 4 January 2016, 10:30. "
-            "An Excel date cell works too. Rounded to the nearest booking interval.",
-    "staff_id": "The employee's ID (Settings > Staff). Must exist.",
-    "phone": "Mandatory. Digits, country code first: 12123445678. Spaces, +, brackets and "
-             "dashes are removed. 10 to 15 digits.",
-    "client_name": "Mandatory. A client found by phone keeps the name on file.",
+    "date": "Date and time of the visit: 04.01.2016 10:30 (day first), 2016-01-04 10:30, or "
+            "04/01/2016 10:30 when some date of the file has a day above 12 (the file decides "
+            "day or month first). An Excel date cell works too. A date without a time needs a "
+            "Time column. Rounded to the nearest booking interval.",
+    "staff_id": "The employee's ID (Settings > Staff). Must exist; a whole number.",
+    "phone": "Mandatory. Digits, country code first: 12123445678. Spaces, +, 00, a (0) after "
+             "the country code, brackets and dashes are removed. 10 to 15 digits.",
+    "client_name": "Mandatory. A client found by phone keeps the name on file; one phone "
+                   "with two names in a file keeps the first.",
     "staff_name": "Optional; when given, the same name as in Settings > Staff for that ID.",
-    "duration": "In seconds; rounded up to a multiple of 15 minutes. Empty = 15 minutes.",
-    "service_ids": "Several: separated by , or ##. Each must exist (Settings > Services).",
-    "service_names": "Several: separated by ##. Exactly as in Settings > Services.",
-    "prices": "One per service, separated by #. With only a total, 0 for the rest. "
-              "Empty = the service's price.",
-    "discounts": "One per service, separated by #; not above the price.",
+    "duration": "In seconds (or choose minutes for the whole file); rounded up to a multiple "
+                "of 15 minutes. Empty = 15 minutes.",
+    "service_ids": "Several: separated by , or ##. Each must exist (Settings > Services). Type "
+                   "them in a text cell: where the comma is the decimal mark, 10,20 becomes "
+                   "the number 10.2.",
+    "service_names": "Several: separated by ##. As in Settings > Services (any case). A row "
+                     "with only the service cells filled adds services to the booking above.",
+    "prices": "One per service, separated by #; 1 200,50 and 1.200,50 and 1,200.50 all work. "
+              "With only a total, 0 for the rest. Empty = the service's price.",
+    "discounts": "One per service, separated by #; or one amount for the whole booking "
+                 "(spread over its services by price); 10% is 10 percent of the price. Not "
+                 "above the price.",
     "comment": "The booking's comment.",
     "status_code": "-1 No-Show, 0 Pending, 1 Arrived, 2 Confirmed. Empty = Pending.",
-    "status_text": "No-Show, Pending, Arrived or Confirmed, exactly so. Must agree with the "
-                   "number when both are given.",
+    "status_text": "No-Show, Pending, Arrived or Confirmed (another case is read, with a "
+                   "warning). Must agree with the number when both are given.",
 }
 
 
@@ -280,7 +291,12 @@ def template_xlsx(interval_min: int) -> bytes:
     return layout_template_xlsx(
         BOOKINGS_FILE, "Bookings", [EXAMPLE_ROW], EXPLANATIONS,
         widths=(18, 12, 22, 20, 18, 10, 12, 28, 12, 12, 20, 12, 16),
-        notes=[("Booking interval", f"{interval_min} minutes (visit times are rounded to it)")])
+        notes=[("Booking interval", f"{interval_min} minutes (visit times are rounded to it)"),
+               ("Example row", "Row 2 of the Bookings sheet is an example: delete it. An "
+                               "upload refuses it."),
+               ("Files", "Excel (.xlsx, .xls), OpenDocument (.ods) or CSV (comma or "
+                         "semicolon); the sheet with these headers is read, and a title "
+                         "above the header is skipped.")])
 
 
 def layout_template_xlsx(layout: FileLayout, title: str, examples: list[list],

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from bookings.spreadsheets import Percent
 
@@ -25,6 +26,7 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00
                               "`": "'", "\u2013": "-", "\u2014": "-", "\u2010": "-"})
 
 
+@lru_cache(maxsize=1 << 14)
 def fold(text) -> str:
     """A name as matched: any case, runs of spaces (no-break too) as one, curly
     apostrophes and dashes as plain ones."""
@@ -76,6 +78,7 @@ def _decimal_of(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 16, typed=True)  # a file repeats its prices: read each once
 def parse_number(value, decimal: str | None = None) -> float:
     """A cell as a number. Text may group thousands with spaces (no-break and
     narrow too), '.' or ','; the other mark is the decimal one. `1,200` alone is
@@ -95,7 +98,7 @@ def parse_number(value, decimal: str | None = None) -> float:
         if text.count(",") + text.count(".") > 1:
             return _grouped(text, original)
         raise ValueError(f"'{original}' is not a number")
-    if not any(c.isdigit() for c in text):
+    if not text.strip("+-.,"):  # no digit
         raise ValueError(f"'{original}' is not a number")
     if "," in text:
         head, tail = text.split(",")
@@ -253,6 +256,8 @@ _TRUNK = re.compile(r"^\s*(?:\+|00)\s*(\d{1,3})[\s\-\u2013]*\(0\)")
 def clean_phone(text: str) -> str:
     """Digits only, country code first: +, 00, a trunk (0) after the country
     code, spaces (no-break too), brackets, dashes of any kind and dots go."""
+    if text.isdigit() and text.isascii() and not text.startswith("00"):
+        return text
     text = _TRUNK.sub(r"+\1 ", text)
     if re.search(r"[^\d\s+()\-.\u2010-\u2015\u2212/]", text):
         raise ValueError(f"'{text.strip()}' is not a phone number")
