@@ -34,7 +34,7 @@ from bookings.history import new_operation_id
 from bookings.model import Right
 from bookings.store import Connection
 from bookings.upload import _amount_message
-from bookings.upload_batch import Committed, FilePreview, Issue, UploadRefused
+from bookings.upload_batch import Committed, FilePreview, Issue, UploadRefused, plural
 from bookings.upload_file import (
     FileLayout,
     Sheet,
@@ -316,11 +316,11 @@ def _write(con: Connection, user: User, result: ServicesPreview) -> Committed:
 
 
 def _summary(batch_id: int, figures: dict, left_out: set[int]) -> str:
-    text = f"{figures['added']:,} service(s) added, {figures['updated']:,} updated"
+    text = f"{plural(figures['added'], 'service')} added, {figures['updated']:,} updated"
     if figures["unchanged"]:
         text += f", {figures['unchanged']:,} unchanged"
     if figures["categories_created"]:
         text += f"; new categories: {', '.join(figures['categories_created'])}"
     if left_out:
-        text += f"; {len(left_out):,} row(s) left out"
+        text += f"; {plural(len(left_out), 'row')} left out"
     return text + f" (batch {batch_id})."

@@ -132,12 +132,18 @@ class FilePreview:
                 "notices": self.notices}
 
 
+def plural(number: int, noun: str) -> str:
+    """`1 row`, `2,000 rows`."""
+    return f"{number:,} {noun if number == 1 else noun + 's'}"
+
+
 def refuse_errors_unless_skipped(preview: FilePreview, skip_invalid: bool, ready: int) -> None:
     """The commit's first check: errors need the user's choice, and something must be left."""
     errors = preview.counts()["with_errors"]
     if errors and not skip_invalid:
         raise UploadRefused(
-            f"{errors:,} row(s) have errors. Fix them and upload again, or choose to import "
+            f"{plural(errors, 'row')} {'has' if errors == 1 else 'have'} errors. Fix them and "
+            "upload again, or choose to import "
             "only the valid rows.")
     if not ready:
         raise UploadRefused("There is no valid row to import.")
@@ -356,7 +362,7 @@ class Importer:
         if newly_wrong:
             first = [i for i in again.issues if i.level == "error" and i.row in newly_wrong][:5]
             raise UploadRefused(
-                f"Since the preview, {len(newly_wrong):,} row(s) can no longer be imported "
+                f"Since the preview, {plural(len(newly_wrong), 'row')} can no longer be imported "
                 f"({'; '.join(f'row {i.row}, {i.column}: {i.message}' for i in first)}). "
                 "Nothing was imported; upload the file again to see every problem.")
         again.batch_id, again.previous = result.batch_id, result.previous
@@ -400,7 +406,7 @@ class Committed:
         singular = self.noun.removesuffix("s")
         text = f"{self.imported:,} {singular if self.imported == 1 else self.noun} imported"
         if self.left_out:
-            text += f"; {len(self.left_out):,} row(s) left out"
+            text += f"; {plural(len(self.left_out), 'row')} left out"
         return text + f" (batch {self.batch_id})."
 
     def as_json(self) -> dict:

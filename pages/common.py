@@ -3,6 +3,8 @@ rights check. Streamlit-side only; the rules live in `bookings/`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from bookings import auth, config, upload
@@ -24,6 +26,27 @@ def _connection(path: str) -> Connection:
     con = open_store(path)
     upload.recover_interrupted(con)
     return con
+
+
+def made_on_click(make: Callable[[Connection], bytes]) -> Callable[[], bytes]:
+    """A download's bytes made only when its button is clicked. Streamlit runs
+    this on a thread of its own, when this run's cursor may be closed: it takes a
+    cursor of its own from the app's connection."""
+    shared = _connection(str(config.default_db_path()))
+
+    def make_now() -> bytes:
+        reader = shared.cursor()
+        try:
+            return make(reader)
+        finally:
+            reader.close()
+
+    return make_now
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """`1 booking`, `2,000 bookings`."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
 
 
 def open_cursor() -> Connection:

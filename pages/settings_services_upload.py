@@ -9,18 +9,19 @@ a second click, a rerun or a second tab is refused there, not here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import PurePath
 
 import pandas as pd
 import streamlit as st
 
-from bookings import config, services_upload
+from bookings import services_upload
 from bookings.auth import User
 from bookings.store import Connection
 from pages import common
 from pages import settings_forms as forms
+from pages.common import counted
 
 VIEW = "services_upload_view"  # the chosen file, the sheet read, its slim preview
 OUTCOME = "services_upload_outcome"  # the last commit and its slim preview, until a new file
@@ -29,9 +30,7 @@ FILE_TYPES = ["xlsx", "xls", "ods", "csv"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Preview = services_upload.ServicesPreview
 PROBLEM_COLUMNS = {"Row": st.column_config.NumberColumn(width="small"),
-                   "Column": st.column_config.TextColumn(width="medium"),
-                   "Level": st.column_config.TextColumn(width="small"),
-                   "Message": st.column_config.TextColumn(width="large")}
+                   "Level": st.column_config.TextColumn(width="small")}  # the rest: Message
 
 
 def render(con: Connection, actor: User) -> None:
@@ -116,8 +115,9 @@ def show_preview(result: Preview) -> None:
         st.dataframe(issues, hide_index=True, width="stretch", column_config=PROBLEM_COLUMNS)
     if result.error_rows:
         st.download_button(
-            f"Download the {_counted(len(result.error_rows), 'row')} with errors, marked, "
-            "to fix", _made_on_click(result), file_name=_fix_file_name(result.file_name),
+            f"Download the {counted(len(result.error_rows), 'row')} with errors, marked, "
+            "to fix", common.made_on_click(partial(services_upload.rows_to_fix, result=result)),
+            file_name=_fix_file_name(result.file_name),
             mime=XLSX, icon=":material/download:", key=f"services-to-fix-{result.batch_id}")
 
 
@@ -134,12 +134,12 @@ def commit_controls(con: Connection, actor: User, result: Preview) -> None:
     skip_invalid = bool(counts["with_errors"] and counts["ready"]) and st.radio(
         "Rows with errors", [False, True], horizontal=True,
         format_func=lambda skip: "Fix them and upload again" if not skip else
-        f"Import the {_counted(counts['ready'], 'valid row')} and leave "
+        f"Import the {counted(counts['ready'], 'valid row')} and leave "
         f"{counts['with_errors']:,} out")
     can_commit = counts["ready"] > 0 and (not counts["with_errors"] or skip_invalid) and (
         not result.previous or force)
     actions = st.container(horizontal=True)
-    if actions.button(f"Import {_counted(counts['ready'], 'service')}", type="primary",
+    if actions.button(f"Import {counted(counts['ready'], 'service')}", type="primary",
                  disabled=not can_commit, icon=":material/upload:",
                  key=f"services-import-{result.batch_id}"):
         done = forms.attempt(services_upload.commit, con, actor, result,
@@ -166,29 +166,11 @@ def show_outcome(kept: dict) -> None:
         left_out = set(done.left_out)
         only_left_out = replace(preview, issues=[i for i in preview.issues if i.row in left_out])
         st.download_button(
-            f"Download the {_counted(len(done.left_out), 'row')} left out, marked, to fix",
-            _made_on_click(only_left_out), file_name=_fix_file_name(preview.file_name),
+            f"Download the {counted(len(done.left_out), 'row')} left out, marked, to fix",
+            common.made_on_click(partial(services_upload.rows_to_fix, result=only_left_out)),
+            file_name=_fix_file_name(preview.file_name),
             mime=XLSX, icon=":material/download:", key=f"services-left-out-{done.batch_id}")
 
-
-def _made_on_click(kept: Preview) -> Callable[[], bytes]:
-    """The rows-to-fix file, made only when its button is clicked. Streamlit runs
-    this on a thread of its own, when this run's cursor may be closed: it takes a
-    cursor of its own from the app's connection."""
-    shared = common._connection(str(config.default_db_path()))
-
-    def make_now() -> bytes:
-        reader = shared.cursor()
-        try:
-            return services_upload.rows_to_fix(reader, kept)
-        finally:
-            reader.close()
-
-    return make_now
-
-
-def _counted(number: int, noun: str) -> str:
-    return f"{number:,} {noun if number == 1 else noun + 's'}"
 
 
 def _fix_file_name(file_name: str) -> str:

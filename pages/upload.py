@@ -7,18 +7,19 @@ commit checks every row again. Its exactly-once guarantee lives in the store
 too: a second click, a rerun or a second tab is refused there, not here.
 """
 
-from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import PurePath
 
 import pandas as pd
 import streamlit as st
 
-from bookings import config, upload
+from bookings import upload
 from bookings.model import Right
 from bookings.store import booking_interval_min
 from bookings.upload_file import template_xlsx
 from pages import common
+from pages.common import counted
 
 user = common.require(Right.UPLOAD)
 con = common.cursor()
@@ -30,29 +31,7 @@ VIEW = "upload_view"  # the chosen file, how it was read, its slim preview, its 
 OUTCOME = "upload_outcome"  # the last commit and its slim preview, until a new file
 ROUND = "upload_round"  # a fresh file input after a commit or a cancel
 PROBLEM_COLUMNS = {"Row": st.column_config.NumberColumn(width="small"),
-                   "Column": st.column_config.TextColumn(width="medium"),
-                   "Level": st.column_config.TextColumn(width="small"),
-                   "Message": st.column_config.TextColumn(width="large")}
-
-
-def counted(number: int, noun: str, plural: str | None = None) -> str:
-    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
-
-
-def made_on_click(make: Callable, kept: upload.Preview) -> Callable[[], bytes]:
-    """A file made only when its button is clicked. Streamlit runs this on a
-    thread of its own, when this run's cursor may be closed: it takes a cursor
-    of its own from the app's connection."""
-    shared = common._connection(str(config.default_db_path()))
-
-    def make_now() -> bytes:
-        reader = shared.cursor()
-        try:
-            return make(reader, kept)
-        finally:
-            reader.close()
-
-    return make_now
+                   "Level": st.column_config.TextColumn(width="small")}  # the rest: Message
 
 
 def fix_file_name(file_name: str) -> str:
@@ -126,7 +105,7 @@ def show_outcome(kept: dict) -> None:
         only_left_out = replace(preview, issues=[i for i in preview.issues if i.row in left_out])
         st.download_button(
             f"Download the {counted(len(done.left_out), 'row')} left out, marked, to fix",
-            made_on_click(upload.rows_to_fix, only_left_out), mime=XLSX,
+            common.made_on_click(partial(upload.rows_to_fix, result=only_left_out)), mime=XLSX,
             file_name=fix_file_name(preview.file_name), icon=":material/download:",
             key=f"left-out-{done.batch_id}")
     st.page_link("pages/bookings_list.py", label="See them in the Bookings list",
@@ -204,7 +183,7 @@ with problems_tab:
     if result.error_rows:
         st.download_button(
             f"Download the {counted(len(result.error_rows), 'row')} with errors, marked, to fix",
-            made_on_click(upload.rows_to_fix, result), mime=XLSX,
+            common.made_on_click(partial(upload.rows_to_fix, result=result)), mime=XLSX,
             file_name=fix_file_name(result.file_name), icon=":material/download:",
             key=f"to-fix-{result.batch_id}")
 with rows_tab:

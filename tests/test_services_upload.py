@@ -93,7 +93,7 @@ def test_commit_creates_the_categories_once_and_adds_the_services(con, owner):
     result = services_upload.preview(con, owner, data, "price-list.xlsx")
     assert result.new_categories == ["Hair", "Nails"]
     done = services_upload.commit(con, owner, result)
-    assert done.summary() == "3 service(s) added, 0 updated; new categories: Hair, Nails " \
+    assert done.summary() == "3 services added, 0 updated; new categories: Hair, Nails " \
                              f"(batch {result.batch_id})."
     assert [c["title"] for c in catalog.service_categories(con)] == ["Hair", "Nails"]
     services = {s["title"]: s for s in catalog.services(con)}
@@ -122,7 +122,7 @@ def test_a_known_title_updates_that_service_and_says_what_changes(con, owner):
 
 def test_errors_need_a_choice_then_only_valid_rows_go_in(con, owner):
     result = services_upload.preview(con, owner, file_of(CUT, {**NAILS, "Price": "x"}), "m.xlsx")
-    with pytest.raises(UploadRefused, match="1 row\\(s\\) have errors"):
+    with pytest.raises(UploadRefused, match="1 row has errors"):
         services_upload.commit(con, owner, result)
     done = services_upload.commit(con, owner, result, skip_invalid=True)
     assert (done.details["added"], done.left_out) == (1, [3])

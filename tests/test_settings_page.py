@@ -182,7 +182,7 @@ def test_services_upload_preview_then_commit(open_tab, con):
     labelled(at.radio, "Rows with errors").set_value(True).run()
     labelled(at.button, "Import 2 services").click().run()
     assert not at.exception
-    assert ("1 service(s) added, 1 updated; new categories: Spa; 1 row(s) left out (batch 1)."
+    assert ("1 service added, 1 updated; new categories: Spa; 1 row left out (batch 1)."
             in messages(at))
     assert {s["title"]: s["price"] for s in catalog.services(con)} == {
         "Haircut": 550, "Manicure": 300, "Gel nails": 300.5}

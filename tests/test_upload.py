@@ -224,7 +224,7 @@ def test_commit_imports_the_rows_into_the_list(store, owner):
 def test_with_errors_the_user_chooses_to_import_the_valid_rows(store, owner):
     data = xlsx([GOOD, {**GOOD, "Client name": None, "Date": "05.01.2026 10:30"}])
     result = upload.preview(store, owner, data, "mixed.xlsx")
-    with pytest.raises(upload.UploadRefused, match="1 row\\(s\\) have errors"):
+    with pytest.raises(upload.UploadRefused, match="1 row has errors"):
         upload.commit(store, owner, result)
     assert store.execute("SELECT state FROM import_batches").fetchone() == ("previewed",)
     done = upload.commit(store, owner, result, skip_invalid=True)

@@ -164,6 +164,10 @@ def test_two_matching_sheets_offer_a_picker(page, con):
     assert con.execute("SELECT id, state FROM import_batches ORDER BY id").fetchall() == [
         (1, "cancelled"), (2, "previewed")]  # the first sheet's batch is let go
     assert_slim(at)
+    labelled(at.selectbox, "Sheet to read").set_value("March").run()
+    assert metric(at, "Rows") == "1"
+    assert any("'April' (choose another sheet" in i.value for i in at.info)
+    labelled(at.selectbox, "Sheet to read").set_value("April").run()
     button(at, "Import 2 bookings").click().run()
     assert imported(con) == 2
 
@@ -173,6 +177,8 @@ def test_the_duration_unit_turns_minutes_into_ready_rows(page, con):
         {**GOOD, "Duration": 60}, {**GOOD, "Date": "05.01.2026 11:00", "Duration": 45}]))
     assert metrics(at) == ("2", "0", "0", "2")
     assert any("did you mean 60 minutes?" in message for _, message in problems(at))
+    assert not [r for r in at.radio if r.label == "Rows with errors"]  # nothing to import
+    assert "No row is ready to import" in at.caption[0].value
     labelled(at.radio, "Durations in the file are in").set_value("minutes").run()
     assert not at.exception
     assert metrics(at) == ("2", "2", "0", "0")
@@ -269,7 +275,7 @@ def test_services_from_the_second_sheet_and_their_rows_to_fix(services_tab, con)
     assert not at.exception
     label = "Download the 1 row left out, marked, to fix"
     for _ in range(2):  # the commit's run, then any later run
-        assert any(s.value.startswith("1 service(s) added") for s in at.success)
+        assert any(s.value.startswith("1 service added") for s in at.success)
         assert labelled(at.download_button, label)
         at.run()
     (kept,) = assert_slim(at)

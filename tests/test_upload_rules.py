@@ -9,6 +9,7 @@ import json
 import zipfile
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -342,3 +343,31 @@ def test_the_preview_json_names_the_sheet(store, owner):
     result = check(store, owner, {})
     document = json.loads(json.dumps(result.as_json(), default=str))
     assert document["sheet"] == "Sheet" and document["ready"] == 1
+
+
+def _checked_both_ways(store, data: bytes, name: str, monkeypatch):
+    from bookings.upload_file import read_sheet
+
+    sheet = read_sheet(data, file_name=name)
+    fast = upload.IMPORTER.check(store, sheet, {})
+    with monkeypatch.context() as patched:  # every row read in full, part by part
+        patched.setattr(upload._Reader, "read", upload._Reader._in_full)
+        full = upload.IMPORTER.check(store, read_sheet(data, file_name=name), {})
+    return fast, full
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(st.fixed_dictionaries(CELL_VALUES), min_size=1, max_size=8))
+def test_the_fast_reader_and_the_full_checks_agree(store, monkeypatch, rows):
+    data = xlsx([{**GOOD, "Name of service": None, **row} for row in rows])
+    fast, full = _checked_both_ways(store, data, "generated.xlsx", monkeypatch)
+    assert fast.issues == full.issues
+    assert fast.bookings == full.bookings
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parent / "files").glob("*.*[sv]")),
+                         ids=lambda p: p.name)
+def test_the_fast_reader_agrees_on_every_fixture(store, monkeypatch, path):
+    fast, full = _checked_both_ways(store, path.read_bytes(), path.name, monkeypatch)
+    assert (fast.issues, fast.bookings) == (full.issues, full.bookings)
