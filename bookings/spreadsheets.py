@@ -71,10 +71,20 @@ class BadCell:
 
 
 class Percent(float):
-    """A number the file shows as a percentage: 0.1 shown as 10 %."""
+    """A number the file shows as a percentage: 0.1 shown as 10 %. Never equal
+    to the plain number, so that the two never share an outcome."""
 
     def __repr__(self) -> str:
         return f"Percent({float(self)!r})"
+
+    def __eq__(self, other) -> bool:
+        return other.__class__ is Percent and float(self) == float(other)
+
+    def __ne__(self, other) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(("%", float(self)))
 
 
 FORMULA_WITHOUT_VALUE = ("a formula without a saved result: open and save the file in Excel "
@@ -103,6 +113,7 @@ class _Marks:
     columns: int = 0
     bad: dict[tuple[int, int], BadCell] = field(default_factory=dict)  # (row, col), 0-based
     percent: set[tuple[int, int]] = field(default_factory=set)
+    booleans: bool = True  # the sheet may hold TRUE/FALSE cells (unless the XML says not)
 
 
 # --- the entry point ----------------------------------------------------------------
@@ -210,6 +221,11 @@ def _apply_marks(rows: list[list], mark: _Marks) -> bool:
             value = rows[r][c]
             if value.__class__ in (float, int):
                 rows[r][c] = Percent(value)
+    if mark.booleans:  # TRUE/FALSE as text: a bool would pass for 1 or 0 (True == 1)
+        for row in rows:
+            for c, value in enumerate(row):
+                if value.__class__ is bool:
+                    row[c] = "TRUE" if value else "FALSE"
     for row in rows:  # error values that a reader hands over as text
         if not _ERROR_VALUES.isdisjoint(row):
             for c, value in enumerate(row):
@@ -229,7 +245,6 @@ _ERROR_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*?\bt="e"[^>]*>
                          rb'(?:<f[^>]*?(?:/>|>[^<]*</f>))?<v>([^<]*)</v>')
 _NO_VALUE = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*>'
                        rb'<f\b[^>]*?(?:/>|>[^<]*</f>)(?:<v\s*/>|<v></v>)?</c>')
-_ERROR_OR_FORMULA = re.compile(rb't="e"|<f[ >/]')
 _CHUNK = 4 << 20
 
 
@@ -285,7 +300,7 @@ def _xlsx_percent_styles(archive: zipfile.ZipFile) -> set[bytes]:
 
 
 def _scan_xlsx_sheet(stream, percent_styles: set[bytes]) -> _Marks:
-    mark = _Marks()
+    mark = _Marks(booleans=False)
     percent = (re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*?\bs="(?:'
                           + b"|".join(sorted(percent_styles)) + rb')"[^>]*>')
                if percent_styles else None)
@@ -326,7 +341,8 @@ def _scan_xlsx_text(text: bytes, mark: _Marks, percent) -> None:
     last_cell = _LAST_CELL.search(text, max(0, text.rfind(b"<c ") - 1))
     if last_cell:
         mark.columns = max(mark.columns, _column_number(last_cell.group(1)))
-    if _ERROR_OR_FORMULA.search(text):  # rare: only then look closer
+    mark.booleans = mark.booleans or b't="b"' in text
+    if b't="e"' in text or b"<f" in text:  # rare: only then look closer
         for letters, row, value in _ERROR_CELL.findall(text):
             key = (int(row) - 1, _column_number(letters) - 1)
             mark.bad[key] = error_cell(value.decode("utf-8", "replace"))
@@ -397,7 +413,7 @@ def _scan_ods(stream) -> dict:
         if event == "start":
             if tag == f"{{{_TABLE}}}table":
                 sheet += 1
-                mark = marks[sheet] = _Marks()
+                mark = marks[sheet] = _Marks(booleans=False)
                 row_index = 0
             elif tag == f"{{{_TABLE}}}table-row":
                 column, row_has_content = 0, False
@@ -409,6 +425,7 @@ def _scan_ods(stream) -> dict:
                 mark.columns = max(mark.columns, column + repeat)
                 row_has_content = True
                 cells = [(row_index, c) for c in range(column, column + min(repeat, 64))]
+                mark.booleans = mark.booleans or kind == "boolean"
                 if kind == "percentage":
                     mark.percent.update(cells)
                 elif element.get(calc_type) == "error":
@@ -443,7 +460,7 @@ def read_csv(data: bytes, file_name: str) -> RawSheet:
             raise SpreadsheetRefused(f"Line {len(rows) + 1} has {len(row):,} fields: an upload "
                                      f"takes at most {MAX_COLUMNS} columns.")
         rows.append(row)
-    bad = _apply_marks(rows, _Marks())
+    bad = _apply_marks(rows, _Marks(booleans=False))  # CSV cells are all text
     shown = {";": "semicolons", ",": "commas", "\t": "tabs"}[delimiter]
     return RawSheet(file_name, rows, [f"Read as CSV: {encoding}, fields separated by {shown}."],
                     bad_cells=bad)

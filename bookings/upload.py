@@ -14,15 +14,14 @@ repeats, bookings already in the store).
 
 from __future__ import annotations
 
-import gc
 import json
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from operator import itemgetter
 
 import pandas as pd
+import pyarrow as pa
 
 from bookings import upload_batch
 from bookings.booking_rules import (
@@ -93,11 +92,16 @@ class Conventions:
 
     @classmethod
     def of(cls, sheet: Sheet, duration_unit: str) -> Conventions:
+        rows = [row for _, row in sheet.rows]
+        width = min(map(len, rows))
+
         def column(key) -> list:
             position = sheet.columns.get(key)
             if position is None:
                 return []
-            return [row[position] if position < len(row) else None for _, row in sheet.rows]
+            if position < width:
+                return list(map(itemgetter(position), rows))
+            return [row[position] if position < len(row) else None for row in rows]
 
         def texts(key) -> set[str]:
             return {v for v in column(key) if v.__class__ is str and v.strip()}
@@ -131,6 +135,7 @@ class _Row(BookingChecks):
                  conventions: Conventions):
         super().__init__(catalog, sheet, number, cells)
         self.conventions = conventions
+        self.memo: dict | None = None  # a reader's: outcomes shared between rows
 
     def parse(self) -> ParsedBooking | None:
         if self.conventions.has_bad_cells:
@@ -221,17 +226,36 @@ class _Row(BookingChecks):
     # Services: IDs or names, prices and discounts, one per service.
 
     def services(self) -> list[tuple[int, str, int, float, float]]:
-        ids = self.service_ids()
+        ids = self.remembered("ids", (self.cell("service_ids"), self.cell("service_names")),
+                              self.service_ids)
         if ids is None:
             return []
-        prices = self.amounts("prices", len(ids))
+        count = len(ids)
+        prices = self.remembered("prices", (self.cell("prices"), count),
+                                 lambda: self.amounts("prices", count))
         if prices is None and self.has_errors_in("prices"):
             return []
         list_prices = [self.catalog.services[i][2] if i in self.catalog.services else 0.0
                        for i in ids]
         final_prices = prices if prices is not None else list_prices
-        discounts = self.discounts(len(ids), final_prices)
+        discounts = self.remembered("discounts", (self.cell("discounts"), tuple(final_prices)),
+                                    lambda: self.discounts(count, final_prices))
         return self.check_lines(ids, prices, discounts)
+
+    def remembered(self, name: str, key: tuple, work):
+        """WORK's value and problems, worked out once per KEY when the reader
+        shares a memo (its parts are checked row by row otherwise)."""
+        if self.memo is None:
+            return work()
+        found = self.memo.get((name, key))
+        if found is None:
+            before = len(self.issues)
+            value = work()
+            found = self.memo[(name, key)] = (value, self.issues[before:])
+        else:
+            value = found[0]
+            self.issues += [Issue(self.number, i.column, i.message, i.level) for i in found[1]]
+        return value
 
     def has_errors_in(self, key: str) -> bool:
         return any(i.column == HEADERS[key] and i.level == "error" for i in self.issues)
@@ -448,6 +472,7 @@ class _Reader:
             self.name_at is not None and not conventions.has_time
         self.interval = catalog.interval_min
         self.latest = far_ahead()
+        self.memo: dict = {}
 
     def read(self, number: int, cells: list) -> tuple[ParsedBooking | None, list[Issue]]:
         if not self.plain or len(cells) < self.width or number in self.conventions.bad_rows:
@@ -462,11 +487,10 @@ class _Reader:
             return self._in_full(number, cells)  # the name on file wins, with a warning
         values, issues, wrong = [], [], False
         for part, cells_of, outcomes in self.parts:
-            raw = cells_of(cells)
-            key = (raw, tuple(map(type, raw)))  # 1.0 and True, 0.1 and 10 % differ
-            outcome = outcomes.get(key)
+            raw = cells_of(cells)  # no bools (read as text), Percent never equals a float
+            outcome = outcomes.get(raw)
             if outcome is None:
-                outcome = outcomes[key] = self._check(part, cells)
+                outcome = outcomes[raw] = self._check(part, cells)
             value, problems, failed = outcome
             values.append(value)
             wrong |= failed
@@ -480,6 +504,54 @@ class _Reader:
         comment = comment.strip() if comment.__class__ is str else cell_text(comment)
         return ParsedBooking(number, visit_at, length_s, staff_id, phone, name,
                              known[0] if known else None, attendance, comment, lines), issues
+
+    def read_all(self) -> list[tuple[ParsedBooking | None, list[Issue]]]:
+        """Every row's outcome, as `read` gives it, worked out a column at a time."""
+        rows = self.sheet.rows
+        everything = [cells for _, cells in rows]
+        if not self.plain or not everything or min(map(len, everything)) < self.width:
+            return [self.read(number, cells) for number, cells in rows]
+        visits = list(map(self._visit, map(itemgetter(self.date_at), everything)))
+        phones = list(map(self._phone, map(itemgetter(self.phone_at), everything)))
+        names = [n.strip() if n.__class__ is str else cell_text(n)
+                 for n in map(itemgetter(self.name_at), everything)]
+        comments = [""] * len(rows) if self.comment_at is None else [
+            c.strip() if c.__class__ is str else cell_text(c)
+            for c in map(itemgetter(self.comment_at), everything)]
+        parts = [self._outcomes(part, cells_of, outcomes, everything)
+                 for part, cells_of, outcomes in self.parts]
+        clients, bad = self.catalog.clients, self.conventions.bad_rows
+        results = []
+        for (number, cells), visit_at, phone, name, comment, staff, length, services, status in \
+                zip(rows, visits, phones, names, comments, *parts, strict=True):
+            known = clients.get(phone) if phone is not None else None
+            if visit_at is None or phone is None or not name or name == EXAMPLE_ROW[3] or \
+                    number in bad or (known is not None and known[1] != name):
+                results.append(self._in_full(number, cells))
+                continue
+            issues = []
+            for outcome in (staff, length, services, status):
+                if outcome[1]:
+                    issues += [Issue(number, column, message, level)
+                               for column, message, level in outcome[1]]
+            if staff[2] or length[2] or services[2] or status[2]:
+                results.append((None, issues))
+                continue
+            results.append((ParsedBooking(
+                number, visit_at, length[0], staff[0], phone, name,
+                known[0] if known is not None else None, status[0], comment, services[0]),
+                issues))
+        return results
+
+    def _outcomes(self, part: str, cells_of, outcomes: dict, everything: list) -> list:
+        """Each row's outcome of one part: checked once per distinct cells."""
+        column = []
+        for raw, cells in zip(map(cells_of, everything), everything, strict=True):
+            outcome = outcomes.get(raw)
+            if outcome is None:
+                outcome = outcomes[raw] = self._check(part, cells)
+            column.append(outcome)
+        return column
 
     def _visit(self, raw) -> datetime | None:
         """A visit that needs no word: on the interval, not far from today."""
@@ -517,6 +589,7 @@ class _Reader:
 
     def _check(self, part: str, cells: list) -> tuple:
         row = _Row(self.catalog, self.sheet, 0, cells, self.conventions)
+        row.memo = self.memo
         value = getattr(row, part)()
         return value, [(i.column, i.message, i.level) for i in row.issues], row.has_errors()
 
@@ -539,10 +612,6 @@ class BookingsImporter(upload_batch.Importer):
     KIND, NOUN, LAYOUT, RIGHT, PREVIEW = KIND, "bookings", BOOKINGS_FILE, Right.UPLOAD, Preview
 
     def check(self, con: Connection, sheet: Sheet, options: dict) -> Preview:
-        with _no_cycle_collection():  # 100k rows' objects would set it off again and again
-            return self._check(con, sheet, options)
-
-    def _check(self, con: Connection, sheet: Sheet, options: dict) -> Preview:
         unit = options.get("duration_unit") or "seconds"
         if unit not in DURATION_UNITS:
             raise UploadRefused(f"The duration unit is seconds or minutes, not '{unit}'.")
@@ -557,15 +626,14 @@ class BookingsImporter(upload_batch.Importer):
         else:
             issues_note = None
         previous: tuple[int, list, ParsedBooking | None] | None = None
-        reader = _Reader(catalog, sheet, conventions)
         anchors = sheet.columns.get("date", sheet.columns.get("phone"))
-        for number, cells in sheet.rows:
+        read = _Reader(catalog, sheet, conventions).read_all()
+        for (number, cells), (parsed, found) in zip(sheet.rows, read, strict=True):
             if previous is not None and _blank_at(cells, anchors) and \
                     _is_continuation(sheet, cells):
                 issues += self._continue(catalog, sheet, number, cells, conventions, previous)
                 joined.add(number)
                 continue
-            parsed, found = reader.read(number, cells)
             issues += found
             if parsed is not None and previous is not None and previous[2] is not None and \
                     _same_booking(previous[2], parsed) and cells != previous[1]:
@@ -608,18 +676,6 @@ class BookingsImporter(upload_batch.Importer):
                          log_id)
 
 
-@contextmanager
-def _no_cycle_collection():
-    """The rows make no reference cycles; collecting as they are made only costs."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _same_booking(first: ParsedBooking, second: ParsedBooking) -> bool:
     return (first.visit_at, first.staff_id, first.phone) == \
         (second.visit_at, second.staff_id, second.phone)
@@ -644,9 +700,9 @@ def _flag_repeats(con: Connection, bookings: list[ParsedBooking]):
             seen[key] = booking.row
             kept.append(booking)
     if kept:
-        keys = pd.DataFrame({"row": [b.row for b in kept], "staff_id": [b.staff_id for b in kept],
-                             "visit_at": [b.visit_at for b in kept],
-                             "phone": [b.phone for b in kept]})
+        keys = pa.table({"row": [b.row for b in kept], "staff_id": [b.staff_id for b in kept],
+                         "visit_at": pa.array([b.visit_at for b in kept], pa.timestamp("us")),
+                         "phone": [b.phone for b in kept]})
         con.register("upload_keys", keys)
         in_store = dict(con.execute("""
             SELECT k.row, min(b.id) FROM upload_keys k

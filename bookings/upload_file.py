@@ -130,7 +130,7 @@ def read_sheet(data: bytes, layout: FileLayout = BOOKINGS_FILE, *, file_name: st
     found = []
     for raw in raw_sheets:
         numbered = [(n, row) for n, row in enumerate(raw.rows, start=1)
-                    if any(_present(c) for c in row)]
+                    if row.count("") != len(row) and any(map(_present, row))]
         header_at = _header_position(numbered, layout)
         found.append((raw, numbered, header_at))
     if sheet_name is not None:
