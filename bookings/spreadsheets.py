@@ -314,7 +314,11 @@ def _scan_xlsx_sheet(stream, percent_styles: set[bytes]) -> _Marks:
             return mark
         text = carry + chunk
         if chunk:
-            cut = max(text.rfind(b"<c "), text.rfind(b"<c>"), text.rfind(b"<row"))
+            tail = max(0, len(text) - 65536)  # the last cell starts near the end
+            cut = max(text.rfind(b"<c ", tail), text.rfind(b"<c>", tail),
+                      text.rfind(b"<row", tail))
+            if cut < 0:
+                cut = max(text.rfind(b"<c "), text.rfind(b"<c>"), text.rfind(b"<row"))
             if cut <= 0:
                 cut = len(text)
             text, carry = text[:cut], text[cut:]
@@ -329,7 +333,9 @@ def _scan_xlsx_sheet(stream, percent_styles: set[bytes]) -> _Marks:
 
 
 def _scan_xlsx_text(text: bytes, mark: _Marks, percent) -> None:
-    last_row = text.rfind(b"<row ")
+    last_row = text.rfind(b"<row ", max(0, len(text) - 65536))
+    if last_row < 0:
+        last_row = text.rfind(b"<row ")
     if last_row >= 0:
         found = _ROW_REF.match(text, last_row)
         if found:
@@ -338,7 +344,8 @@ def _scan_xlsx_text(text: bytes, mark: _Marks, percent) -> None:
         for letters, row in _WIDE_REF.findall(text):
             mark.columns = max(mark.columns, _column_number(letters))
             mark.rows = max(mark.rows, int(row))
-    last_cell = _LAST_CELL.search(text, max(0, text.rfind(b"<c ") - 1))
+    last_cell = _LAST_CELL.search(text, max(0, text.rfind(b"<c ", max(0, len(text) - 65536))
+                                            - 1))
     if last_cell:
         mark.columns = max(mark.columns, _column_number(last_cell.group(1)))
     mark.booleans = mark.booleans or b't="b"' in text
