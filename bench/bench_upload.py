@@ -56,6 +56,8 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
+from procmem import peak_mb, rss_mb
+
 RATIO_TARGET = 2.0
 PEAK_TARGET_MB = 400
 BIG_PEAK_TARGET_MB = 1536
@@ -63,21 +65,6 @@ FAR_SECONDS_TARGET = 1.0
 EXCEL_ROWS = 1_048_576  # the last row Excel has; the header takes one
 BIG_CACHE = Path(tempfile.gettempdir()) / "bench_upload_big_{rows}_v1.xlsx"
 DATE_FORMAT = "dd.mm.yyyy hh:mm"
-
-
-def _status_mb(field: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def rss_mb() -> float:
-    return _status_mb("VmRSS")
-
-
-def peak_mb() -> float:
-    return _status_mb("VmHWM")
 
 
 def timed(action):

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from bookings import auth
+from bookings.auth import get_user
 from bookings.model import Role
 from bookings.store import open_store
+from tests import known_store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,3 +106,15 @@ def held_store():
             holder.communicate("")
 
     return holding
+
+
+@pytest.fixture
+def store(con):
+    """The hand-built store of tests/known_store.py (the upload files' catalogue too)."""
+    known_store.build(con)
+    return con
+
+
+@pytest.fixture
+def owner(store):
+    return get_user(store, "owner")

@@ -15,7 +15,6 @@ from bookings import listing, upload
 from bookings.auth import Forbidden, get_user
 from bookings.filters import BookingFilter
 from bookings.upload_file import COLUMNS, read_sheet, template_xlsx
-from tests import known_store
 
 HEADERS = [header for _, header, _ in COLUMNS]
 GOOD = {"Date": "04.01.2026 10:30", "Employee ID": 1, "Customer phone number": "12125550000",
@@ -40,17 +39,6 @@ def xlsx(rows: list[dict | list], headers: list[str] | None = HEADERS) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-@pytest.fixture
-def store(con):
-    known_store.build(con)
-    return con
-
-
-@pytest.fixture
-def owner(store):
-    return get_user(store, "owner")
 
 
 def check(store, owner, **changes) -> upload.Preview:

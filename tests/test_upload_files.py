@@ -11,42 +11,13 @@ from pathlib import Path
 import pytest
 
 from bookings import upload
-from bookings.auth import get_user
-from tests import known_store
+from tests.helpers import stored
 
 FILES = Path(__file__).parent / "files"
 
 
-@pytest.fixture
-def store(con):
-    known_store.build(con)
-    return con
-
-
-@pytest.fixture
-def owner(store):
-    return get_user(store, "owner")
-
-
 def preview(store, owner, name: str, **options) -> upload.Preview:
     return upload.preview(store, owner, (FILES / name).read_bytes(), name, **options)
-
-
-def stored(con, batch_id: int) -> list[dict]:
-    """The bookings a batch wrote, as the list would show them, in file order."""
-    rows = con.execute("""
-        SELECT b.id, b.visit_at, b.staff_id, c.phone, c.name, b.length_s, b.attendance,
-               b.comment, b.to_pay,
-               list((s.service_id, s.cost, s.discount) ORDER BY s.line_no) FILTER (
-                   WHERE s.service_id IS NOT NULL)
-        FROM bookings b JOIN clients c ON c.id = b.client_id
-        LEFT JOIN booking_services s ON s.booking_id = b.id
-        WHERE b.import_batch_id = ?
-        GROUP BY ALL ORDER BY b.id
-    """, [batch_id]).fetchall()
-    keys = ("id", "visit_at", "staff_id", "phone", "name", "length_s", "attendance", "comment",
-            "to_pay", "lines")
-    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def lines(*triples) -> list[tuple]:

@@ -17,22 +17,9 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from bookings import upload
-from bookings.auth import get_user
 from bookings.spreadsheets import read_sheets
-from tests import known_store
+from tests.helpers import stored
 from tests.test_upload import GOOD, HEADERS, xlsx
-from tests.test_upload_files import stored
-
-
-@pytest.fixture
-def store(con):
-    known_store.build(con)
-    return con
-
-
-@pytest.fixture
-def owner(store):
-    return get_user(store, "owner")
 
 
 def check(store, owner, *rows: dict, **options) -> upload.Preview:
