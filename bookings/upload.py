@@ -31,7 +31,6 @@ from bookings.booking_rules import (
     Catalog,
     ParsedBooking,
     far_ahead,
-    round_to_interval,  # noqa: F401 (part of this module's interface)
 )
 from bookings.history import new_operation_id
 from bookings.model import Attendance, Right, Source
@@ -769,7 +768,6 @@ def previous_commit(con: Connection, sha256: str, *, other_than: int | None = No
 
 
 recover_interrupted = upload_batch.recover_interrupted
-CommitResult = Committed
 
 
 # --- writing -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from bookings import listing, upload
+from bookings import listing, upload, upload_batch
 from bookings.auth import Forbidden, get_user
 from bookings.filters import BookingFilter
 from bookings.upload_file import COLUMNS, read_sheet, template_xlsx
@@ -260,7 +260,7 @@ def test_two_clicks_at_once_import_once(store, owner):
         thread.start()
     for thread in threads:
         thread.join()
-    assert sum(isinstance(o, upload.CommitResult) for o in outcomes) == 1
+    assert sum(isinstance(o, upload_batch.Committed) for o in outcomes) == 1
     assert store.execute("SELECT count(*) FROM bookings WHERE import_batch_id IS NOT NULL"
                          ).fetchone()[0] == 2
 
@@ -281,7 +281,7 @@ def test_two_tabs_with_the_same_file_import_once(store, owner):
         thread.start()
     for thread in threads:
         thread.join()
-    assert sum(isinstance(o, upload.CommitResult) for o in outcomes) == 1
+    assert sum(isinstance(o, upload_batch.Committed) for o in outcomes) == 1
     assert store.execute("SELECT count(*) FROM bookings").fetchone()[0] == 7
 
 
