@@ -15,7 +15,6 @@ repeats, bookings already in the store).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from operator import itemgetter
@@ -103,9 +102,10 @@ class Conventions:
             return [row[position] if position < len(row) else None for row in rows]
 
         def texts(key) -> set[str]:
-            return {v for v in column(key) if v.__class__ is str and v.strip()}
+            return {v for v in set(column(key)) if v.__class__ is str and v.strip()}
 
-        dates = [v for v in column("date") if v.__class__ is str and "/" in v]
+        dates = [v for v in column("date") if v.__class__ is str]
+        dates = [v for v in dates if "/" in v] if "/" in "".join(dates) else []
         amounts = [*texts("prices"), *texts("discounts"), *texts("duration")]
         durations = []
         for value in set(column("duration")):
@@ -114,8 +114,8 @@ class Conventions:
                     durations.append(parse_number(value, "."))
                 except ValueError:
                     pass
-        bad = frozenset(n for n, row in sheet.rows if sheet.bad_cells and
-                        any(c.__class__ is BadCell for c in row))
+        bad = frozenset(n for n, row in sheet.rows if any(c.__class__ is BadCell for c in row)
+                        ) if sheet.bad_cells else frozenset()
         return cls(
             decimal=infer_decimal(amounts), day_first=infer_day_first(dates),
             slashed=has_slashed_dates(dates), duration_unit=duration_unit,
@@ -555,13 +555,14 @@ class _Reader:
     def _visit(self, raw) -> datetime | None:
         """A visit that needs no word: on the interval, not far from today."""
         kind = raw.__class__
-        if kind is str:
-            found = _PLAIN_DATE.match(raw)
-            if found is None:
+        if kind is str:  # 24.11.2026 14:30, exactly
+            if len(raw) != 16 or raw[2] != "." or raw[5] != "." or raw[10] != " " or \
+                    raw[13] != ":" or not raw.replace(".", "").replace(" ", "").replace(
+                        ":", "").isdigit() or not raw.isascii():
                 return None
-            day, month, year, hour, minute = map(int, found.groups())
             try:
-                raw = datetime(year, month, day, hour, minute)
+                raw = datetime(int(raw[6:10]), int(raw[3:5]), int(raw[:2]), int(raw[11:13]),
+                               int(raw[14:]))
             except ValueError:
                 return None
         elif kind is not datetime or raw.second or raw.microsecond:
@@ -593,7 +594,6 @@ class _Reader:
         return value, [(i.column, i.message, i.level) for i in row.issues], row.has_errors()
 
 
-_PLAIN_DATE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4}) (\d{2}):(\d{2})$")
 
 
 def _blank_at(cells: list, position: int | None) -> bool:
