@@ -33,17 +33,15 @@ from bookings.changelog import SettingsRefused
 from bookings.history import new_operation_id
 from bookings.model import Right
 from bookings.store import Connection
-from bookings.upload import _amount_message
 from bookings.upload_batch import Committed, FilePreview, Issue, UploadRefused, plural
 from bookings.upload_file import (
     FileLayout,
     Sheet,
     cell_blank,
     cell_text,
-    fold,
     layout_template_xlsx,
 )
-from bookings.values import infer_decimal, parse_amount, parse_number
+from bookings.values import amount_problem, fold, infer_decimal, parse_amount, parse_number
 
 KIND = "services"  # these uploads' import batches
 COLUMNS = (
@@ -151,7 +149,7 @@ class _Row(upload_batch.RowChecks):
             amount = parse_amount(raw, self.decimal)
             return settings.price_of(f"{amount:.2f}")
         except ValueError as exc:
-            return self.error("price", _amount_message(raw, exc))
+            return self.error("price", amount_problem(raw, exc))
         except SettingsRefused as exc:
             return self.error("price", str(exc).removeprefix("The price ").rstrip("."))
 

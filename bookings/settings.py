@@ -27,7 +27,7 @@ from bookings.auth import User
 from bookings.changelog import SettingsRefused
 from bookings.model import BOOKING_INTERVALS_MIN, Right
 from bookings.store import Connection, booking_interval_min, next_id
-from bookings.upload_file import fold  # names compare as the upload matches them
+from bookings.values import fold  # names compare as the upload matches them
 
 NAME_MAX = 100
 DURATION_STEP_MIN = 5

@@ -45,6 +45,7 @@ from bookings.upload_file import (
     cell_text,
 )
 from bookings.values import (
+    amount_problem,
     fold,
     has_slashed_dates,
     infer_day_first,
@@ -312,7 +313,7 @@ class _Row(BookingChecks):
             try:
                 values.append(parse_amount(part, self.conventions.decimal))
             except ValueError as exc:
-                return self.error(key, _amount_message(part, exc))
+                return self.error(key, amount_problem(part, exc))
         return values
 
     def discounts(self, services: int, prices: list[float]) -> list[float] | None:
@@ -339,7 +340,7 @@ class _Row(BookingChecks):
                                        self.conventions.decimal) if percent else
                           parse_amount(part, self.conventions.decimal))
             except ValueError as exc:
-                return self.error("discounts", _amount_message(part, exc))
+                return self.error("discounts", amount_problem(part, exc))
             values.append((number, percent))
         if len(values) == 1 and services > 1:
             (number, percent), = values
@@ -408,13 +409,6 @@ def _parts(value) -> list:
     if value.__class__ in (float, int, Percent):
         return [value]
     return [part for part in _split(value, "#")]
-
-
-def _amount_message(part, exc: ValueError) -> str:
-    message = str(exc)
-    text = cell_text(part)
-    return message if text and (text in message or message.startswith(text)) else \
-        f"'{text}': {message}"
 
 
 def _spread(total: float, prices: list[float]) -> list[float] | None:

@@ -1,12 +1,14 @@
-"""Reading an upload file: columns found by their headers, typed cells.
+"""The sheet that holds an upload: columns found by their headers, typed cells.
 
 What a file holds is a `FileLayout`: the bookings upload's 13 columns (the
-seed's), or the services upload's 4. Headers are matched by name (any case,
-the seed's wording and close variants), in any order; extra columns are
-ignored and named. A file whose first row is not a header is read by position.
-Cells keep their Excel types (python-calamine): a date cell is a datetime, a
-number is a number. The files handed out (the template, the rows to fix) are
-written here too, for any layout.
+seed's, and a Time column when dates come without one), or the services
+upload's 4. Headers are matched by name (any case, the seed's wording and close
+variants), in any order, within the first rows (a title may sit above); extra
+columns are ignored and named. The sheet named, or else the first whose header
+matches, is read; a one-sheet file without a header is read by position.
+Cells keep their types (`spreadsheets`): a date cell is a datetime, a number
+is a number. The files handed out (the template, the rows to fix) are written
+here too, for any layout.
 """
 
 from __future__ import annotations
@@ -227,20 +229,6 @@ def cell_text(value) -> str:
     if kind is float and value.is_integer():
         return str(int(value))
     return str(value).strip()
-
-
-def cell_number(value) -> float:
-    kind = value.__class__
-    if kind is float or kind is int:
-        return float(value)
-    if kind is bool:
-        raise ValueError
-    return float(str(value).strip().replace(",", "."))
-
-
-def fold(text) -> str:
-    """A name as matched: any case, runs of spaces as one."""
-    return " ".join(str(text).split()).lower()
 
 
 # --- files we hand out ---------------------------------------------------------

@@ -146,6 +146,15 @@ def parse_amount(value, decimal: str | None = None) -> float:
     return cents
 
 
+def amount_problem(value, exc: ValueError) -> str:
+    """The reader's message, naming the cell's text when the message does not."""
+    message = str(exc)
+    text = value.strip() if isinstance(value, str) else f"{value:g}" if isinstance(
+        value, float) else str(value)
+    return message if text and (text in message or message.startswith(text)) else \
+        f"'{text}': {message}"
+
+
 def parse_whole(value, decimal: str | None = None) -> int:
     """An ID or a code: a whole number. 39.4 is not one (it is what `39,40`
     becomes when typed where the comma is the decimal mark)."""
