@@ -9,9 +9,9 @@ import streamlit as st
 
 from bookings import catalog, settings
 from bookings.auth import User
+from bookings.booking_rules import round_to_interval
 from bookings.model import BOOKING_INTERVALS_MIN
 from bookings.store import Connection, booking_interval_min
-from bookings.upload import round_to_interval
 from pages import settings_forms as forms
 
 SELECTED = "settings_booking_category"
