@@ -6,14 +6,22 @@ holds the DuckDB file: the pages, the route and the worker open the same
 store (`open_store` with the same settings returns the same instance), each
 thread with its own cursor. The route's logic is `bookings.downloads`; this
 file only wires it up.
+
+Download links follow the port the app serves on (`make run PORT=8701`,
+`bookings serve --server.port 8701`, or the next free one Streamlit took):
+once it listens, the lifespan puts Streamlit's `server.port` into
+BOOKINGS_SERVED_PORT, which `exports.public_url` uses unless
+BOOKINGS_PUBLIC_URL is set.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import asynccontextmanager
 
 import streamlit as st
+from streamlit import config as st_config
 from streamlit.runtime.pages_manager import PagesManager
 
 from bookings import config, downloads, exports
@@ -23,13 +31,22 @@ log = logging.getLogger(__name__)
 _store: dict[str, Connection] = {}  # the lifespan's connection; a cursor of it per request
 
 
+def announce_port() -> int:
+    """Tell `exports.public_url` the port this app serves on (Streamlit's, once bound)."""
+    port = int(st_config.get_option("server.port"))
+    os.environ[exports.SERVED_PORT_VAR] = str(port)
+    return port
+
+
 @asynccontextmanager
 async def lifespan(_app):
-    """Start the export worker (it fails jobs a restart interrupted), stop it at the end."""
+    """Start the export worker (it fails jobs a restart interrupted, removes what they
+    left), stop it at the end."""
     # pages/ holds st.navigation's pages, not a multipage folder of old. Streamlit
     # assumes the old kind until app.py first calls st.navigation, so a deep link
     # (/settings) as the first request after a start ran pages/settings.py alone.
     PagesManager.uses_pages_directory = False
+    announce_port()  # before the worker: the links it mails carry this port
     path = config.default_db_path()
     try:
         _store["con"] = open_store(path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import sys
@@ -27,6 +28,7 @@ from bookings import (
     exports,
     history,
     listing,
+    mail,
     services_upload,
     settings,
     upload,
@@ -42,6 +44,38 @@ EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
 class Refused(Exception):
     """A user's mistake or a refusal: exit 1 with the message, never a traceback."""
+
+
+# --- argument types: out of range is wrong usage (exit 2), said in words -------------
+
+BIGINT_MAX = 2**63 - 1  # booking IDs, offsets (the store's BIGINT)
+INTEGER_MAX = 2**31 - 1  # staff, service, category IDs (the store's INTEGER)
+MAX_ROWS = 10_000_000  # the most rows a --limit may ask for
+
+
+def whole_number(low: int, high: int, what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number from LOW to HIGH, else a usage error saying so."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text) if text.strip().lstrip("+-").isascii() else None
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            shown = text if len(text) <= 40 else text[:40] + "..."
+            raise argparse.ArgumentTypeError(
+                f"{shown!r} is not {what}: give a whole number from {low:,} to {high:,}")
+        return value
+
+    parse.__name__ = what
+    return parse
+
+
+ROW_LIMIT = whole_number(1, MAX_ROWS, "a number of rows")
+ROW_OFFSET = whole_number(0, BIGINT_MAX, "a number of rows to skip")
+BOOKING_ID = whole_number(1, BIGINT_MAX, "a booking ID")
+ITEM_ID = whole_number(1, INTEGER_MAX, "an ID")
+DEMO_BOOKINGS = whole_number(0, 100_000_000, "a number of demo bookings")
 
 
 # --- output -----------------------------------------------------------------
@@ -193,8 +227,11 @@ def cmd_users_period(args, con: Connection) -> None:
 
 
 def _non_negative_int(text: str) -> int:
-    if not text.isdigit():
-        raise Refused(f"{text!r} is not a number of days (or 'unlimited').")
+    limit = user_admin.MAX_VIEWING_PERIOD_DAYS
+    if not (text.isascii() and text.isdigit()) or int(text) > limit:
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        raise Refused(f"{shown!r} is not a number of days from 0 to {limit:,} "
+                      "(or 'unlimited').")
     return int(text)
 
 
@@ -341,8 +378,13 @@ def _import_text(result, document: dict, imported: str | None) -> str:
 def cmd_export(args, con: Connection) -> int:
     """Request a download and wait for its file: the job runs here, in this process."""
     user = auth.require_user(con, args.user)
-    outcome = exports.export_now(con, user, filter_from_args(args), args.format,
-                                 email=args.email)
+    email = None
+    if args.email:
+        try:
+            email = mail.single_address(args.email)
+        except ValueError as exc:
+            raise Refused(f"--email: {exc}") from None
+    outcome = exports.export_now(con, user, filter_from_args(args), args.format, email=email)
     document = {k: v for k, v in outcome.as_json().items() if v is not None or k == "link"}
     if outcome.state == "ready" and args.out:
         try:
@@ -381,7 +423,8 @@ def add_data_log_commands(command: Callable) -> None:
     add_filter_arguments(export)
     export.add_argument("--user", required=True, metavar="LOGIN", help="who asks for it")
     export.add_argument("--format", choices=exports.FORMATS, default="xlsx")
-    export.add_argument("--email", metavar="ADDR", help="also email the link to this address")
+    export.add_argument("--email", metavar="ADDR",
+                        help="also email the link to this one address")
     export.add_argument("--out", type=Path, metavar="FILE", help="copy the file here too")
 
     log = command("log", cmd_log, "the Data log: downloads, uploads, bulk deletions",
@@ -392,7 +435,7 @@ def add_data_log_commands(command: Callable) -> None:
     log.add_argument("--by", metavar="LOGIN", help="only entries of this user")
     log.add_argument("--from", dest="date_from", type=date.fromisoformat, metavar="YYYY-MM-DD")
     log.add_argument("--to", dest="date_to", type=date.fromisoformat, metavar="YYYY-MM-DD")
-    log.add_argument("--limit", type=int, default=500, metavar="N")
+    log.add_argument("--limit", type=ROW_LIMIT, default=500, metavar="N")
 
 EDIT_FIELDS = ("visit_at", "staff_id", "length_s", "attendance", "comment", "paid",
                "client_name", "client_phone", "services")
@@ -414,7 +457,7 @@ def _edit_value(name: str, value: str):
         if name in ("staff_id", "length_s"):
             return int(value)
         if name == "paid":
-            return float(value)
+            return _finite(value)
         if name == "attendance":
             return int(parse_status(value))
         if name == "services":
@@ -427,9 +470,17 @@ def _edit_value(name: str, value: str):
 def _service_line(text: str) -> tuple[int, float | None, float]:
     """ID[:COST[:DISCOUNT]]; no cost = the service's list price (filled in by cmd_edit)."""
     parts = text.split(":")
-    cost = float(parts[1]) if len(parts) > 1 and parts[1] else None
-    discount = float(parts[2]) if len(parts) > 2 else 0.0
+    cost = _finite(parts[1]) if len(parts) > 1 and parts[1] else None
+    discount = _finite(parts[2]) if len(parts) > 2 else 0.0
     return int(parts[0]), cost, discount
+
+
+def _finite(text: str) -> float:
+    """An amount as typed: a finite number (nan, inf are no amounts); its range is editing's."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text.strip()!r} is not an amount: give digits, like 500 or 499.50")
+    return value
 
 
 def cmd_edit(args, con: Connection) -> None:
@@ -454,14 +505,14 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     f = parser.add_argument_group("filters")
     for flag in ("--created-from", "--created-to", "--visit-from", "--visit-to"):
         f.add_argument(flag, type=date.fromisoformat, metavar="YYYY-MM-DD")
-    f.add_argument("--staff", type=int, action="append", default=[], metavar="ID")
+    f.add_argument("--staff", type=ITEM_ID, action="append", default=[], metavar="ID")
     f.add_argument("--created-by", action="append", default=[], metavar="LOGIN",
                    help="repeatable; 'client' = booked online by the client")
     f.add_argument("--cancelled", choices=CHOICES["cancelled"], default="all")
     f.add_argument("--status", action="append", default=[], choices=list(STATUS_NAMES))
     f.add_argument("--client", metavar="TEXT", help="part of a name, or phone digits")
-    f.add_argument("--service-category", type=int, action="append", default=[], metavar="ID")
-    f.add_argument("--booking-category", type=int, action="append", default=[], metavar="ID")
+    f.add_argument("--service-category", type=ITEM_ID, action="append", default=[], metavar="ID")
+    f.add_argument("--booking-category", type=ITEM_ID, action="append", default=[], metavar="ID")
     f.add_argument("--source", choices=CHOICES["source"], default="all")
     f.add_argument("--source-detail", action="append", default=[],
                    choices=[s.value for s in Source], help="the finer source; repeatable")
@@ -663,14 +714,14 @@ def add_settings_commands(commands, common: argparse.ArgumentParser) -> None:
     add.add_argument("name", metavar="NAME")
     add.add_argument("--specialization", metavar="S")
     rename = staff("rename", "rename an employee")
-    rename.add_argument("id", type=int, metavar="ID")
+    rename.add_argument("id", type=ITEM_ID, metavar="ID")
     rename.add_argument("name", metavar="NAME")
     rename.add_argument("--specialization", metavar="S")
     for action, help_text in (("deactivate", "deactivate an employee; bookings keep them"),
                               ("activate", "reactivate an employee"),
                               ("remove", "delete an employee without bookings; one with "
                                          "bookings is deactivated instead")):
-        staff(action, help_text).add_argument("id", type=int, metavar="ID")
+        staff(action, help_text).add_argument("id", type=ITEM_ID, metavar="ID")
 
     services = group("services", "services (Settings > Services)", cmd_services)
     add = services("add", "add a service; its category by ID or title (a new title is created)")
@@ -680,13 +731,13 @@ def add_settings_commands(commands, common: argparse.ArgumentParser) -> None:
     add.add_argument("--duration-min", required=True, type=int, metavar="M",
                      help="a multiple of 5 minutes")
     edit = services("edit", "change what is given of a service")
-    edit.add_argument("id", type=int, metavar="ID")
+    edit.add_argument("id", type=ITEM_ID, metavar="ID")
     edit.add_argument("--title", metavar="T")
     edit.add_argument("--category", metavar="C", help="ID or title of an existing category")
     edit.add_argument("--price", metavar="P")
     edit.add_argument("--duration-min", type=int, metavar="M")
     for action in ("deactivate", "activate"):
-        services(action, f"{action} a service").add_argument("id", type=int, metavar="ID")
+        services(action, f"{action} a service").add_argument("id", type=ITEM_ID, metavar="ID")
     import_ = services("import", "preview a list of services from Excel; --commit imports it")
     import_.set_defaults(handler=cmd_services_import)
     import_.add_argument("file", metavar="FILE")
@@ -704,7 +755,7 @@ def add_settings_commands(commands, common: argparse.ArgumentParser) -> None:
                                cmd_service_categories)
     service_categories("add", "add a service category").add_argument("title", metavar="TITLE")
     rename = service_categories("rename", "rename a service category")
-    rename.add_argument("id", type=int, metavar="ID")
+    rename.add_argument("id", type=ITEM_ID, metavar="ID")
     rename.add_argument("title", metavar="TITLE")
 
     categories = group("categories", "booking categories (labels)", cmd_categories)
@@ -712,11 +763,11 @@ def add_settings_commands(commands, common: argparse.ArgumentParser) -> None:
     add.add_argument("title", metavar="TITLE")
     add.add_argument("--color", required=True, metavar="#HEX")
     edit = categories("edit", "rename or recolour (a built-in one: colour only)")
-    edit.add_argument("id", type=int, metavar="ID")
+    edit.add_argument("id", type=ITEM_ID, metavar="ID")
     edit.add_argument("--title", metavar="T")
     edit.add_argument("--color", metavar="#HEX")
     categories("remove", "remove a category of the salon's own that no booking carries"
-               ).add_argument("id", type=int, metavar="ID")
+               ).add_argument("id", type=ITEM_ID, metavar="ID")
 
     interval = group("interval", "the booking interval (slot length)", cmd_interval)
     interval("show", "the booking interval in minutes", writes=False)
@@ -727,7 +778,7 @@ def add_settings_commands(commands, common: argparse.ArgumentParser) -> None:
                                   help="the settings change log, newest first")
     changes.set_defaults(handler=cmd_changes, writes=False)
     changes.add_argument("--subject", choices=changelog.SUBJECTS)
-    changes.add_argument("--limit", type=int, default=500, metavar="N")
+    changes.add_argument("--limit", type=ROW_LIMIT, default=500, metavar="N")
 
 
 # --- parsing ----------------------------------------------------------------
@@ -754,7 +805,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("init", cmd_init, "create or migrate the store; safe to run again", writes=True)
 
     demo = command("demo", cmd_demo, "fill an empty store with a demo business", writes=True)
-    demo.add_argument("--bookings", type=int, required=True, metavar="N")
+    demo.add_argument("--bookings", type=DEMO_BOOKINGS, required=True, metavar="N")
     demo.add_argument("--seed", type=int, default=1, metavar="S")
     demo.add_argument("--if-empty", action="store_true",
                       help="do nothing (and say so) when the store already holds a business")
@@ -796,8 +847,10 @@ def build_parser() -> argparse.ArgumentParser:
     list_.add_argument("--sort", choices=list(listing.SORT_COLUMNS),
                        help="default: visit date, newest first")
     list_.add_argument("--desc", action="store_true", help="largest / newest first")
-    list_.add_argument("--limit", type=int, default=100, metavar="N")
-    list_.add_argument("--offset", type=int, default=0, metavar="M")
+    list_.add_argument("--limit", type=ROW_LIMIT, default=100, metavar="N",
+                       help=f"rows to show, 1 to {MAX_ROWS:,} (default 100)")
+    list_.add_argument("--offset", type=ROW_OFFSET, default=0, metavar="M",
+                       help="rows to skip first, 0 or more")
 
     summary = command("summary", cmd_summary, "totals and facet counts", writes=False)
     add_filter_arguments(summary)
@@ -805,11 +858,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     delete = command("delete", cmd_delete, "delete bookings, checking rights booking by booking",
                      writes=True)
-    delete.add_argument("ids", type=int, nargs="+", metavar="ID")
+    delete.add_argument("ids", type=BOOKING_ID, nargs="+", metavar="ID")
     delete.add_argument("--user", required=True, metavar="LOGIN", help="who deletes")
 
     info = command("info", cmd_info, "one booking with its history", writes=False)
-    info.add_argument("id", type=int, metavar="ID")
+    info.add_argument("id", type=BOOKING_ID, metavar="ID")
     info.add_argument("--user", metavar="LOGIN", help="see it as this user may")
 
     import_ = command("import", cmd_import, "preview an upload from Excel; --commit imports it",
@@ -831,7 +884,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_log_commands(command)
     add_settings_commands(commands, common)
     edit = command("edit", cmd_edit, "change a booking", writes=True)
-    edit.add_argument("id", type=int, metavar="ID")
+    edit.add_argument("id", type=BOOKING_ID, metavar="ID")
     edit.add_argument("--user", required=True, metavar="LOGIN", help="who changes it")
     edit.add_argument("--set", type=edit_setting, action="append", required=True,
                       metavar="FIELD=VALUE", help=f"repeatable; FIELD: {', '.join(EDIT_FIELDS)}")

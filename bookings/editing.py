@@ -5,20 +5,28 @@ messages: `bookings.booking_rules`), on its typed values, so a booking cannot
 be saved in a shape an upload would refuse, and a price is saved as typed.
 Saving compares the booking's version with the one the form started from:
 if someone else changed it meanwhile, nothing is overwritten and the caller
-is told what changed. Every save writes a history
-row with each field's old and new value.
+is told what changed and who changed it. Two saves at the same moment (one
+store, many cursors) are one of those: DuckDB refuses the later writer's
+transaction ("Conflict on update", or the history row's id taken), the save
+is tried again, and then sees the winner's version. Every save writes a
+history row with each field's old and new value.
 """
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from bookings import listing
+import duckdb
+
+from bookings import history, listing
 from bookings.auth import Forbidden, User
 from bookings.booking_rules import BookingChecks, Catalog
 from bookings.filters import BookingFilter
-from bookings.history import new_operation_id, record_snapshots
 from bookings.model import Attendance, Right, Source
 from bookings.store import Connection, StoreError, next_id, transaction
 from bookings.upload_batch import Issue
@@ -32,10 +40,12 @@ class EditRefused(StoreError):
 class EditConflict(EditRefused):
     """Someone else changed the booking after the form opened."""
 
-    def __init__(self, booking_id: int, changed: dict):
+    def __init__(self, booking_id: int, changed: dict, by: list[str] | None = None):
         self.changed = changed  # field -> [what the form started from, what it is now]
+        self.by = by or []  # who changed it meanwhile (logins, latest first)
         fields = ", ".join(f"{name} ({old} → {new})" for name, (old, new) in changed.items())
-        super().__init__(f"Booking {booking_id} was changed by someone else while you edited "
+        who = " and ".join(self.by) or "someone else"
+        super().__init__(f"Booking {booking_id} was changed by {who} while you edited "
                          f"it: {fields or 'its details'}. Nothing was saved; reopen it to see "
                          "the current version.")
 
@@ -157,26 +167,33 @@ def save(con: Connection, user: User, booking_id: int, draft: Draft, *, started_
         raise EditRefused("; ".join(f"{i.column}: {i.message}" for i in issues
                                     if i.level == "error"))
     now = now or datetime.now()
-    with transaction(con):
-        state = con.execute(f"SELECT version, deleted, attendance, {_PAID_FULL} FROM bookings b "
-                            "WHERE id = ?", [booking_id]).fetchall()
-        if not state:
-            raise EditRefused(f"There is no booking {booking_id}.")
-        now_version, deleted, attendance, paid_full = state[0]
-        if deleted:
-            raise EditRefused(f"Booking {booking_id} is deleted: a deleted booking cannot be "
-                              "changed or restored, only a new one created.")
-        if now_version != version:
-            now_draft, _ = current(con, booking_id)
-            raise EditConflict(booking_id, diff(started_from, now_draft))
-        _require_change_rights(user, attendance, paid_full)
-        before, _ = current(con, booking_id)
-        changes = diff(before, draft)
-        if not changes:
-            return Saved(_list_row(con, booking_id, user), issues)
-        record_snapshots(con, [booking_id], action="edited", actor=user,
-                         operation_id=new_operation_id(), at=now, changes=changes)
-        _write(con, booking_id, parsed, draft, now, version_sql="version + 1")
+
+    def attempt() -> bool:
+        with transaction(con):
+            state = con.execute(f"SELECT version, deleted, attendance, {_PAID_FULL} "
+                                "FROM bookings b WHERE id = ?", [booking_id]).fetchall()
+            if not state:
+                raise EditRefused(f"There is no booking {booking_id}.")
+            now_version, deleted, attendance, paid_full = state[0]
+            if deleted:
+                raise EditRefused(f"Booking {booking_id} is deleted: a deleted booking cannot "
+                                  "be changed or restored, only a new one created.")
+            if now_version != version:
+                now_draft, _ = current(con, booking_id)
+                raise EditConflict(booking_id, _as_seen(user, diff(started_from, now_draft)),
+                                   history.changed_by(con, booking_id, now_version - version))
+            _require_change_rights(user, attendance, paid_full)
+            before, _ = current(con, booking_id)
+            changes = diff(before, draft)
+            if not changes:
+                return False
+            history.record_snapshots(con, [booking_id], action="edited", actor=user,
+                                     operation_id=history.new_operation_id(), at=now,
+                                     changes=changes)
+            _write(con, booking_id, parsed, draft, now, version_sql="version + 1")
+            return True
+
+    _racing(attempt, f"Booking {booking_id}")
     return Saved(_list_row(con, booking_id, user), issues)
 
 
@@ -188,21 +205,64 @@ def create(con: Connection, user: User, draft: Draft, *, now: datetime | None = 
         raise EditRefused("; ".join(f"{i.column}: {i.message}" for i in issues
                                     if i.level == "error"))
     now = now or datetime.now()
-    with transaction(con):
-        booking_id = next_id(con, "bookings")
-        con.execute("""
-            INSERT INTO bookings (id, visit_at, length_s, staff_id, client_id, attendance, online,
-                                  source, created_at, created_by, last_change_at)
-            VALUES (?, ?, 900, 0, 0, 0, FALSE, ?, ?, ?, ?)
-        """, [booking_id, parsed.visit_at, Source.ADMIN.value, now, user.id, now])
-        _write(con, booking_id, parsed, draft, now, version_sql="1")
-        con.execute("""
-            INSERT INTO booking_history (id, booking_id, changed_at, actor_id, actor_login,
-                                         action, operation_id, changes)
-            VALUES (?, ?, ?, ?, ?, 'created', ?, NULL)
-        """, [next_id(con, "booking_history"), booking_id, now, user.id, user.login,
-              new_operation_id()])
+
+    def attempt() -> int:
+        with transaction(con):
+            booking_id = next_id(con, "bookings")
+            con.execute("""
+                INSERT INTO bookings (id, visit_at, length_s, staff_id, client_id, attendance,
+                                      online, source, created_at, created_by, last_change_at)
+                VALUES (?, ?, 900, 0, 0, 0, FALSE, ?, ?, ?, ?)
+            """, [booking_id, parsed.visit_at, Source.ADMIN.value, now, user.id, now])
+            _write(con, booking_id, parsed, draft, now, version_sql="1")
+            con.execute("""
+                INSERT INTO booking_history (id, booking_id, changed_at, actor_id, actor_login,
+                                             action, operation_id, changes)
+                VALUES (?, ?, ?, ?, ?, 'created', ?, NULL)
+            """, [next_id(con, "booking_history"), booking_id, now, user.id, user.login,
+                  history.new_operation_id()])
+            return booking_id
+
+    booking_id = _racing(attempt, "The new booking")
     return Saved(_list_row(con, booking_id, user), issues)
+
+
+# --- saves at the same moment --------------------------------------------------------
+
+_T = TypeVar("_T")
+_ATTEMPTS = 25
+
+
+def _racing(attempt: Callable[[], _T], what: str) -> _T:
+    """Run a save's transaction; when another save at the same moment made DuckDB
+    refuse it, wait a little and run it again: it then sees what the other one
+    saved (a changed version answers EditConflict; a taken id is taken afresh)."""
+    for tries in range(1, _ATTEMPTS + 1):
+        try:
+            return attempt()
+        except (duckdb.TransactionException, duckdb.ConstraintException) as refused:
+            if not _is_race(refused):
+                raise
+            if tries == _ATTEMPTS:
+                raise EditRefused(f"{what} could not be saved: others were saving at the same "
+                                  "moment. Nothing was saved; try again.") from refused
+            time.sleep(random.uniform(0.001, 0.004) * min(tries, 10))
+    raise AssertionError("not reached")
+
+
+def _is_race(refused: duckdb.Error) -> bool:
+    """A write-write conflict, or an id a concurrent save took first (at the insert,
+    or at the commit: "Failed to commit: ... duplicate key")."""
+    text = str(refused).lower()
+    return "duplicate key" in text or (isinstance(refused, duckdb.TransactionException)
+                                       and "conflict" in text)
+
+
+def _as_seen(user: User, changed: dict) -> dict:
+    """A conflict's fields as this user may see them: phones masked as in the list."""
+    if listing.can_see_phones(user) or "client_phone" not in changed:
+        return changed
+    return {**changed, "client_phone": [listing.mask_phone(p) for p in changed["client_phone"]]}
 
 
 _PAID_FULL = "(b.to_pay > 0 AND b.paid >= b.to_pay)"

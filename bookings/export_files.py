@@ -1,7 +1,11 @@
 """The files an export writes: .xlsx (xlsxwriter) or .csv, streamed row by row.
 
 Both take rows in batches and never hold the whole set: xlsxwriter's
-`constant_memory` mode flushes each row to disk as soon as the next one starts.
+`constant_memory` mode flushes each row to disk as soon as the next one starts,
+into a working file per sheet (and, when the file is assembled, one per part of
+it) in TMPDIR: the caller gives a folder of its own beside the store (never the
+system's /tmp, where an interrupted job would leave every row and phone). The
+file written is the owner's only (0600) from its creation.
 
 Safe files. Every text cell comes from people (client names, comments) and is
 written as text, never as a formula: in .xlsx through `write_string` with the
@@ -23,6 +27,7 @@ from pathlib import Path
 import xlsxwriter
 
 from bookings.model import Attendance
+from bookings.store import private_file
 
 SHEET_ROWS = 1_048_575  # an .xlsx sheet's 1,048,576 rows, less the header
 EXCEL_TEXT_LIMIT = 32_767  # characters in one cell; write_string cuts past it
@@ -104,15 +109,19 @@ class XlsxSink:
 
     extension = "xlsx"
 
-    def __init__(self, path: Path, *, rows_per_sheet: int = SHEET_ROWS):
+    def __init__(self, path: Path, *, rows_per_sheet: int = SHEET_ROWS,
+                 tmpdir: Path | None = None):
+        """TMPDIR: where the working files go; by default the folder of PATH."""
         if not 1 <= rows_per_sheet <= SHEET_ROWS:
             raise ValueError(f"rows_per_sheet must be 1 to {SHEET_ROWS:,}")
+        path = private_file(path)  # xlsxwriter writes into it later: the mode stays
         self.rows_per_sheet = rows_per_sheet
         self.rows = 0
         self.cut_cells = 0  # text longer than a cell holds; said on the cover, never silent
         self.sheets: list[tuple[str, int]] = []  # (name, rows)
         self._book = xlsxwriter.Workbook(str(path), {
             "constant_memory": True,  # rows go to disk as written: memory stays flat
+            "tmpdir": str(tmpdir or path.parent),  # ... into these files, never /tmp
             "strings_to_formulas": False,
             "strings_to_urls": False,
             "strings_to_numbers": False,
@@ -203,11 +212,15 @@ class XlsxSink:
         return ranges
 
     def abort(self) -> None:
-        """Drop the workbook's temporary files (the partial file is removed by the caller)."""
-        try:
-            self._book.close()
-        except Exception:  # noqa: BLE001 - best effort on a job that failed anyway
-            pass
+        """Drop the sheets' working files without assembling the workbook (the
+        partial file, and the working folder, are removed by the caller)."""
+        for sheet in self._book.worksheets():
+            handle = getattr(sheet, "row_data_fh", None)
+            if handle is not None and not handle.closed:
+                handle.close()
+            name = getattr(sheet, "row_data_filename", None)
+            if name:
+                Path(name).unlink(missing_ok=True)
 
 
 def csv_safe(text: str) -> str:
@@ -229,7 +242,8 @@ class CsvSink:
         self.rows = 0
         self.cut_cells = 0
         self.sheets: list[tuple[str, int]] = []
-        self._file = open(path, "w", newline="", encoding="utf-8-sig")  # noqa: SIM115
+        self._file = open(private_file(path), "w", newline="",  # noqa: SIM115
+                          encoding="utf-8-sig")
         self._csv = csv.writer(self._file)
         self._csv.writerow(HEADER)
 
@@ -244,9 +258,10 @@ class CsvSink:
         self._file.close()
 
 
-def open_sink(fmt: str, path: Path, *, rows_per_sheet: int = SHEET_ROWS):
+def open_sink(fmt: str, path: Path, *, rows_per_sheet: int = SHEET_ROWS,
+              tmpdir: Path | None = None):
     if fmt == "xlsx":
-        return XlsxSink(path, rows_per_sheet=rows_per_sheet)
+        return XlsxSink(path, rows_per_sheet=rows_per_sheet, tmpdir=tmpdir)
     if fmt == "csv":
         return CsvSink(path)
     raise ValueError(f"unknown format {fmt!r}")

@@ -11,13 +11,18 @@ Rows stream from DuckDB into the writer: the list's own query, chunk by chunk
 of its order (`list_rows`), each fetched in batches (`fetchmany`), so neither
 Python nor DuckDB ever holds the whole set. The file is written under a
 temporary name in `exports/` next to the store and renamed when complete, so
-a half-written file is never served. When it is ready the
+a half-written file is never served. Files at rest are the owner's only:
+`exports/` is 0700 and its files 0600, and the writer's working files (xlsxwriter
+keeps every row of a sheet in one until the file is assembled) go to a folder
+of the job's own under `tmp/` beside the store (0700), never to the system's
+/tmp; the job removes it when it ends, whichever way. When it is ready the
 requester gets an email with a link: a random token of which only the sha256
 is stored, valid for BOOKINGS_LINK_DAYS days (7).
 
 A job interrupted by a crash or restart would stay "running" for ever: on
 start the worker marks such entries failed, saying so (queued ones are simply
-taken up). A job stopped by an orderly shutdown goes back to the queue.
+taken up), and removes what such jobs left: half-written files and working
+folders. A job stopped by an orderly shutdown goes back to the queue.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ import json
 import logging
 import os
 import secrets
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -45,7 +52,9 @@ from bookings.store import (
     StoreError,
     next_id,
     open_store,
+    private_dir,
     store_dir,
+    temp_dir,
     transaction,
 )
 
@@ -59,7 +68,11 @@ MEDIA_TYPES = {
 BATCH_ROWS = 10_000  # rows fetched and written at a time
 CHUNK_ROWS = 50_000  # rows per query (keyset chunk): bounds DuckDB's memory
 DEFAULT_LINK_DAYS = 7
-DEFAULT_PUBLIC_URL = "http://localhost:8501"
+DEFAULT_PORT = 8501
+# The port the app serves on, set by server.py from Streamlit's `server.port`
+# once it listens: links follow `make run PORT=8701` unless BOOKINGS_PUBLIC_URL says.
+SERVED_PORT_VAR = "BOOKINGS_SERVED_PORT"
+TEMP_PREFIX = "export-"  # a job's working folder under tmp/: export-<log id>-<random>
 INTERRUPTED = ("interrupted: the app stopped while the file was being written. "
                "Request the download again.")
 
@@ -85,11 +98,20 @@ def link_days() -> int:
 
 
 def public_url() -> str:
-    return (os.environ.get("BOOKINGS_PUBLIC_URL", "").strip() or DEFAULT_PUBLIC_URL).rstrip("/")
+    """The app's address as users reach it: BOOKINGS_PUBLIC_URL, else this machine at
+    the port the app serves on (BOOKINGS_SERVED_PORT, set by server.py), else 8501."""
+    configured = os.environ.get("BOOKINGS_PUBLIC_URL", "").strip()
+    if configured:
+        return configured.rstrip("/")
+    port = os.environ.get(SERVED_PORT_VAR, "").strip()
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        port = str(DEFAULT_PORT)
+    return f"http://localhost:{int(port)}"
 
 
 def exports_dir(con: Connection) -> Path:
-    return store_dir(con) / "exports"
+    """exports/ beside the store, made owner-only (0700) if it is not yet."""
+    return private_dir(store_dir(con) / "exports")
 
 
 def token_hash(token: str) -> str:
@@ -176,11 +198,11 @@ def run_job(con: Connection, log_id: int, *, stop: Callable[[], bool] | None = N
     """
     job = _claim(con, log_id)
     folder = exports_dir(con)
-    folder.mkdir(parents=True, exist_ok=True)
     name = secrets.token_hex(16)
     partial, final = folder / f"{name}.part", folder / f"{name}.{job.fmt}"
+    work = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{log_id}-", dir=temp_dir(con)))  # 0700
     try:
-        rows = _write(con, job, partial, stop=stop or (lambda: False),
+        rows = _write(con, job, partial, work, stop=stop or (lambda: False),
                       rows_per_sheet=rows_per_sheet, batch_rows=batch_rows,
                       chunk_rows=chunk_rows, now=now)
         os.replace(partial, final)  # complete: only now does it get its served name
@@ -194,6 +216,8 @@ def run_job(con: Connection, log_id: int, *, stop: Callable[[], bool] | None = N
         log.warning("export %s failed: %s", log_id, reason, exc_info=not _expected(exc))
         _set(con, log_id, state="failed", error=reason, finished_at=now())
         return Outcome(log_id, "failed", error=reason)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # the writer's working files, whatever happened
     token = secrets.token_urlsafe(32)
     finished = now()
     _set(con, log_id, state="ready", progress=1.0, rows=rows,
@@ -223,7 +247,7 @@ def _claim(con: Connection, log_id: int) -> Job:
     return Job(log_id, user_id, fmt, what, bfilter, details.get("email"), requested_at)
 
 
-def _write(con: Connection, job: Job, path: Path, *, stop: Callable[[], bool],
+def _write(con: Connection, job: Job, path: Path, work: Path, *, stop: Callable[[], bool],
            rows_per_sheet: int, batch_rows: int, chunk_rows: int,
            now: Callable[[], datetime]) -> int:
     """Stream the rows into the file; returns how many went in."""
@@ -232,7 +256,7 @@ def _write(con: Connection, job: Job, path: Path, *, stop: Callable[[], bool],
     # One snapshot for every chunk: a booking edited meanwhile is neither
     # written twice nor skipped, and the count matches the rows.
     reader.execute("BEGIN TRANSACTION")
-    sink = open_sink(job.fmt, path, rows_per_sheet=rows_per_sheet)
+    sink = open_sink(job.fmt, path, rows_per_sheet=rows_per_sheet, tmpdir=work)
     try:
         expected = max(listing.count(reader, user, job.bfilter), 1)
         for batch in list_rows(reader, user, job.bfilter, fmt=job.fmt, batch_rows=batch_rows,
@@ -381,16 +405,20 @@ def recover_interrupted(con: Connection, now: datetime | None = None) -> list[in
     """Entries left "running" by a process that died: failed, with the reason.
 
     Safe at start-up only: one process holds the store, and no job of this
-    process has started yet. Half-written files of those jobs are removed.
+    process has started yet. What jobs left is removed: half-written files in
+    exports/ and working folders in tmp/ (xlsxwriter's, holding rows and phones).
     """
     ids = [i for (i,) in con.execute("""
         UPDATE data_log SET state = 'failed', error = ?, finished_at = ?
         WHERE kind = 'export' AND state = 'running' RETURNING id
     """, [INTERRUPTED, now or datetime.now()]).fetchall()]
-    folder = exports_dir(con)
-    if folder.is_dir():
-        for partial in folder.glob("*.part"):
-            partial.unlink(missing_ok=True)
+    for partial in exports_dir(con).glob("*.part"):
+        partial.unlink(missing_ok=True)
+    for left in temp_dir(con).glob(f"{TEMP_PREFIX}*"):
+        if left.is_dir() and not left.is_symlink():
+            shutil.rmtree(left, ignore_errors=True)
+        else:
+            left.unlink(missing_ok=True)
     return sorted(ids)
 
 

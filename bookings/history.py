@@ -37,6 +37,16 @@ def record_snapshots(con: Connection, booking_ids: list[int], *, action: str, ac
           json.dumps(changes) if changes else None, booking_ids, len(booking_ids), 0])
 
 
+def changed_by(con: Connection, booking_id: int, changes: int) -> list[str]:
+    """Who made the booking's last CHANGES recorded changes (each a version), latest first,
+    each login once."""
+    rows = con.execute(
+        "SELECT actor_login FROM booking_history WHERE booking_id = ? "
+        "AND action IN ('edited', 'deleted') ORDER BY changed_at DESC, id DESC LIMIT ?",
+        [booking_id, max(changes, 1)]).fetchall()
+    return list(dict.fromkeys(login for (login,) in rows if login))
+
+
 def booking_info(con: Connection, booking_id: int, user: User | None = None) -> dict:
     """The booking as the list shows it, and its history, oldest first.
 
@@ -61,15 +71,25 @@ def booking_info(con: Connection, booking_id: int, user: User | None = None) -> 
             "FROM booking_history WHERE booking_id = ? ORDER BY changed_at, id", [booking_id]
         ).fetchall()
     ]
+    if user is not None and not listing.can_see_phones(user):
+        history = _masked_phones(history)
     info = {"booking": booking, "history": history}
     if booking["deleted"]:
         info["deletion"] = _deletion(con, booking, history)
-    if user is not None and not listing.can_see_phones(user):
-        for entry in [*history, info.get("deletion") or {}]:
-            snapshot = entry.get("snapshot") or entry.get("as_it_was")
-            if snapshot and snapshot.get("client_phone"):
-                snapshot["client_phone"] = listing.mask_phone(snapshot["client_phone"])
     return info
+
+
+def _masked_phones(value, phone: bool = False):
+    """VALUE with every phone in it masked as the list masks it: a value under a key
+    naming a phone (a snapshot's `client_phone`, a change's old and new `client_phone`)."""
+    if isinstance(value, dict):
+        return {key: _masked_phones(item, phone or "phone" in str(key).lower())
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked_phones(item, phone) for item in value]
+    if phone and isinstance(value, str):
+        return listing.mask_phone(value)
+    return value
 
 
 def _deletion(con: Connection, booking: dict, history: list[dict]) -> dict:

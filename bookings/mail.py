@@ -20,8 +20,10 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as default_policy
-from email.utils import make_msgid
+from email.utils import getaddresses, make_msgid, parseaddr
 from pathlib import Path
+
+from bookings.store import write_private
 
 TLS_MODES = ("none", "starttls", "ssl")
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
@@ -58,6 +60,39 @@ class SmtpSettings:
         return cls(host=host, port=int(port_text) if port_text else DEFAULT_PORTS[tls],
                    user=env.get("BOOKINGS_SMTP_USER", ""),
                    password=env.get("BOOKINGS_SMTP_PASSWORD", ""), tls=tls)
+
+
+def single_address(text: str | None) -> str:
+    """TEXT as exactly one plain email address (`kate@salon.example`), else ValueError.
+
+    The one check for every address a person types: `export --email`, a user's
+    email in Settings (page and `users add --email`). A list (`a@x, b@y`), a
+    display name (`Kate <kate@x>`, `"a@x, b@y" <c@z>`) or anything without a local
+    part, an @ and a domain is refused, in words: each would mail someone else too,
+    or no one.
+    """
+    text = (text or "").strip()
+    example = "like kate@salon.example"
+    if not text:
+        raise ValueError(f"No email address given: type one, {example}.")
+    addresses = [address for _, address in getaddresses([text]) if address]
+    if len(addresses) > 1 or any(sep in text for sep in ",;") or (
+            text.count("@") > 1 and any(ch.isspace() for ch in text)):
+        raise ValueError(f"{text!r} is more than one email address: give exactly one, "
+                         f"{example}.")
+    name, address = parseaddr(text)
+    if name or "<" in text or ">" in text:
+        raise ValueError(f"{text!r}: give the email address alone, {example}, "
+                         "without a name or <...>.")
+    local, _, domain = address.rpartition("@")
+    labels = domain.split(".")
+    if (address != text or not local or not domain or "@" in local or '"' in address
+            or "\\" in address
+            or any(ch.isspace() or not ch.isprintable() for ch in address)
+            or not all(labels)):
+        raise ValueError(f"{text!r} is not an email address: it needs a name before "
+                         f"the @ and a domain after it, without spaces, {example}.")
+    return address
 
 
 def sender(env: Mapping[str, str] | None = None) -> str:
@@ -113,13 +148,10 @@ def _send(message: EmailMessage, settings: SmtpSettings) -> None:
 
 
 def _to_outbox(message: EmailMessage, folder: Path, name: str) -> Path:
-    """Write the message whole under a temporary name, then rename: never half a file."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write the message whole, 0600 in a 0700 folder (it holds a live link); never
+    half a file."""
     path = folder / f"{name}-{datetime.now():%Y%m%d-%H%M%S-%f}.eml"
-    partial = path.with_suffix(".part")
-    partial.write_bytes(bytes(message))
-    os.replace(partial, path)
-    return path
+    return write_private(path, bytes(message))
 
 
 def outbox_messages(store_dir: Path, name: str) -> list[EmailMessage]:

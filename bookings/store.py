@@ -12,6 +12,8 @@ foreign keys forbid updating a referenced row, and bookings are updated
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,9 +21,14 @@ from pathlib import Path
 
 import duckdb
 
+from bookings import config
 from bookings.model import BUILTIN_BOOKING_CATEGORIES, DEFAULT_BOOKING_INTERVAL_MIN
 
 Connection = duckdb.DuckDBPyConnection
+log = logging.getLogger(__name__)
+
+PRIVATE_DIR_MODE = 0o700  # folders beside the store: only their owner may list or enter them
+PRIVATE_FILE_MODE = 0o600  # the store, exports, outbox messages: only their owner reads them
 
 
 class StoreError(Exception):
@@ -313,17 +320,92 @@ def open_store(path: Path | str, *, create: bool = True, read_only: bool = False
     an empty store). read_only opens without migrating, for reading only.
     """
     path = Path(path)
-    if not path.exists():
+    new = not path.exists()
+    if new:
         if not create or read_only:
             raise StoreMissing(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.exists():
+            private_dir(path.parent)  # a folder made for the store is the owner's only
+    if not read_only and _is_default_data_dir(path.parent):
+        private_dir(path.parent)  # the app's own data/ (also one made by an older version)
     try:
         con = duckdb.connect(str(path), read_only=read_only, config=CONNECTION_CONFIG)
     except duckdb.IOException as exc:
         raise _busy_or_error(path, exc) from exc
+    if new:
+        # DuckDB creates the file as the umask says (0644): made the owner's only at
+        # once. Its write-ahead log (.wal) is created anew after every checkpoint,
+        # the same way: the 0700 folder is what keeps that one private.
+        _tighten(path, PRIVATE_FILE_MODE)
     if not read_only:
         migrate(con)
     return con
+
+
+# --- files at rest ----------------------------------------------------------------
+# Created with their mode given (no umask change: the process is shared), in
+# folders only their owner may enter. The uploads/ folder does the same
+# (upload_batch.keep_file).
+
+
+def private_dir(path: Path | str) -> Path:
+    """The folder, made (with its parents) if missing, readable by its owner only (0700).
+
+    An existing folder is tightened to 0700 too: these folders are the app's own.
+    """
+    path = Path(path)
+    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    _tighten(path, PRIVATE_DIR_MODE)
+    return path
+
+
+def private_file(path: Path | str) -> Path:
+    """An empty file (emptied if it exists) only its owner may read or write (0600).
+
+    Open it afterwards as usual ("w", "wb", a library writing to the name): an
+    existing file keeps its mode when it is opened again.
+    """
+    path = Path(path)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    try:
+        os.fchmod(descriptor, PRIVATE_FILE_MODE)  # it may have existed with another mode
+    finally:
+        os.close(descriptor)
+    return path
+
+
+def write_private(path: Path | str, data: bytes) -> Path:
+    """Write DATA whole as PATH, 0600, in a 0700 folder; never half a file.
+
+    Written under a temporary name first and renamed when complete (the rename
+    keeps the mode).
+    """
+    path = Path(path)
+    private_dir(path.parent)
+    partial = private_file(path.with_name(f".{path.name}.part"))
+    try:
+        with open(partial, "wb") as out:
+            out.write(data)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _tighten(path: Path, mode: int) -> None:
+    try:
+        if path.stat().st_mode & 0o777 != mode:
+            os.chmod(path, mode)
+    except OSError as exc:  # not ours (a shared folder): say so, go on
+        log.warning("could not make %s private (%o): %s", path, mode, exc)
+
+
+def _is_default_data_dir(folder: Path) -> bool:
+    try:
+        return folder.resolve() == Path(config.DATA_DIR).resolve()
+    except OSError:
+        return False
 
 
 def _busy_or_error(path: Path, exc: duckdb.IOException) -> StoreError:
@@ -391,6 +473,11 @@ def store_dir(con: Connection) -> Path:
     (path,) = con.execute("SELECT path FROM duckdb_databases() "
                           "WHERE database_name = current_database()").fetchone()
     return Path(path).resolve().parent
+
+
+def temp_dir(con: Connection) -> Path:
+    """tmp/ beside the store (0700): working files of a job, never the system's /tmp."""
+    return private_dir(store_dir(con) / "tmp")
 
 
 def booking_interval_min(con: Connection) -> int:

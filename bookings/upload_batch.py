@@ -18,7 +18,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -31,7 +30,15 @@ import duckdb
 from bookings.auth import User
 from bookings.model import Right
 from bookings.spreadsheets import BadCell
-from bookings.store import Connection, StoreError, next_id, store_dir, transaction
+from bookings.store import (
+    Connection,
+    StoreError,
+    next_id,
+    private_dir,
+    store_dir,
+    transaction,
+    write_private,
+)
 from bookings.upload_file import FileLayout, FileRefused, Sheet, failed_rows_xlsx, read_sheet
 
 
@@ -255,9 +262,7 @@ UPLOADS_KEPT_S = 2 * 86400  # a previewed file is kept this long for its commit
 
 def uploads_dir(con: Connection) -> Path:
     """Where previewed files wait for their commit: beside the store, owner-only."""
-    folder = store_dir(con) / "uploads"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    return folder
+    return private_dir(store_dir(con) / "uploads")
 
 
 def keep_file(con: Connection, batch_id: int, data: bytes, options: dict) -> None:
@@ -267,11 +272,8 @@ def keep_file(con: Connection, batch_id: int, data: bytes, options: dict) -> Non
     for old in folder.iterdir():
         if old.stat().st_mtime < cutoff:
             old.unlink(missing_ok=True)
-    for name, content in ((f"batch-{batch_id}.bin", data),
-                          (f"batch-{batch_id}.json", json.dumps(options).encode())):
-        descriptor = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as out:
-            out.write(content)
+    write_private(folder / f"batch-{batch_id}.bin", data)
+    write_private(folder / f"batch-{batch_id}.json", json.dumps(options).encode())
 
 
 def kept_file(con: Connection, batch_id: int) -> bytes:

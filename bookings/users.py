@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from bookings import auth, changelog
+from bookings import auth, changelog, mail
 from bookings.auth import User
 from bookings.changelog import SettingsRefused
 from bookings.model import ROLE_PRESETS, Right, Role
 from bookings.store import Connection
 
 KEEP = object()  # "leave the viewing period as it is"
+MAX_VIEWING_PERIOD_DAYS = 36500  # a hundred years: beyond it, say unlimited
 
 
 class LastOwner(SettingsRefused):
@@ -71,6 +72,7 @@ def add_user(con: Connection, actor: User | None, login: str, role: Role, *, nam
     """A new user with the role's preset; returns the generated password, if any, once."""
     _allowed(actor)
     login = auth.check_new_login(con, login)
+    email = user_email(email)
     generated = None
     if password is None:
         password = generated = auth.generate_password()
@@ -82,6 +84,16 @@ def add_user(con: Connection, actor: User | None, login: str, role: Role, *, nam
         changelog.record(con, actor, "user", login, name.strip() or login, "added",
                          new=Access(role, True, rights, period).as_json())
     return auth.get_user(con, login), generated
+
+
+def user_email(text: str) -> str:
+    """A user's email as typed: empty (none), or exactly one plain address."""
+    if not (text or "").strip():
+        return ""
+    try:
+        return mail.single_address(text)
+    except ValueError as exc:
+        raise SettingsRefused(f"Email: {exc}") from None
 
 
 # --- access: role, rights, viewing period, active --------------------------------
@@ -98,9 +110,10 @@ def set_rights(con: Connection, actor: User | None, login: str, rights: Iterable
                viewing_period_days=KEEP) -> User:
     """Exactly these rights (and this viewing period, unless KEEP)."""
     rights = frozenset(rights)
-    if viewing_period_days is not KEEP and viewing_period_days is not None and (
-            viewing_period_days < 0):
-        raise SettingsRefused("A viewing period is a number of days, 0 or more, or unlimited.")
+    if viewing_period_days is not KEEP and viewing_period_days is not None and not (
+            0 <= viewing_period_days <= MAX_VIEWING_PERIOD_DAYS):
+        raise SettingsRefused(f"A viewing period is a number of days, 0 to "
+                              f"{MAX_VIEWING_PERIOD_DAYS}, or unlimited.")
 
     def new_access(access: Access) -> Access:
         period = (access.viewing_period_days if viewing_period_days is KEEP

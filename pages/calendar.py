@@ -23,27 +23,66 @@ STATUS_COLOURS = {"Pending": "#90a4ae", "Confirmed": "#42a5f5", "Arrived": "#66b
                   "No-Show": "#ef5350"}
 
 
-def param(key: str, parse, default):
+st.title("Calendar")
+
+# The days the calendar can show: a week (and the day after it) must stay a date.
+# 01.01.0001 is a Monday; the last whole week ends on Sunday 26.12.9999.
+FIRST_DAY, LAST_DAY = date.min, date(9999, 12, 26)
+
+
+def shown(on: date) -> str:
+    """A day as the page writes it (strftime leaves years below 1000 unpadded)."""
+    return f"{on.day:02}.{on.month:02}.{on.year:04}"
+
+
+def param(key: str, parse, default, what: str):
+    """A URL parameter, or the default with a word on why (never a traceback)."""
+    if key not in st.query_params:
+        return default
+    text = st.query_params[key]
     try:
-        return parse(st.query_params[key]) if key in st.query_params else default
-    except ValueError:
+        return parse(text)
+    except (ValueError, OverflowError):
+        st.warning(f"{key}={text!r} in the address is not {what}: it is ignored.")
         return default
 
 
-day = param("day", date.fromisoformat, date.today())
-week = param("view", lambda v: v == "week", False)
-open_id = param("booking", int, None)
-staff_names = {s["id"]: s["name"] for s in catalog.staff(con) if s["active"]}
+def view_of(text: str) -> bool:
+    if text not in ("day", "week"):
+        raise ValueError(text)
+    return text == "week"
 
-st.title("Calendar")
+
+def within_calendar(on: date) -> date:
+    """The day, or the nearest day the calendar can show, saying so."""
+    if FIRST_DAY <= on <= LAST_DAY:
+        return on
+    nearest = min(max(on, FIRST_DAY), LAST_DAY)
+    st.info(f"The calendar shows days from {shown(FIRST_DAY)} to {shown(LAST_DAY)}: "
+            f"{shown(on)} is outside them, so it shows {shown(nearest)}.")
+    return nearest
+
+
+def moved(on: date, step: timedelta) -> date:
+    try:
+        return within_calendar(on + step)
+    except OverflowError:  # past year 1 or 9999
+        return within_calendar(date.min if step < timedelta(0) else date.max)
+
+
+day = within_calendar(param("day", date.fromisoformat, date.today(), "a day (YYYY-MM-DD)"))
+week = param("view", view_of, False, "a view (day or week)")
+open_id = param("booking", int, None, "a booking number")
+staff_names = {s["id"]: s["name"] for s in catalog.staff(con) if s["active"]}
 back, picked_day, forward, view_col, staff_col = st.columns([0.5, 1.5, 0.5, 1.5, 4],
                                                            vertical_alignment="bottom")
 step = timedelta(days=7 if week else 1)
 if back.button("←", help="Earlier"):
-    day -= step
+    day = moved(day, -step)
 if forward.button("→", help="Later"):
-    day += step
-day = picked_day.date_input("Day", value=day, format="DD.MM.YYYY")
+    day = moved(day, step)
+day = picked_day.date_input("Day", value=day, min_value=FIRST_DAY, max_value=LAST_DAY,
+                            format="DD.MM.YYYY")
 week = view_col.segmented_control("View", ["Day", "Week"],
                                   default="Week" if week else "Day") == "Week"
 chosen_staff = staff_col.multiselect("Employees", list(staff_names), format_func=staff_names.get,
@@ -127,7 +166,8 @@ def form(booking_id: int) -> None:
     with st.form(f"booking-{booking_id}-{version}"):
         st.subheader(f"Booking {booking_id}")
         left, right = st.columns(2)
-        on_day = left.date_input("Date", value=draft.visit_at.date(), format="DD.MM.YYYY")
+        on_day = left.date_input("Date", value=draft.visit_at.date(), min_value=date.min,
+                                max_value=date.max, format="DD.MM.YYYY")
         at = right.time_input("Time", value=draft.visit_at.time(), step=interval * 60)
         staff_id = left.selectbox("Employee", list(staff_names) or [draft.staff_id],
                                   index=list(staff_names).index(draft.staff_id)
@@ -192,7 +232,8 @@ def new_booking_form() -> None:
     with st.expander("New booking", icon=":material/add:"), st.form("new-booking"):
         left, right = st.columns(2)
         staff_id = left.selectbox("Employee", list(staff_names), format_func=staff_names.get)
-        on_day = right.date_input("Date", value=day, format="DD.MM.YYYY")
+        on_day = right.date_input("Date", value=day, min_value=date.min, max_value=date.max,
+                                  format="DD.MM.YYYY")
         at = left.time_input("Time", value=time(10, 0), step=interval * 60)
         chosen = right.multiselect("Services", list(services),
                                    format_func=lambda i: services[i]["title"])

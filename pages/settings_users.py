@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from bookings import auth, users
+from bookings import auth, mail, users
 from bookings.auth import User
 from bookings.model import ROLE_PRESETS, Right, Role
 from bookings.store import Connection
@@ -87,6 +87,12 @@ def add_user_form(con: Connection, actor: User) -> None:
         submitted = st.form_submit_button("Add user", type="primary")
     if not submitted:
         return
+    if email.strip():
+        try:
+            email = mail.single_address(email)
+        except ValueError as exc:
+            st.error(f"Email: {exc}")
+            return
     added = forms.attempt(users.add_user, con, actor, login, role, name=name, email=email,
                           password=password if choice == SET else None)
     if added:
@@ -106,7 +112,9 @@ def rights_form(con: Connection, actor: User, user: User) -> None:
         unlimited = st.checkbox("Sees bookings of any date (unlimited viewing period)",
                                 value=user.viewing_period_days is None)
         days = st.number_input("Otherwise: days back from today the user may see", min_value=0,
-                               max_value=36500, step=1, value=user.viewing_period_days or 30)
+                               max_value=users.MAX_VIEWING_PERIOD_DAYS, step=1,
+                               value=min(user.viewing_period_days or 30,
+                                         users.MAX_VIEWING_PERIOD_DAYS))
         submitted = st.form_submit_button("Save rights", type="primary")
     if submitted and forms.attempt(users.set_rights, con, actor, user.login, chosen,
                                    None if unlimited else int(days)):

@@ -56,3 +56,40 @@ def test_saving_without_the_right_is_refused_on_the_server(app):
     at.run()
     save = next(b for b in at.button if b.label == "Save")
     assert save.disabled
+
+
+@pytest.mark.parametrize("day, view, message, shown", [
+    ("9999-12-31", "week", "shows 26.12.9999", "9999-12-26"),
+    ("9999-12-31", "day", "shows 26.12.9999", "9999-12-26"),
+    ("0001-01-01", "week", None, "0001-01-01"),
+    ("0001-01-01", "day", None, "0001-01-01"),
+    ("31.12.2024", "day", "is not a day", known_store.TODAY.isoformat()),
+    ("2024-02-30", "week", "is not a day", known_store.TODAY.isoformat()),
+    ("2024-06-02", "month", "is not a view", "2024-06-02"),
+])
+def test_any_day_in_the_address_gives_a_calendar_never_a_traceback(app, day, view, message,
+                                                                     shown):
+    at = app("owner")
+    at.switch_page(CALENDAR)
+    at.query_params.update({"day": day, "view": view})
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Calendar"
+    said = [m.value for m in [*at.info, *at.warning]]
+    if message:
+        assert any(message in m for m in said), said
+    else:
+        assert not [m for m in said if "No bookings" not in m], said
+    assert at.query_params["day"] in (shown, [shown])  # the day shown, back in the address
+
+
+@pytest.mark.parametrize("day, arrow", [("9999-12-26", "→"), ("0001-01-01", "←")])
+@pytest.mark.parametrize("view", ["day", "week"])
+def test_stepping_past_the_calendars_ends_stays_on_them(app, day, arrow, view):
+    at = app("owner")
+    at.switch_page(CALENDAR)
+    at.query_params.update({"day": day, "view": view})
+    at.run()
+    next(b for b in at.button if b.label == arrow).click().run()
+    assert not at.exception
+    assert at.title[0].value == "Calendar"

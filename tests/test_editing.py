@@ -44,7 +44,7 @@ def test_services_and_money_follow_the_lines(store):
 def test_someone_elses_change_is_never_overwritten(store):
     draft, version = editing.current(store, 2)
     edit(store, "owner", 2, attendance=1)  # someone else saves first
-    with pytest.raises(editing.EditConflict, match="changed by someone else") as conflict:
+    with pytest.raises(editing.EditConflict, match="changed by owner while you edited") as conflict:
         editing.save(store, get_user(store, "admin"), 2,
                      editing.with_changes(draft, comment="mine"), started_from=draft,
                      version=version)
