@@ -26,23 +26,22 @@ def store(con, make_user):
     return con
 
 
-def save_all_at_once(con, booking_id, change):
-    """Each editor on its own cursor, all from the same version, released together."""
-    draft, version = editing.current(con, booking_id)
+def all_at_once(con, action) -> list:
+    """ACTION(cursor, editor, n) by each editor on its own cursor, released together;
+    what each returned or raised."""
     editors = [get_user(con, f"editor{n}") for n in range(EDITORS)]
     cursors = [con.cursor() for _ in range(EDITORS)]
     start = threading.Barrier(EDITORS)
     outcomes: list = [None] * EDITORS
 
-    def edit(n: int) -> None:
+    def run(n: int) -> None:
         start.wait()
         try:
-            outcomes[n] = editing.save(cursors[n], editors[n], booking_id, change(draft, n),
-                                       started_from=draft, version=version)
+            outcomes[n] = action(cursors[n], editors[n], n)
         except Exception as refused:  # noqa: BLE001 - every outcome is asserted on
             outcomes[n] = refused
 
-    threads = [threading.Thread(target=edit, args=(n,)) for n in range(EDITORS)]
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(EDITORS)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -50,6 +49,13 @@ def save_all_at_once(con, booking_id, change):
     for cursor in cursors:
         cursor.close()
     return outcomes
+
+
+def save_all_at_once(con, booking_id, change):
+    """Each editor saves a change of the same version at the same moment."""
+    draft, version = editing.current(con, booking_id)
+    return all_at_once(con, lambda cursor, editor, n: editing.save(
+        cursor, editor, booking_id, change(draft, n), started_from=draft, version=version))
 
 
 @pytest.mark.parametrize("round_", range(3))
@@ -87,28 +93,12 @@ def test_a_conflict_masks_the_phone_for_whom_phones_are_hidden(store):
 
 
 def test_creating_at_the_same_moment_makes_each_booking_once(store):
-    editors = [get_user(store, f"editor{n}") for n in range(EDITORS)]
-    cursors = [store.cursor() for _ in range(EDITORS)]
-    start = threading.Barrier(EDITORS)
-    outcomes: list = [None] * EDITORS
+    def create(cursor, editor, n: int):
+        return editing.create(cursor, editor, editing.Draft(
+            visit_at=known_store.RECENT.replace(hour=8 + n % 10), staff_id=1, length_s=900,
+            client_name=f"Walk In {n}", client_phone=f"4477009010{n:02}"))
 
-    def create(n: int) -> None:
-        draft = editing.Draft(visit_at=known_store.RECENT.replace(hour=8 + n % 10), staff_id=1,
-                              length_s=900, client_name=f"Walk In {n}",
-                              client_phone=f"4477009010{n:02}")
-        start.wait()
-        try:
-            outcomes[n] = editing.create(cursors[n], editors[n], draft)
-        except Exception as refused:  # noqa: BLE001
-            outcomes[n] = refused
-
-    threads = [threading.Thread(target=create, args=(n,)) for n in range(EDITORS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    for cursor in cursors:
-        cursor.close()
+    outcomes = all_at_once(store, create)
     assert [o for o in outcomes if not isinstance(o, editing.Saved)] == []
     ids = {o.booking["id"] for o in outcomes}
     assert len(ids) == EDITORS
