@@ -26,9 +26,21 @@ def no_pages() -> None:
     st.info("Your account has no pages yet. Ask the salon's owner for the rights you need.")
 
 
+def refused(title: str, right: Right, landing: st.Page):
+    """The page run at the address of a page this user may not open: back to LANDING
+    (the user's first page), which then says which right the page needs."""
+
+    def refused_page() -> None:
+        common.refuse_page(title, right, landing)
+
+    return refused_page
+
+
 def pages_for(user) -> list:
     """The pages this user may open; signed out, the sign-in form at every address,
-    so a bookmarked link keeps its page and parameters through sign-in."""
+    so a bookmarked link keeps its page and parameters through sign-in. Signed in,
+    every other page stays known by its address (hidden), and asking for it says
+    which right it needs instead of silently opening the first page."""
     pages = []
     for index, (right, script, title, icon, url_path) in enumerate(PAGES):
         if user is None:
@@ -39,7 +51,15 @@ def pages_for(user) -> list:
         elif user.can(right):
             pages.append(st.Page(script, title=title, icon=icon, url_path=url_path,
                                  default=not pages))
-    return pages or [st.Page(no_pages, title="Welcome")]
+    if user is None:
+        return pages
+    pages = pages or [st.Page(no_pages, title="Welcome")]
+    landing = pages[0]
+    for right, _script, title, _icon, url_path in PAGES:
+        if not user.can(right):
+            pages.append(st.Page(refused(title, right, landing), title=title,
+                                 url_path=url_path, visibility="hidden"))
+    return pages
 
 
 common.open_cursor()
@@ -47,4 +67,5 @@ user = common.current_user()
 navigation = st.navigation(pages_for(user))
 if user is not None:
     common.sidebar_account(user)
+    common.show_refusal()
 navigation.run()

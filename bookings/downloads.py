@@ -3,8 +3,12 @@
 The link's route (`/download/{token}`, mounted by server.py) is a thin
 Starlette adapter over `by_link`, which answers with a status, a plain text for a refusal, or the
 file to send. A refusal says why in plain words and nothing more: 404 for a
-token nobody issued, 410 for one that expired or whose file is gone. Every
-fetch, by link or from the page, is recorded in `data_log_fetches`.
+token nobody issued, 410 for one that expired, was withdrawn or whose file is
+gone. Every fetch, by link or from the page, is recorded in `data_log_fetches`.
+
+The rights are checked where the bytes leave, on every fetch, with the user as
+stored now: the export right (an active user), and the phone right when the file
+shows phone numbers unmasked (`exports.made_with_phones`).
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bookings import datalog
-from bookings.auth import Forbidden, User, user_by_id
-from bookings.exports import MEDIA_TYPES, store_dir, token_hash
+from bookings.auth import Forbidden, User, get_user, user_by_id
+from bookings.exports import MEDIA_TYPES, made_with_phones, store_dir, token_hash
 from bookings.model import Right
 from bookings.store import Connection, StoreError
 
@@ -71,6 +75,9 @@ def by_link(con: Connection, token: str, *, record: bool = True,
     if requester is None or not requester.can(Right.EXPORT):
         return Reply(410, "This download link was withdrawn: its owner may no longer "
                           "download bookings.\n")
+    if made_with_phones(con, log_id) and not requester.can(Right.SEE_PHONES):
+        return Reply(410, "This download link was withdrawn: the file shows clients' phone "
+                          "numbers, which its owner may no longer see.\n")
     try:
         ready = _ready_file(con, log_id)
     except StoreError as gone:
@@ -81,11 +88,32 @@ def by_link(con: Connection, token: str, *, record: bool = True,
 
 
 def for_page(con: Connection, user: User, log_id: int) -> ReadyFile:
-    """The file of an entry this user may fetch (export right, and an entry they see)."""
-    if not user.can(Right.EXPORT):
+    """The file of an entry this user may fetch (export right, an entry they see, and
+    the phone right when the file shows phone numbers)."""
+    if not user.can(Right.EXPORT):  # false for a deactivated user too
         raise Forbidden(f"{user.login} may not {Right.EXPORT.description}.")
     datalog.entry(con, user, log_id)  # refuses entries the user may not see
+    if made_with_phones(con, log_id) and not user.can(Right.SEE_PHONES):
+        raise Forbidden(f"The file of download {log_id} shows clients' phone numbers, which "
+                        f"{user.login} may not see.")
     return _ready_file(con, log_id)
+
+
+def fetch_for_page(con: Connection, login: str, log_id: int) -> tuple[bytes, str]:
+    """The bytes and file name of a Data log download, checked and recorded as they leave.
+
+    The page's download callable runs this when the bytes are asked for (a client
+    may skip the button's on_click): the user is read afresh by LOGIN, so a right
+    withdrawn or an account deactivated while the page is open refuses the file.
+    Refused (Forbidden, StoreError): nothing is read, nothing is recorded.
+    """
+    user = get_user(con, login)
+    if user is None or not user.active:
+        raise Forbidden(f"{login} is no longer an active user: the file is not handed out.")
+    ready = for_page(con, user, log_id)
+    data = ready.path.read_bytes()
+    datalog.record_fetch(con, log_id, via="page", user=user)
+    return data, ready.file_name
 
 
 def fetch_from_page(con: Connection, user: User, log_id: int) -> ReadyFile:

@@ -252,6 +252,7 @@ def _write(con: Connection, job: Job, path: Path, work: Path, *, stop: Callable[
            now: Callable[[], datetime]) -> int:
     """Stream the rows into the file; returns how many went in."""
     user = _requester(con, job)
+    _note_phones(con, job.log_id, listing.can_see_phones(user))
     reader = con.cursor()  # its own cursor: progress is written on `con` meanwhile
     # One snapshot for every chunk: a booking edited meanwhile is neither
     # written twice nor skipped, and the count matches the rows.
@@ -322,6 +323,22 @@ def _requester(con: Connection, job: Job) -> User:
         raise AuthError("the user who asked for it is gone or deactivated")
     user.require(Right.EXPORT)
     return user
+
+
+def _note_phones(con: Connection, log_id: int, shown: bool) -> None:
+    """Record in the entry's details whether the file shows phone numbers unmasked:
+    every fetch checks the right again (`downloads`)."""
+    (details,) = con.execute("SELECT filter FROM data_log WHERE id = ?", [log_id]).fetchone()
+    details = {**json.loads(details or "{}"), "phones": shown}
+    con.execute("UPDATE data_log SET filter = ? WHERE id = ?", [json.dumps(details), log_id])
+
+
+def made_with_phones(con: Connection, log_id: int) -> bool:
+    """Whether the entry's file shows phone numbers unmasked. A file written before
+    this was recorded counts as showing them: its fetch then needs the phone right."""
+    row = con.execute("SELECT filter FROM data_log WHERE id = ?", [log_id]).fetchone()
+    details = json.loads(row[0]) if row and row[0] else {}
+    return details.get("phones", True) is not False
 
 
 def _cover(con: Connection, job: Job, user: User, written_at: datetime) -> Cover:

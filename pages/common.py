@@ -93,6 +93,28 @@ def require(right: Right) -> User:
     return user
 
 
+_REFUSED = "refused_page"
+
+
+def refusal(title: str, right: Right) -> str:
+    """What a user is told who asked for a page whose right they lack."""
+    return (f"The page {title} needs the right '{right.description}' ({right.value}), "
+            "which your account does not have. Ask the salon's owner.")
+
+
+def refuse_page(title: str, right: Right, landing: st.Page) -> None:
+    """A page asked for by its address without its right: go to LANDING and say why there."""
+    st.session_state[_REFUSED] = refusal(title, right)
+    st.switch_page(landing)
+
+
+def show_refusal() -> None:
+    """The refusal of the page asked for just before, once, on the page landed on."""
+    message = st.session_state.pop(_REFUSED, None)
+    if message:
+        st.warning(message, icon=":material/lock:")
+
+
 def sign_out() -> None:
     st.session_state.pop(_LOGIN, None)
 

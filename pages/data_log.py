@@ -2,7 +2,9 @@
 
 Everyone with the list right opens it and sees their own entries; the owner
 (the settings right) sees everyone's. Fetching a file needs the export right.
-Both are checked again in `bookings/` (datalog, downloads), on the server.
+Both are checked again in `bookings/` (datalog, downloads), on the server; a
+file's bytes are checked and recorded as they leave (`downloads.fetch_for_page`,
+in the download callable), not in the button's on_click, which a client may skip.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from bookings import datalog, downloads, exports
-from bookings.auth import User
+from bookings.auth import Forbidden, User
 from bookings.model import Right
 from bookings.store import StoreError
 from pages import common
@@ -70,17 +72,13 @@ def as_table(entries: list[dict]) -> pd.DataFrame:
     } for e in entries])
 
 
-def record_fetch(log_id: int) -> None:
-    """The click on a download button is the fetch: checked and recorded."""
-    try:
-        downloads.fetch_from_page(common.cursor(), user, log_id)
-    except StoreError as refused:
-        st.session_state["log_refusal"] = str(refused)
-
-
-def file_reader(path):
-    """Read only when clicked (Streamlit's deferred download), not on every run."""
-    return lambda: path.read_bytes()
+def fetched(login: str, log_id: int):
+    """The file's bytes when they are asked for (Streamlit's deferred download, on a
+    thread of its own): the user read afresh, the rights checked, the fetch recorded.
+    A refusal raises: Streamlit then tells the browser the file could not be made,
+    and the rerun after the click shows why (signed out, or no file offered)."""
+    return common.made_on_click(
+        lambda reader: downloads.fetch_for_page(reader, login, log_id)[0])
 
 
 def ready_files(cursor, entries: list[dict], viewer: User) -> None:
@@ -91,7 +89,7 @@ def ready_files(cursor, entries: list[dict], viewer: User) -> None:
     for e in ready[:20]:
         try:
             ready_file = downloads.for_page(cursor, viewer, e["id"])
-        except StoreError as gone:
+        except (StoreError, Forbidden) as gone:
             st.caption(f"#{e['id']}: {gone}")
             continue
         text_col, button_col = st.columns([5, 1.3], vertical_alignment="center")
@@ -99,10 +97,9 @@ def ready_files(cursor, entries: list[dict], viewer: User) -> None:
                           f"{e['what']} · {e['rows']:,} rows · {e['format']} · "
                           f"{size_text(e['size'])}")
         button_col.download_button(
-            f"Download .{e['format']}", file_reader(ready_file.path),
+            f"Download .{e['format']}", fetched(viewer.login, e["id"]),
             file_name=ready_file.file_name, mime=ready_file.media_type,
-            key=f"fetch-{e['id']}", on_click=record_fetch, args=(e["id"],),
-            icon=":material/download:")
+            key=f"fetch-{e['id']}", icon=":material/download:")
         link = exports.outbox_link(cursor, e["id"]) if e["user"] == viewer.login else None
         if link:
             text_col.caption(f"Emailed link (no mail server set up, so the message is in "
@@ -117,9 +114,6 @@ def log_view() -> None:
     cursor = common.cursor()
     if pending and not datalog.has_pending(cursor, user):
         st.rerun(scope="app")  # done: stop refreshing
-    refusal = st.session_state.pop("log_refusal", None)
-    if refusal:
-        st.error(refusal)
     entries = datalog.entries(cursor, user, kind=kind, by=by, date_from=date_from,
                               date_to=date_to)
     if not entries:
