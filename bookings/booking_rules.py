@@ -19,7 +19,7 @@ from bookings.model import Attendance
 from bookings.store import Connection, booking_interval_min
 from bookings.upload_batch import RowChecks
 from bookings.upload_file import HEADERS
-from bookings.values import MAX_AMOUNT, clean_phone, fold
+from bookings.values import MAX_AMOUNT, clean_phone, fold, visit_bounds
 
 DEFAULT_LENGTH_S = 15 * 60  # the step durations are rounded up to, and the default length
 MAX_LENGTH_S = 24 * 3600
@@ -108,9 +108,10 @@ class BookingChecks(RowChecks):
         self.catalog = catalog
 
     def check_visit(self, moment: datetime) -> datetime | None:
-        if not datetime(1900, 1, 1) <= moment <= datetime(2100, 12, 31, 23, 59):
-            return self.error("date", f"{moment:%d.%m.%Y} is not a possible visit date "
-                                      "(1900 to 2100)")
+        try:
+            visit_bounds(moment)
+        except ValueError as exc:
+            return self.error("date", str(exc))
         rounded = round_to_interval(moment, self.catalog.interval_min)
         if rounded != moment:
             self.warn("date", f"{moment:%H:%M} rounded to {rounded:%H:%M} "

@@ -467,43 +467,15 @@ class _Reader:
         self.latest = far_ahead()
         self.memo: dict = {}
 
-    def read(self, number: int, cells: list) -> tuple[ParsedBooking | None, list[Issue]]:
-        if not self.plain or len(cells) < self.width or number in self.conventions.bad_rows:
-            return self._in_full(number, cells)
-        visit_at, phone = self._visit(cells[self.date_at]), self._phone(cells[self.phone_at])
-        name = cells[self.name_at]
-        name = name.strip() if name.__class__ is str else cell_text(name)
-        if visit_at is None or phone is None or not name or name == EXAMPLE_ROW[3]:
-            return self._in_full(number, cells)
-        known = self.catalog.clients.get(phone)
-        if known is not None and known[1] != name:
-            return self._in_full(number, cells)  # the name on file wins, with a warning
-        values, issues, wrong = [], [], False
-        for part, cells_of, outcomes in self.parts:
-            raw = cells_of(cells)  # no bools (read as text), Percent never equals a float
-            outcome = outcomes.get(raw)
-            if outcome is None:
-                outcome = outcomes[raw] = self._check(part, cells)
-            value, problems, failed = outcome
-            values.append(value)
-            wrong |= failed
-            if problems:
-                issues += [Issue(number, column, message, level)
-                           for column, message, level in problems]
-        if wrong:
-            return None, issues
-        staff_id, length_s, lines, attendance = values
-        comment = cells[self.comment_at] if self.comment_at is not None else ""
-        comment = comment.strip() if comment.__class__ is str else cell_text(comment)
-        return ParsedBooking(number, visit_at, length_s, staff_id, phone, name,
-                             known[0] if known else None, attendance, comment, lines), issues
-
     def read_all(self) -> list[tuple[ParsedBooking | None, list[Issue]]]:
-        """Every row's outcome, as `read` gives it, worked out a column at a time."""
+        """Every row's outcome, worked out a column at a time (rows a CSV left short
+        padded with empty cells, as a spreadsheet gives them)."""
         rows = self.sheet.rows
-        everything = [cells for _, cells in rows]
-        if not self.plain or not everything or min(map(len, everything)) < self.width:
-            return [self.read(number, cells) for number, cells in rows]
+        if not self.plain:
+            return [self._in_full(number, cells) for number, cells in rows]
+        width = self.width
+        everything = [cells if len(cells) >= width else cells + [""] * (width - len(cells))
+                      for _, cells in rows]
         visits = list(map(self._visit, map(itemgetter(self.date_at), everything)))
         phones = list(map(self._phone, map(itemgetter(self.phone_at), everything)))
         names = [n.strip() if n.__class__ is str else cell_text(n)
@@ -515,8 +487,9 @@ class _Reader:
                  for part, cells_of, outcomes in self.parts]
         clients, bad = self.catalog.clients, self.conventions.bad_rows
         results = []
-        for (number, cells), visit_at, phone, name, comment, staff, length, services, status in \
-                zip(rows, visits, phones, names, comments, *parts, strict=True):
+        for (number, _), cells, visit_at, phone, name, comment, staff, length, services, \
+                status in zip(rows, everything, visits, phones, names, comments, *parts,
+                              strict=True):
             known = clients.get(phone) if phone is not None else None
             if visit_at is None or phone is None or not name or name == EXAMPLE_ROW[3] or \
                     number in bad or (known is not None and known[1] != name):
@@ -593,12 +566,6 @@ class _Reader:
 def _blank_at(cells: list, position: int | None) -> bool:
     value = cells[position] if position is not None and position < len(cells) else None
     return value is None or (value.__class__ is str and not value.strip())
-
-
-def _phone_text(value) -> str:
-    if value.__class__ is str:
-        return value.strip()
-    return cell_text(value)
 
 
 class BookingsImporter(upload_batch.Importer):

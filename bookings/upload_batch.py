@@ -141,9 +141,9 @@ class FilePreview:
                 "notices": self.notices}
 
 
-def plural(number: int, noun: str) -> str:
-    """`1 row`, `2,000 rows`."""
-    return f"{number:,} {noun if number == 1 else noun + 's'}"
+def plural(number: int, noun: str, nouns: str | None = None) -> str:
+    """`1 row`, `2,000 rows` (NOUNS when the plural is not NOUN + s)."""
+    return f"{number:,} {noun if number == 1 else nouns or noun + 's'}"
 
 
 def refuse_errors_unless_skipped(preview: FilePreview, skip_invalid: bool, ready: int) -> None:
@@ -312,10 +312,6 @@ class Importer:
 
     def check(self, con: Connection, sheet: Sheet, options: dict) -> FilePreview:
         """Every row of SHEET checked against the catalogue as it is now."""
-        raise NotImplementedError
-
-    def parsed(self, result: FilePreview) -> list:
-        """The rows RESULT would import."""
         raise NotImplementedError
 
     def write(self, con: Connection, user: User, result: FilePreview, now: datetime):

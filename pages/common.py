@@ -11,6 +11,7 @@ from bookings import auth, config, upload
 from bookings.auth import User
 from bookings.model import Right
 from bookings.store import Connection, StoreError, open_store
+from bookings.upload_batch import plural
 
 _CURSOR = "_cursor"
 _LOGIN = "signed_in_login"
@@ -44,9 +45,7 @@ def made_on_click(make: Callable[[Connection], bytes]) -> Callable[[], bytes]:
     return make_now
 
 
-def counted(number: int, noun: str, plural: str | None = None) -> str:
-    """`1 booking`, `2,000 bookings`."""
-    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+counted = plural  # `1 booking`, `2,000 bookings`: the domain's wording, on the pages too
 
 
 def open_cursor() -> Connection:
