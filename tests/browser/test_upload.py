@@ -54,8 +54,10 @@ def test_choose_file_preview_commit_and_find_in_list(page, own_app, tmp_path):
     wait_for_app(page)
     expect(page.get_by_text(re.compile(r"^1 booking imported.*\(batch 1\)\.$"))).to_be_visible()
 
+    wait_for_app(page)  # the commit's own rerun is over: the button is the final one
     fix = page.get_by_role("button", name="Download the 1 row left out, marked, to fix")
-    with page.expect_download() as download:
+    expect(fix).to_be_enabled()
+    with page.expect_download(timeout=60_000) as download:  # the file is made on the click
         fix.click()
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)
