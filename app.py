@@ -65,6 +65,7 @@ def pages_for(user) -> list:
 common.open_cursor()
 user = common.current_user()
 navigation = st.navigation(pages_for(user))
+common.note_page(navigation.url_path)
 if user is not None:
     common.sidebar_account(user)
     common.show_refusal()

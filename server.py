@@ -1,4 +1,5 @@
-"""The web server: the Streamlit app (app.py), the download route, the export worker.
+"""The web server: the Streamlit app (app.py), the download route, the routes that set
+and clear the session cookie, the export worker.
 
 `bookings serve` runs `streamlit run server.py`; Streamlit finds `app` below
 and serves it with its usual flags. Everything runs in one process, which
@@ -24,7 +25,7 @@ import streamlit as st
 from streamlit import config as st_config
 from streamlit.runtime.pages_manager import PagesManager
 
-from bookings import config, downloads, exports
+from bookings import config, downloads, exports, session_routes
 from bookings.store import Connection, StoreError, open_store
 
 log = logging.getLogger(__name__)
@@ -68,4 +69,5 @@ def _cursor() -> Connection:
     return _store["con"].cursor()
 
 
-app = st.App("app.py", lifespan=lifespan, routes=[downloads.route(_cursor)])
+app = st.App("app.py", lifespan=lifespan,
+             routes=[downloads.route(_cursor), *session_routes.routes(_cursor)])

@@ -1,8 +1,9 @@
 """Users, their rights, and signing in.
 
 Passwords are kept only as argon2id hashes (argon2-cffi). Failed sign-ins
-are remembered per login: from the third failure within a quarter of an hour
-the login is refused for a while, doubling each time, so guessing is slow.
+are remembered per login and client address: past a few failures within a
+quarter of an hour, that client waits before its next try, doubling each time,
+so guessing is slow while the real user elsewhere is never locked out.
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from bookings.model import ROLE_PRESETS, Right, Role
-from bookings.store import Connection, next_id, transaction
+from bookings.model import ROLE_PRESETS, ROLE_SCOPES, Right, Role, Scope
+from bookings.store import Connection, exclusive, next_id, transaction
 
 _hasher = PasswordHasher()
 
 FAILURE_WINDOW = timedelta(minutes=15)
-FREE_FAILURES = 2  # failures allowed before the waits start
+FREE_FAILURES = 3  # tries of one login from one client before the waits start
 FIRST_WAIT_S = 5
+FREE_CLIENT_FAILURES = 10  # logins one client may fail before its waits start
+FIRST_CLIENT_WAIT_S = 2
 MAX_WAIT_S = 15 * 60
+LOCAL_CLIENT = "local"  # the command line, and a browser on this machine
 
 
 class AuthError(Exception):
@@ -50,6 +54,8 @@ class User:
     active: bool
     rights: frozenset[Right] = field(default_factory=frozenset)
     viewing_period_days: int | None = None
+    staff_id: int | None = None  # the employee this user is; None = not linked
+    scope: str = "all"  # a Scope: 'own' sees only the bookings made to staff_id
 
     def can(self, right: Right) -> bool:
         return self.active and right in self.rights
@@ -69,6 +75,8 @@ class User:
             "active": self.active,
             "rights": sorted(r.value for r in self.rights),
             "viewing_period_days": self.viewing_period_days,
+            "staff_id": self.staff_id,
+            "scope": self.scope,
         }
 
 
@@ -102,11 +110,11 @@ def parse_role(name: str) -> Role:
 
 # --- reading ----------------------------------------------------------------
 
-_USER_COLUMNS = "id, login, name, email, role, active, viewing_period_days"
+_USER_COLUMNS = "id, login, name, email, role, active, viewing_period_days, staff_id, scope"
 
 
 def _user_from_row(con: Connection, row: tuple) -> User:
-    user_id, login, name, email, role, active, period = row
+    user_id, login, name, email, role, active, period, staff_id, scope = row
     rights = con.execute(
         'SELECT "right" FROM user_rights WHERE user_id = ?', [user_id]
     ).fetchall()
@@ -120,6 +128,8 @@ def _user_from_row(con: Connection, row: tuple) -> User:
         active=active,
         rights=frozenset(Right(r) for (r,) in rights if r in known),
         viewing_period_days=period,
+        staff_id=staff_id,
+        scope=Scope(scope),
     )
 
 
@@ -191,14 +201,18 @@ def check_password(password: str) -> None:
 
 def insert_user(con: Connection, login: str, role: Role, *, name: str, email: str,
                 password: str) -> int:
-    """Write a checked new user with the role's preset; inside the caller's transaction."""
+    """Write a checked new user with the role's preset; inside the caller's transaction.
+
+    Not linked to an employee yet: an employee (scope 'own') sees nothing until linked.
+    """
     rights, period = ROLE_PRESETS[role]
     user_id = next_id(con, "users")
     con.execute(
         "INSERT INTO users (id, login, name, email, role, active, password_hash, "
-        "viewing_period_days, created_at) VALUES (?, ?, ?, ?, ?, TRUE, ?, ?, "
+        "viewing_period_days, scope, created_at) VALUES (?, ?, ?, ?, ?, TRUE, ?, ?, ?, "
         "current_localtimestamp())",
-        [user_id, login, name or login, email, role.value, hash_password(password), period],
+        [user_id, login, name or login, email, role.value, hash_password(password), period,
+         ROLE_SCOPES[role].value],
     )
     con.executemany(
         'INSERT INTO user_rights (user_id, "right") VALUES (?, ?)',
@@ -256,24 +270,37 @@ def set_viewing_period(
 # --- signing in ---------------------------------------------------------------
 
 
-def sign_in(con: Connection, login: str, password: str, *, now: datetime | None = None) -> User:
-    """The user, if the password is right and the login is not waiting out failures."""
+def sign_in(con: Connection, login: str, password: str, *, client: str = LOCAL_CLIENT,
+            now: datetime | None = None) -> User:
+    """The user, if the password is right and this client is not waiting out failures.
+
+    Throttled per client address and per (login, client): guessing from one place
+    slows down, while the login's owner elsewhere is never locked out. The check and
+    a provisional failure are one exclusive step, so parallel attempts are counted
+    before their passwords are checked; a right password takes its failure back.
+    Every refusal is recorded in the Data log (seen with the settings right).
+    """
     now = now or datetime.now()
-    wait = seconds_to_wait(con, login, now)
-    if wait > 0:
-        raise SignInRefused(
-            f"Too many failed sign-ins for {login!r}. Try again in {wait} seconds.", wait
-        )
+    client = (client or LOCAL_CLIENT)[:100]
+    with exclusive(con, "sign-in"):
+        wait = seconds_to_wait(con, login, client, now)
+        if not wait:
+            con.execute("INSERT INTO sign_in_failures (login, failed_at, client) VALUES (?, ?, ?)",
+                        [login, now, client])
+    if wait:
+        _refused(con, login, client, f"waiting out failed sign-ins ({wait} s left)")
+        raise SignInRefused(f"Too many failed sign-ins. Try again in {wait} seconds.", wait)
     row = con.execute(
         "SELECT password_hash, active FROM users WHERE login = ?", [login]
     ).fetchone()
     stored_hash, active = row if row else (_DUMMY_HASH, False)
     if not _verify(stored_hash, password) or row is None:
-        _record_failure(con, login, now)
+        _refused(con, login, client, "wrong login or password")
         raise SignInRefused("Wrong login or password.")
     if not active:
+        _refused(con, login, client, "the user is deactivated")
         raise SignInRefused(f"The user {login!r} is deactivated. Ask the owner.")
-    con.execute("DELETE FROM sign_in_failures WHERE login = ?", [login])
+    con.execute("DELETE FROM sign_in_failures WHERE login = ? AND client = ?", [login, client])
     if _hasher.check_needs_rehash(stored_hash):
         con.execute(
             "UPDATE users SET password_hash = ? WHERE login = ?", [hash_password(password), login]
@@ -281,20 +308,68 @@ def sign_in(con: Connection, login: str, password: str, *, now: datetime | None 
     return get_user(con, login)
 
 
-def seconds_to_wait(con: Connection, login: str, now: datetime) -> int:
-    failures, last = con.execute(
-        "SELECT count(*), max(failed_at) FROM sign_in_failures WHERE login = ? AND failed_at > ?",
-        [login, now - FAILURE_WINDOW],
-    ).fetchone()
-    if failures <= FREE_FAILURES:
+def seconds_to_wait(con: Connection, login: str, client: str, now: datetime) -> int:
+    """How long this client must wait before trying LOGIN again: the longer of the
+    (login, client) pair's wait and the client's own (by how many logins it failed)."""
+    since = now - FAILURE_WINDOW
+    pair = con.execute(
+        "SELECT count(*), max(failed_at) FROM sign_in_failures "
+        "WHERE login = ? AND client = ? AND failed_at > ?", [login, client, since]).fetchone()
+    # Distinct logins: a salon behind one address mistyping its own few logins is not
+    # slowed; one client going through login after login is.
+    anywhere = con.execute(
+        "SELECT count(DISTINCT login), max(failed_at) FROM sign_in_failures "
+        "WHERE client = ? AND failed_at > ?", [client, since]).fetchone()
+    return max(_wait(*pair, FREE_FAILURES, FIRST_WAIT_S, now),
+               _wait(*anywhere, FREE_CLIENT_FAILURES, FIRST_CLIENT_WAIT_S, now))
+
+
+def _wait(failures: int, last: datetime | None, free: int, first_s: int, now: datetime) -> int:
+    """Seconds left of the wait after LAST: FREE tries go at once; from then on each
+    try waits FIRST_S after the last failure, doubling with each further failure, at
+    most MAX_WAIT_S."""
+    if failures < free or last is None:
         return 0
-    wait = min(FIRST_WAIT_S * 2 ** (failures - FREE_FAILURES - 1), MAX_WAIT_S)
+    wait = min(first_s * 2 ** min(failures - free, 20), MAX_WAIT_S)
     remaining = (last + timedelta(seconds=wait) - now).total_seconds()
     return max(0, int(remaining + 0.999))
 
 
-def _record_failure(con: Connection, login: str, now: datetime) -> None:
-    con.execute("INSERT INTO sign_in_failures VALUES (?, ?)", [login, now])
+@dataclass(frozen=True)
+class Throttle:
+    """A (login, client) pair with recent failed sign-ins, as Settings lists them."""
+
+    login: str
+    client: str
+    failures: int
+    last_failed_at: datetime
+    wait_s: int
+
+
+def throttles(con: Connection, *, now: datetime | None = None) -> list[Throttle]:
+    """The pairs with failures in the window, the ones waiting first."""
+    now = now or datetime.now()
+    rows = con.execute("""
+        SELECT login, client, count(*), max(failed_at) FROM sign_in_failures
+        WHERE failed_at > ? GROUP BY login, client ORDER BY max(failed_at) DESC
+    """, [now - FAILURE_WINDOW]).fetchall()
+    found = [Throttle(login, client, n, last, seconds_to_wait(con, login, client, now))
+             for login, client, n, last in rows]
+    return sorted(found, key=lambda t: -t.wait_s)
+
+
+def clear_throttle(con: Connection, login: str, client: str | None = None) -> int:
+    """Forget LOGIN's failed sign-ins (from CLIENT only, if given); how many."""
+    where, params = ("login = ?", [login]) if client is None else (
+        "login = ? AND client = ?", [login, client])
+    return len(con.execute(f"DELETE FROM sign_in_failures WHERE {where} RETURNING login",
+                           params).fetchall())
+
+
+def _refused(con: Connection, login: str, client: str, why: str) -> None:
+    from bookings import datalog  # datalog reads users: imported here, not at the top
+
+    datalog.record_refused_sign_in(con, login[:100], client, why)
 
 
 def _verify(stored_hash: str, password: str) -> bool:

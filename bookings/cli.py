@@ -36,7 +36,7 @@ from bookings import (
 )
 from bookings import users as user_admin
 from bookings.filters import CHOICES, STATUS_NAMES, BookingFilter, FilterError, parse_status
-from bookings.model import BOOKING_INTERVALS_MIN, Role, Source
+from bookings.model import BOOKING_INTERVALS_MIN, Role, Scope, Source
 from bookings.store import Connection, StoreBusy, StoreError, is_empty, open_store
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
@@ -202,12 +202,14 @@ def cmd_users_add(args, con: Connection) -> None:
 
 def cmd_users_list(args, con: Connection) -> None:
     users = [u.as_json() for u in auth.list_users(con)]
-    for u in users:
-        u["viewing_period"] = (
-            "unlimited" if u["viewing_period_days"] is None else f"{u['viewing_period_days']} days"
-        )
-    emit(args, {"users": [{k: v for k, v in u.items() if k != "viewing_period"} for u in users]},
-         table(users, ["login", "name", "role", "active", "viewing_period", "rights"]))
+    staff = listing.names(con).staff
+    shown = [{**u, "viewing_period": "unlimited" if u["viewing_period_days"] is None
+              else f"{u['viewing_period_days']} days",
+              "employee": "" if u["staff_id"] is None
+              else f"{staff.get(u['staff_id'], '?')} ({u['staff_id']})"} for u in users]
+    emit(args, {"users": users},
+         table(shown, ["login", "name", "role", "active", "viewing_period", "employee", "scope",
+                       "rights"]))
 
 
 def cmd_users_change(args, con: Connection) -> None:
@@ -251,8 +253,18 @@ def filter_from_args(args) -> BookingFilter:
         raise Refused(str(exc)) from None
 
 
-def cmd_list(args, con: Connection) -> None:
+def viewer(con: Connection, args) -> auth.User | None:
+    """The --user the bookings are seen as; one who can see none is told why on
+    stderr (stdout keeps its one document)."""
     user = acting_user(con, args)
+    notice = listing.scope_notice(user)
+    if notice:
+        print(f"bookings: {notice}", file=sys.stderr)
+    return user
+
+
+def cmd_list(args, con: Connection) -> None:
+    user = viewer(con, args)
     # No --sort: the page's order, newest visit first. With --sort: ascending unless --desc.
     sort, descending = (args.sort, args.desc) if args.sort else (listing.DEFAULT_SORT, True)
     document = listing.listing(con, user, filter_from_args(args), sort=sort,
@@ -267,7 +279,7 @@ def cmd_list(args, con: Connection) -> None:
 
 
 def cmd_summary(args, con: Connection) -> None:
-    user = acting_user(con, args)
+    user = viewer(con, args)
     bfilter = filter_from_args(args)
     document = listing.summary(con, user, bfilter)
     share = document["paid_full_share"]
@@ -281,7 +293,7 @@ def cmd_summary(args, con: Connection) -> None:
 
 
 def cmd_delete(args, con: Connection) -> None:
-    user = auth.require_user(con, args.user)
+    user = viewer(con, args)
     result = deletion.delete_bookings(con, user, args.ids)
     lines = [result.summary()]
     lines += [f"  {s['id']}: {s['reason']}" for s in result.skipped]
@@ -290,7 +302,7 @@ def cmd_delete(args, con: Connection) -> None:
 
 
 def cmd_info(args, con: Connection) -> None:
-    info = history.booking_info(con, args.id, acting_user(con, args))
+    info = history.booking_info(con, args.id, viewer(con, args))
     booking = info["booking"]
     lines = [f"Booking {booking['id']}: {booking['visit_at']:%d.%m.%Y %H:%M}, "
              f"{booking['staff_name']}, {booking['client_name']} ({booking['client_phone']}), "
@@ -377,7 +389,7 @@ def _import_text(result, document: dict, imported: str | None) -> str:
 
 def cmd_export(args, con: Connection) -> int:
     """Request a download and wait for its file: the job runs here, in this process."""
-    user = auth.require_user(con, args.user)
+    user = viewer(con, args)
     email = None
     if args.email:
         try:
@@ -484,7 +496,7 @@ def _finite(text: str) -> float:
 
 
 def cmd_edit(args, con: Connection) -> None:
-    user = auth.require_user(con, args.user)
+    user = viewer(con, args)
     draft, version = editing.current(con, args.id, user)
     changes = {name: _edit_value(name, value) for name, value in args.set}
     if "services" in changes:
@@ -577,6 +589,42 @@ def cmd_users_reset_password(args, con: Connection) -> None:
     emit(args, document, human)
 
 
+def cmd_users_link(args, con: Connection) -> None:
+    """users link LOGIN STAFF_ID | unlink LOGIN: the employee the user is."""
+    staff_id = getattr(args, "staff_id", None)  # unlink has none
+    user = user_admin.link(con, acting_user(con, args), args.login, staff_id)
+    if user.staff_id is None:
+        human = f"{user.login} is not linked to an employee."
+    else:
+        name = listing.names(con).staff.get(user.staff_id, "?")
+        human = f"{user.login} is employee {user.staff_id}, {name}."
+    if listing.scope_notice(user):
+        human += " They see own bookings only, so they see none until linked."
+    emit(args, {"user": user.as_json()}, human)
+
+
+def cmd_users_scope(args, con: Connection) -> None:
+    user = user_admin.set_scope(con, acting_user(con, args), args.login, args.scope)
+    human = f"{user.login} now sees {Scope(user.scope).description}."
+    if listing.scope_notice(user):
+        human += " They are not linked to an employee, so they see none: `users link` them."
+    emit(args, {"user": user.as_json()}, human)
+
+
+def add_user_scope_commands(users_command: Callable) -> None:
+    """`users link | unlink | scope`: the employee a user is, which bookings they see."""
+    link = users_command("link", cmd_users_link, "link the user to the employee they are "
+                         "(IDs: `bookings catalog`)", writes=True)
+    link.add_argument("login")
+    link.add_argument("staff_id", type=ITEM_ID, metavar="STAFF_ID")
+    users_command("unlink", cmd_users_link, "the user is no longer linked to an employee",
+                  writes=True).add_argument("login")
+    scope = users_command("scope", cmd_users_scope, "which bookings the user sees: all, or "
+                          "own (made to their linked employee)", writes=True)
+    scope.add_argument("login")
+    scope.add_argument("scope", choices=[s.value for s in Scope], metavar="all|own")
+
+
 def add_user_admin_commands(users_command: Callable) -> None:
     """More `users` actions; without --user, whoever runs the command (as `users add`)."""
     for action, help_text in (("deactivate", "refuse the user's sign-in; their history stays"),
@@ -591,6 +639,29 @@ def add_user_admin_commands(users_command: Callable) -> None:
     reset.add_argument("login")
     reset.add_argument("--password-stdin", action="store_true",
                        help="read the password from standard input (else one is generated)")
+
+
+def cmd_users_sessions(args, con: Connection) -> None:
+    """users sign-out-everywhere | unthrottle: a user's sessions ended, throttling cleared."""
+    actor = acting_user(con, args)
+    if args.users_command == "sign-out-everywhere":
+        ended = user_admin.sign_out_everywhere(con, actor, args.login)
+        emit(args, {"login": args.login, "sessions_ended": ended},
+             f"{args.login}: {ended:,} signed-in session{'s' if ended != 1 else ''} ended.")
+    else:
+        cleared = user_admin.unthrottle(con, actor, args.login)
+        emit(args, {"login": args.login, "failures_forgotten": cleared},
+             f"{args.login} may sign in again at once ({cleared:,} failed sign-ins "
+             "forgotten).")
+
+
+def add_user_session_commands(users_command: Callable) -> None:
+    """`users sign-out-everywhere` and `users unthrottle`."""
+    for action, help_text in (
+            ("sign-out-everywhere", "end every session of the user: each of their browsers "
+                                    "is signed out at its next click"),
+            ("unthrottle", "forget the user's failed sign-ins, so they may try at once")):
+        users_command(action, cmd_users_sessions, help_text, writes=True).add_argument("login")
 
 
 def _employee_text(employee: dict) -> str:
@@ -837,7 +908,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "set the viewing period: DAYS or 'unlimited'", writes=True)
     period.add_argument("login")
     period.add_argument("days", metavar="DAYS")
+    add_user_scope_commands(users_command)
     add_user_admin_commands(users_command)
+    add_user_session_commands(users_command)
 
     command("catalog", cmd_catalog, "staff, services, categories, booking interval", writes=False)
 

@@ -1,4 +1,5 @@
-"""The Data log: downloads, uploads and bulk deletions, with who fetched which file.
+"""The Data log: downloads, uploads, bulk deletions and refused sign-ins, with who
+fetched which file.
 
 Who sees what (checked here, on the server side):
 - the Data log is part of the bookings section: it needs the list right;
@@ -12,11 +13,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+import duckdb
+
 from bookings.auth import User
 from bookings.model import Right
-from bookings.store import Connection, StoreError
+from bookings.store import Connection, StoreError, exclusive, next_id
 
-KINDS = ("export", "upload", "delete")
+# sign-in: a refused sign-in (user_id NULL, so only the settings right sees it)
+KINDS = ("export", "upload", "delete", "sign-in")
 STATES = ("queued", "running", "ready", "failed", "done")
 
 
@@ -110,3 +114,32 @@ def record_fetch(con: Connection, log_id: int, *, via: str, user: User | None = 
         VALUES (?, ?, ?, ?, ?)
     """, [log_id, at or datetime.now(), user.id if user else None,
           user.login if user else None, via])
+
+
+def add_entry(con: Connection, **columns) -> int:
+    """A new entry in its own transaction; its id. Entries added here take their ids
+    one at a time; another writer's entry (a deletion, an upload, in their own
+    transactions) taking the same id a moment before means: take the next one."""
+    names = ", ".join(["id", *columns])
+    marks = ", ".join("?" * (len(columns) + 1))
+    for attempt in range(5):
+        try:
+            with exclusive(con, "data_log"):  # entries added here never race each other
+                log_id = next_id(con, "data_log")
+                con.execute(f"INSERT INTO data_log ({names}) VALUES ({marks})",
+                            [log_id, *columns.values()])
+            return log_id
+        except (duckdb.ConstraintException, duckdb.TransactionException):
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+def record_refused_sign_in(con: Connection, login: str, client: str, why: str,
+                           now: datetime | None = None) -> int:
+    """A refused sign-in: which login, from where, why. No user_id: only those who see
+    everyone's entries (the settings right) see it."""
+    now = now or datetime.now()
+    return add_entry(con, requested_at=now, user_login=login, kind="sign-in",
+                     what=f"Sign-in as {login!r} from {client} refused: {why}",
+                     state="done", finished_at=now)

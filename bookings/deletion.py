@@ -100,17 +100,18 @@ def _delete_once(con: Connection, user: User, ids: list[int], *, what: str | Non
 
 def _check_each(con: Connection, user: User, ids: list[int]) -> tuple[list[int], list[dict]]:
     """Split the ids into those the user may delete and the others, with the reason."""
-    since = listing.earliest_visible_visit(user)
+    # The list's own limits (viewing period, scope): what it hides cannot be deleted.
+    limits, limit_params = listing.limits_where(user)
     rows = con.execute(f"""
         SELECT b.id, b.deleted, b.deleted_at, u.login, b.attendance, {PAID_FULL_SQL},
-               b.visit_at
+               {limits or "TRUE"} AS visible
         FROM bookings b LEFT JOIN users u ON u.id = b.deleted_by
         WHERE b.id IN (SELECT unnest(?::BIGINT[]))
-    """, [ids]).fetchall()
+    """, [*limit_params, ids]).fetchall()
     found = {row[0]: row for row in rows}
     allowed, skipped = [], []
     for booking_id in ids:
-        reason = _refusal(user, found.get(booking_id), since)
+        reason = _refusal(user, found.get(booking_id))
         if reason:
             skipped.append({"id": booking_id, "reason": reason})
         else:
@@ -118,9 +119,9 @@ def _check_each(con: Connection, user: User, ids: list[int]) -> tuple[list[int],
     return allowed, skipped
 
 
-def _refusal(user: User, row: tuple | None, since: datetime | None) -> str | None:
+def _refusal(user: User, row: tuple | None) -> str | None:
     """Why this user may not delete this booking, or None when they may."""
-    if row is None or (since is not None and row[6] < since):
+    if row is None or not row[6]:
         return "no such booking (or outside what you may see)"
     _, deleted, deleted_at, deleted_by, attendance, paid_full, _ = row
     if deleted:

@@ -296,6 +296,7 @@ class _Generator:
     def fill(self, con: Connection, report: Progress) -> None:
         report(0.05, "Staff, services and categories")
         self.insert_catalogue(con)
+        self.link_employees(con)
         report(0.15, f"{self.clients:,} clients")
         self.insert_clients(con)
         report(0.25, f"Drawing {self.bookings:,} bookings")
@@ -358,6 +359,14 @@ class _Generator:
             [[first + i, t, c] for i, (t, c) in enumerate(OWN_BOOKING_CATEGORIES)],
         )
         self.create_pick_tables(con, cat_id)
+
+    def link_employees(self, con: Connection) -> None:
+        """Each demo user of the employee role is the staff member of their name: with
+        the role's scope (own bookings), the demo shows what an employee sees."""
+        staff_ids = {name: i for i, (name, *_) in enumerate(STAFF, start=1)}
+        con.executemany("UPDATE users SET staff_id = ? WHERE id = ?",
+                        [[staff_ids[name], self.users[login]] for login, role, name in DEMO_USERS
+                         if role == Role.EMPLOYEE])
 
     def create_pick_tables(self, con: Connection, cat_id: dict[str, int]) -> None:
         """Lookup tables the booking draws join on: services by (category, index)."""

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bookings import datalog
+from bookings import datalog, sessions
 from bookings.auth import Forbidden, User, get_user, user_by_id
 from bookings.exports import MEDIA_TYPES, made_with_phones, store_dir, token_hash
 from bookings.model import Right
@@ -99,14 +99,22 @@ def for_page(con: Connection, user: User, log_id: int) -> ReadyFile:
     return _ready_file(con, log_id)
 
 
-def fetch_for_page(con: Connection, login: str, log_id: int) -> tuple[bytes, str]:
+def fetch_for_page(con: Connection, login: str, log_id: int, *,
+                   session: str | None = None) -> tuple[bytes, str]:
     """The bytes and file name of a Data log download, checked and recorded as they leave.
 
     The page's download callable runs this when the bytes are asked for (a client
     may skip the button's on_click): the user is read afresh by LOGIN, so a right
     withdrawn or an account deactivated while the page is open refuses the file.
+    SESSION, the sign-in token the page was drawn under, must still be LOGIN's live
+    session: Streamlit serves a deferred file to whoever presents its id, so once
+    that sign-in has ended the id is worth nothing.
     Refused (Forbidden, StoreError): nothing is read, nothing is recorded.
     """
+    if session is not None:
+        signed_in = sessions.user_for(con, session).user
+        if signed_in is None or signed_in.login != login:
+            raise Forbidden("That sign-in has ended: sign in again to download the file.")
     user = get_user(con, login)
     if user is None or not user.active:
         raise Forbidden(f"{login} is no longer an active user: the file is not handed out.")

@@ -166,14 +166,20 @@ def save(con: Connection, user: User, booking_id: int, draft: Draft, *, started_
     if parsed is None:
         raise EditRefused("; ".join(f"{i.column}: {i.message}" for i in issues
                                     if i.level == "error"))
+    _stays_in_sight(user, parsed, f"Booking {booking_id}")
     now = now or datetime.now()
+    limits, limit_params = listing.limits_where(user)
 
     def attempt() -> bool:
         with transaction(con):
+            # Visible as the list shows it (viewing period, scope): what it hides
+            # cannot be changed either, and is answered like a booking that is not there.
             state = con.execute(f"SELECT version, deleted, attendance, {_PAID_FULL} "
-                                "FROM bookings b WHERE id = ?", [booking_id]).fetchall()
+                                f"FROM bookings b WHERE id = ? AND {limits or 'TRUE'}",
+                                [booking_id, *limit_params]).fetchall()
             if not state:
-                raise EditRefused(f"There is no booking {booking_id}.")
+                raise EditRefused(f"There is no booking {booking_id} (or it is outside what "
+                                  "you may see).")
             now_version, deleted, attendance, paid_full = state[0]
             if deleted:
                 raise EditRefused(f"Booking {booking_id} is deleted: a deleted booking cannot "
@@ -204,6 +210,7 @@ def create(con: Connection, user: User, draft: Draft, *, now: datetime | None = 
     if parsed is None:
         raise EditRefused("; ".join(f"{i.column}: {i.message}" for i in issues
                                     if i.level == "error"))
+    _stays_in_sight(user, parsed, "The new booking")
     now = now or datetime.now()
 
     def attempt() -> int:
@@ -266,6 +273,15 @@ def _as_seen(user: User, changed: dict) -> dict:
 
 
 _PAID_FULL = "(b.to_pay > 0 AND b.paid >= b.to_pay)"
+
+
+def _stays_in_sight(user: User, parsed, what: str) -> None:
+    """Refuse a booking the user could not see once saved: moved to another employee
+    by someone who sees their own only, or before their viewing period."""
+    reason = listing.outside_limits(user, parsed.visit_at, parsed.staff_id)
+    if reason:
+        raise EditRefused(f"{what} would be outside what you may see ({reason}); "
+                          "nothing was saved.")
 
 
 def _require_change_rights(user: User, attendance: int, paid_full: bool) -> None:

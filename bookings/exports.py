@@ -40,9 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import duckdb
-
-from bookings import listing, mail
+from bookings import datalog, listing, mail
 from bookings.auth import AuthError, User, user_by_id
 from bookings.export_files import SHEET_ROWS, Cover, open_sink, table_sql
 from bookings.filters import BookingFilter
@@ -50,12 +48,10 @@ from bookings.model import Right
 from bookings.store import (
     Connection,
     StoreError,
-    next_id,
     open_store,
     private_dir,
     store_dir,
     temp_dir,
-    transaction,
 )
 
 log = logging.getLogger(__name__)
@@ -134,21 +130,9 @@ def request_export(con: Connection, user: User, bfilter: BookingFilter, fmt: str
     rows = listing.count(con, user, bfilter)
     what = bfilter.words(listing.names(con))
     details = json.dumps({"filter": bfilter.to_params(), "email": email or None})
-    now = now or datetime.now()
-    for attempt in range(5):
-        try:
-            with transaction(con):
-                log_id = next_id(con, "data_log")
-                con.execute("""
-                    INSERT INTO data_log (id, requested_at, user_id, user_login, kind, what,
-                                          filter, rows, format, state, progress)
-                    VALUES (?, ?, ?, ?, 'export', ?, ?, ?, ?, 'queued', 0)
-                """, [log_id, now, user.id, user.login, what, details, rows, fmt])
-            break
-        except (duckdb.ConstraintException, duckdb.TransactionException):
-            # Another entry took the same id a moment before: take the next one.
-            if attempt == 4:
-                raise
+    log_id = datalog.add_entry(con, requested_at=now or datetime.now(), user_id=user.id,
+                               user_login=user.login, kind="export", what=what, filter=details,
+                               rows=rows, format=fmt, state="queued", progress=0)
     WAKE.set()
     return log_id
 
@@ -349,6 +333,9 @@ def _cover(con: Connection, job: Job, user: User, written_at: datetime) -> Cover
     since = listing.earliest_visible_visit(user)
     if since is not None:
         notes.append(f"Only visits from {since:%d.%m.%Y} on: the requester's viewing period.")
+    own = listing.scope_in_words(con, user)
+    if own is not None:
+        notes.append(f"Only {own}: the requester sees their own bookings only.")
     return Cover(requested_by=f"{user.name} ({user.login})",
                  requested_at=f"{job.requested_at:%d.%m.%Y %H:%M}",
                  written_at=f"{written_at:%d.%m.%Y %H:%M}", what=job.what, notes=notes)
@@ -395,7 +382,8 @@ def _mail_link(con: Connection, job: Job, link: str, rows: int,
             f"Requested: {job.requested_at:%d.%m.%Y %H:%M}\n\n"
             f"Download it here (the link works for {days} days, until "
             f"{finished + timedelta(days=days):%d.%m.%Y %H:%M}):\n{link}\n\n"
-            f"It is also in the Data log of Bookings Overview (entry {job.log_id}).\n"
+            f"It is also in the Data log of Bookings Overview (entry {job.log_id}; "
+            f"sign in if asked):\n{public_url()}/data-log?entry={job.log_id}\n\n"
             "Anyone with this link can download the file: do not forward it.\n")
     try:
         message = mail.compose(to=job.email, subject=f"Your bookings download is ready "

@@ -1,7 +1,8 @@
 """The bookings list: the rows, totals, facets and timeline a user may see.
 
 Every query here is `bookings b` narrowed by the user's `BookingFilter` and by
-the user's own scope (viewing period; phone search needs the phone right).
+the user's own limits (viewing period; scope: all bookings, or only those made
+to the user's employee; phone search needs the phone right).
 Paging and sorting happen in DuckDB: only the page on screen is fetched.
 """
 
@@ -11,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from bookings.auth import Forbidden, User
 from bookings.filters import PAID_FULL_SQL, BookingFilter, Names
-from bookings.model import Attendance, Right
+from bookings.model import Attendance, Right, Scope
 from bookings.store import Connection
 
 PAGE_SIZES = (50, 100, 500)
@@ -53,6 +54,67 @@ def earliest_visible_visit(user: User | None, today: date | None = None) -> date
     return datetime.combine(today - timedelta(days=user.viewing_period_days), time.min)
 
 
+def sees_own_only(user: User | None) -> bool:
+    """Whether the user's scope is 'own': the bookings made to their linked employee."""
+    return user is not None and user.scope == Scope.OWN
+
+
+NO_EMPLOYEE_NOTICE = (
+    "You see no bookings: you may see only the bookings made to your own employee, and "
+    "your account is not linked to an employee yet. Ask the salon's owner to link it in "
+    "Settings > Users and rights.")
+
+
+def scope_notice(user: User | None) -> str | None:
+    """Why this user sees no bookings at all whatever the filter, or None: the words the
+    pages and the command show, so nobody takes an empty list for an empty salon."""
+    if sees_own_only(user) and user.staff_id is None:
+        return NO_EMPLOYEE_NOTICE
+    return None
+
+
+def scope_in_words(con: Connection, user: User | None) -> str | None:
+    """'bookings made to Anna Smith' for a user who sees their own only; None otherwise."""
+    if not sees_own_only(user):
+        return None
+    if user.staff_id is None:
+        return "bookings made to the user's employee, and none is linked"
+    row = con.execute("SELECT name FROM staff WHERE id = ?", [user.staff_id]).fetchall()
+    return f"bookings made to {row[0][0] if row else f'employee {user.staff_id}'}"
+
+
+def limits_where(user: User | None, today: date | None = None) -> tuple[str | None, list]:
+    """What the user may see of `bookings b`, whatever the filter: the viewing period
+    and the scope, as SQL with its parameters; None when they may see every booking.
+
+    Own with no linked employee is FALSE: nothing, rather than everything.
+    """
+    clauses, params = [], []
+    since = earliest_visible_visit(user, today)
+    if since is not None:
+        clauses.append("b.visit_at >= ?")
+        params.append(since)
+    if sees_own_only(user) and user.staff_id is None:
+        clauses.append("FALSE")
+    elif sees_own_only(user):
+        clauses.append("b.staff_id = ?")
+        params.append(user.staff_id)
+    return (" AND ".join(clauses) or None), params
+
+
+def outside_limits(user: User | None, visit_at: datetime, staff_id: int,
+                   today: date | None = None) -> str | None:
+    """Why a booking with this visit and employee would be outside what the user may
+    see (a save must not move a booking out of their sight), or None."""
+    since = earliest_visible_visit(user, today)
+    if since is not None and visit_at < since:
+        return f"visits before {since:%d.%m.%Y} are outside your viewing period"
+    if sees_own_only(user) and staff_id != user.staff_id:
+        return "you may see only the bookings made to your own employee" + (
+            "" if user.staff_id is not None else ", and your account is not linked to one")
+    return None
+
+
 def can_see_phones(user: User | None) -> bool:
     return user is None or user.can(Right.SEE_PHONES)
 
@@ -72,9 +134,9 @@ def scoped_where(
                 "Search by the client's name instead."
             )
     sql, params = bfilter.where()
-    since = earliest_visible_visit(user, today)
-    if since is not None:
-        sql, params = f"({sql}) AND b.visit_at >= ?", [*params, since]
+    limits, limit_params = limits_where(user, today)
+    if limits is not None:
+        sql, params = f"({sql}) AND {limits}", [*params, *limit_params]
     return sql, params
 
 

@@ -97,6 +97,28 @@ ROLE_PRESETS: dict[Role, tuple[frozenset[Right], int | None]] = {
     Role.EMPLOYEE: (frozenset({Right.VIEW_BOOKINGS}), 30),
 }
 
+
+class Scope(StrEnum):
+    """Which bookings a user sees, beside the viewing period (Altegio's viewing scope)."""
+
+    ALL = "all"
+    OWN = "own"  # only the bookings made to the employee the user is linked to
+
+    @property
+    def description(self) -> str:
+        return {"all": "all bookings",
+                "own": "own bookings: only bookings made to their employee"}[self.value]
+
+
+# The scope a new user of the role starts with, part of the role's preset (kept
+# apart from ROLE_PRESETS, whose pairs are unpacked in many places). A new
+# employee sees no bookings until Settings links the user to their staff entry.
+ROLE_SCOPES: dict[Role, Scope] = {
+    Role.OWNER: Scope.ALL,
+    Role.ADMINISTRATOR: Scope.ALL,
+    Role.EMPLOYEE: Scope.OWN,
+}
+
 # The four booking categories every business has; they cannot be removed.
 BUILTIN_BOOKING_CATEGORIES = (
     (1, "Full online payment", "#2e7d32"),

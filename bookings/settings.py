@@ -136,17 +136,24 @@ def set_staff_active(con: Connection, actor: User | None, staff_id: int, active:
 
 
 def remove_staff(con: Connection, actor: User | None, staff_id: int) -> str:
-    """'deleted' when no booking refers to the employee; else 'deactivated' (never deleted)."""
+    """'deleted' when no booking refers to the employee; else 'deactivated' (never deleted).
+
+    A user linked to the employee counts too: deleted, the id could be given to the
+    next employee added, whose bookings that user would then see.
+    """
     _allowed(actor)
     with changelog.change(con):
         before = _one(con, _STAFF, staff_id, "employee")
         (bookings,) = con.execute("SELECT count(*) FROM bookings WHERE staff_id = ?",
                                   [staff_id]).fetchall()[0]
-        if bookings:
+        (linked,) = con.execute("SELECT count(*) FROM users WHERE staff_id = ?",
+                                [staff_id]).fetchall()[0]
+        if bookings or linked:
             con.execute("UPDATE staff SET active = FALSE WHERE id = ?", [staff_id])
             changelog.record(con, actor, "employee", staff_id, before["name"], "deactivated",
                              old={"active": before["active"]},
-                             new={"active": False, "bookings": bookings})
+                             new={"active": False, "bookings": bookings,
+                                  **({"linked users": linked} if linked else {})})
             return "deactivated"
         con.execute("DELETE FROM staff WHERE id = ?", [staff_id])
         changelog.record(con, actor, "employee", staff_id, before["name"], "deleted",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -252,6 +253,33 @@ ALTER TABLE import_batches ADD COLUMN kind VARCHAR NOT NULL DEFAULT 'bookings';
 INSERT INTO settings VALUES ('owner_guard', '') ON CONFLICT DO NOTHING;
 """
 
+# Sessions: a signed-in browser holds a random token in an HttpOnly cookie; only
+# its sha256 is kept. A row starts as a single-use sign-in ticket (handed over the
+# websocket, swapped by the /auth/session route for the cookie's token within
+# seconds), then lives until signed out, ended (deactivation, a password reset,
+# "sign out everywhere") or expired (idle or absolute lifetime).
+# Sign-in failures are counted per login and client address: guessing from one
+# address slows down, while the login's owner elsewhere is never locked out.
+# A user may be one of the salon's employees (staff_id); scope 'own' limits what
+# they see to the bookings made to that employee.
+_V6_SESSIONS_AND_SCOPE = """
+CREATE TABLE sessions (
+    id BIGINT PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    ticket_sha256 VARCHAR,            -- the sign-in ticket, until swapped
+    ticket_expires_at TIMESTAMP,
+    token_sha256 VARCHAR,             -- the cookie's token, once swapped
+    client VARCHAR,                   -- the address it was signed in from
+    created_at TIMESTAMP NOT NULL,
+    last_seen_at TIMESTAMP NOT NULL,
+    ended_at TIMESTAMP,
+    ended_why VARCHAR                 -- signed out, expired, deactivated, ...
+);
+ALTER TABLE sign_in_failures ADD COLUMN client VARCHAR NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN staff_id INTEGER;
+ALTER TABLE users ADD COLUMN scope VARCHAR NOT NULL DEFAULT 'all';
+"""
+
 # Ordered; a migration's index + 1 is the schema version it brings the file to.
 # Append only: a store file written by an older version is brought up to date
 # by running the ones it has not seen.
@@ -261,6 +289,7 @@ MIGRATIONS: list[str | Callable[[Connection], None]] = [
     _V3_SIGN_IN,
     _V4_IMPORT_CLAIM,  # the row every upload commit claims first (see upload_batch.claim)
     _V5_SETTINGS_CHANGES,
+    _V6_SESSIONS_AND_SCOPE,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -426,6 +455,25 @@ def transaction(con: Connection) -> Iterator[Connection]:
     except BaseException:
         _rollback_quietly(con)
         raise
+
+
+_EXCLUSIVE: dict[str, threading.Lock] = {}
+_EXCLUSIVE_GUARD = threading.Lock()
+
+
+@contextmanager
+def exclusive(con: Connection, name: str) -> Iterator[Connection]:
+    """One block named NAME at a time, in a transaction: for a check-then-write that
+    must not interleave (sign-in throttling: count the failures, then note one).
+
+    DuckDB lets one process hold the file, so a lock of this process is all there is
+    to take; DuckDB's own write conflicts would let two such blocks both pass the
+    check, since each only inserts.
+    """
+    with _EXCLUSIVE_GUARD:
+        lock = _EXCLUSIVE.setdefault(name, threading.Lock())
+    with lock, transaction(con):
+        yield con
 
 
 def _rollback_quietly(con: Connection) -> None:

@@ -1,5 +1,6 @@
-"""Administering users: add, role, rights and viewing period, password reset,
-deactivation. What Settings > Users and rights and `bookings users` do.
+"""Administering users: add, role, rights and viewing period, the employee a
+user is and the bookings they see (scope), password reset, deactivation. What
+Settings > Users and rights and `bookings users` do.
 
 Rules:
 - only a user with the settings right may do it (`actor`; None is the command
@@ -15,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from bookings import auth, changelog, mail
+from bookings import auth, changelog, mail, sessions
 from bookings.auth import User
 from bookings.changelog import SettingsRefused
-from bookings.model import ROLE_PRESETS, Right, Role
+from bookings.model import ROLE_PRESETS, ROLE_SCOPES, Right, Role, Scope
 from bookings.store import Connection
 
 KEEP = object()  # "leave the viewing period as it is"
@@ -37,10 +38,13 @@ class Access:
     active: bool
     rights: frozenset[Right]
     viewing_period_days: int | None
+    staff_id: int | None = None
+    scope: Scope = Scope.ALL
 
     @classmethod
     def of(cls, user: User) -> Access:
-        return cls(user.role, user.active, user.rights, user.viewing_period_days)
+        return cls(user.role, user.active, user.rights, user.viewing_period_days,
+                   user.staff_id, Scope(user.scope))
 
     def keeps_the_salon_owned(self) -> bool:
         """An active owner who can manage settings: what the salon must keep one of."""
@@ -49,7 +53,8 @@ class Access:
     def as_json(self) -> dict:
         return {"role": self.role.value, "active": self.active,
                 "rights": sorted(r.value for r in self.rights),
-                "viewing_period_days": self.viewing_period_days}
+                "viewing_period_days": self.viewing_period_days,
+                "staff_id": self.staff_id, "scope": self.scope.value}
 
 
 def _allowed(actor: User | None) -> None:
@@ -82,7 +87,8 @@ def add_user(con: Connection, actor: User | None, login: str, role: Role, *, nam
                          password=password)
         rights, period = ROLE_PRESETS[role]
         changelog.record(con, actor, "user", login, name.strip() or login, "added",
-                         new=Access(role, True, rights, period).as_json())
+                         new=Access(role, True, rights, period, None,
+                                    ROLE_SCOPES[role]).as_json())
     return auth.get_user(con, login), generated
 
 
@@ -96,14 +102,16 @@ def user_email(text: str) -> str:
         raise SettingsRefused(f"Email: {exc}") from None
 
 
-# --- access: role, rights, viewing period, active --------------------------------
+# --- access: role, rights, viewing period, employee, scope, active --------------
 
 
 def set_role(con: Connection, actor: User | None, login: str, role: Role) -> User:
-    """The role, with its preset's rights and viewing period (the owner may adjust after)."""
+    """The role, with its preset's rights, viewing period and scope (the owner may adjust
+    after). The linked employee stays: it is who the user is, not what the role allows."""
     rights, period = ROLE_PRESETS[role]
     return _change(con, actor, login, "role changed",
-                   lambda a: replace(a, role=role, rights=rights, viewing_period_days=period))
+                   lambda a: replace(a, role=role, rights=rights, viewing_period_days=period,
+                                     scope=ROLE_SCOPES[role]))
 
 
 def set_rights(con: Connection, actor: User | None, login: str, rights: Iterable[Right],
@@ -136,6 +144,37 @@ def set_viewing_period(con: Connection, actor: User | None, login: str,
     return set_rights(con, actor, login, _target(con, login).rights, days)
 
 
+def link(con: Connection, actor: User | None, login: str, staff_id: int | None) -> User:
+    """The employee the user is (None: not linked); with scope 'own' they see the
+    bookings made to that employee. A deactivated employee may be linked: their
+    bookings stay."""
+    def linked(access: Access) -> Access:
+        # Checked in the change's transaction, after the right: an employee removed
+        # meanwhile is not linked, and a user without the right learns nothing.
+        if staff_id is not None:
+            _require_employee(con, staff_id)
+        return replace(access, staff_id=staff_id)
+
+    action = "employee unlinked" if staff_id is None else "employee linked"
+    return _change(con, actor, login, action, linked)
+
+
+def _require_employee(con: Connection, staff_id: int) -> None:
+    if not con.execute("SELECT 1 FROM staff WHERE id = ?", [staff_id]).fetchall():
+        raise SettingsRefused(f"There is no employee {staff_id}: see the staff and their "
+                              "IDs in Settings > Staff (or `bookings catalog`).")
+
+
+def set_scope(con: Connection, actor: User | None, login: str, scope: str) -> User:
+    """Which bookings the user sees: 'all', or 'own' (made to their linked employee)."""
+    try:
+        chosen = Scope(scope)
+    except ValueError:
+        raise SettingsRefused(f"Unknown scope {scope!r}: a user sees 'all' bookings or "
+                              "'own' (only the bookings made to their employee).") from None
+    return _change(con, actor, login, "scope changed", lambda a: replace(a, scope=chosen))
+
+
 def set_active(con: Connection, actor: User | None, login: str, active: bool) -> User:
     """Deactivated: sign-in refused, signed out at the next click; bookings and history kept."""
     return _change(con, actor, login, "reactivated" if active else "deactivated",
@@ -155,6 +194,8 @@ def _change(con: Connection, actor: User | None, login: str, action: str,
             return user
         _keep_an_owner(con, user, before, after)
         _write_access(con, user.id, after)
+        if before.active and not after.active:
+            sessions.end_all(con, user.id, why=sessions.DEACTIVATED)
         old, new = _differences(before.as_json(), after.as_json())
         changelog.record(con, actor, "user", login, user.name, action, old=old, new=new)
     return auth.get_user(con, login)
@@ -175,8 +216,10 @@ def _keep_an_owner(con: Connection, user: User, before: Access, after: Access) -
 
 
 def _write_access(con: Connection, user_id: int, access: Access) -> None:
-    con.execute("UPDATE users SET role = ?, active = ?, viewing_period_days = ? WHERE id = ?",
-                [access.role.value, access.active, access.viewing_period_days, user_id])
+    con.execute("UPDATE users SET role = ?, active = ?, viewing_period_days = ?, staff_id = ?, "
+                "scope = ? WHERE id = ?",
+                [access.role.value, access.active, access.viewing_period_days, access.staff_id,
+                 access.scope.value, user_id])
     con.execute("DELETE FROM user_rights WHERE user_id = ?", [user_id])
     if access.rights:
         con.executemany('INSERT INTO user_rights (user_id, "right") VALUES (?, ?)',
@@ -206,7 +249,42 @@ def reset_password(con: Connection, actor: User | None, login: str,
     with changelog.change(con):
         con.execute("UPDATE users SET password_hash = ? WHERE id = ?",
                     [auth.hash_password(password), user.id])
-        con.execute("DELETE FROM sign_in_failures WHERE login = ?", [login])
+        auth.clear_throttle(con, login)
+        sessions.end_all(con, user.id, why=sessions.PASSWORD_RESET)
         changelog.record(con, actor, "user", login, user.name, "password reset",
                          new={"password": "generated" if generated else "set"})
     return generated
+
+
+# --- sessions and throttling ------------------------------------------------------
+
+
+def sign_out_everywhere(con: Connection, actor: User | None, login: str) -> int:
+    """End every session of LOGIN (their own account menu, or the owner's Settings);
+    each of their browsers is signed out at its next click. How many were live.
+
+    Users may do it for themselves without the settings right."""
+    user = _target(con, login)
+    if actor is None or actor.id != user.id:
+        _allowed(actor)
+    with changelog.change(con):
+        ended = sessions.end_all(con, user.id, why=sessions.EVERYWHERE)
+        changelog.record(con, actor, "user", login, user.name, "signed out everywhere",
+                         new={"sessions ended": ended})
+    return ended
+
+
+def unthrottle(con: Connection, actor: User | None, login: str,
+               client: str | None = None) -> int:
+    """Forget LOGIN's failed sign-ins (from CLIENT only, if given), so it may try again
+    at once; how many failures were forgotten. Recorded in the change log."""
+    _allowed(actor)
+    if auth.get_user(con, login) is None and not any(
+            t.login == login for t in auth.throttles(con)):
+        raise SettingsRefused(f"There is no user {login!r}, and no failed sign-ins as "
+                              f"{login!r} to forget.")
+    with changelog.change(con):
+        cleared = auth.clear_throttle(con, login, client)
+        changelog.record(con, actor, "user", login, login, "sign-in throttle cleared",
+                         new={"failures forgotten": cleared, "client": client or "all"})
+    return cleared

@@ -64,6 +64,12 @@ choices = listing.filter_choices(con)
 since = listing.earliest_visible_visit(user)
 if since is not None:
     st.caption(f"You see bookings with visits from {since:%d.%m.%Y} on (your viewing period).")
+notice, own = listing.scope_notice(user), listing.scope_in_words(con, user)
+if notice:
+    st.warning(notice, icon=":material/person_off:")
+    st.stop()  # an empty list with filters would read as "no bookings match"
+if own:
+    st.caption(f"You see only {own} (your scope: own bookings).")
 
 new_filter = filter_form(bfilter, choices, st.session_state.get("filter_revision", 0))
 if new_filter is not None:

@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from bookings import catalog, editing
+from bookings import catalog, editing, listing
 from bookings.auth import Forbidden
 from bookings.model import Attendance, Right
 from bookings.store import StoreError, booking_interval_min
@@ -24,6 +24,10 @@ STATUS_COLOURS = {"Pending": "#90a4ae", "Confirmed": "#42a5f5", "Arrived": "#66b
 
 
 st.title("Calendar")
+notice = listing.scope_notice(user)
+if notice:
+    st.warning(notice, icon=":material/person_off:")
+    st.stop()  # an empty calendar would read as a free day
 
 # The days the calendar can show: a week (and the day after it) must stay a date.
 # 01.01.0001 is a Monday; the last whole week ends on Sunday 26.12.9999.
@@ -74,6 +78,9 @@ day = within_calendar(param("day", date.fromisoformat, date.today(), "a day (YYY
 week = param("view", view_of, False, "a view (day or week)")
 open_id = param("booking", int, None, "a booking number")
 staff_names = {s["id"]: s["name"] for s in catalog.staff(con) if s["active"]}
+if listing.sees_own_only(user):  # offer only the employee whose bookings they see
+    staff_names = {i: name for i, name in staff_names.items() if i == user.staff_id}
+    st.caption(f"You see only {listing.scope_in_words(con, user)} (your scope: own bookings).")
 back, picked_day, forward, view_col, staff_col = st.columns([0.5, 1.5, 0.5, 1.5, 4],
                                                            vertical_alignment="bottom")
 step = timedelta(days=7 if week else 1)

@@ -4,17 +4,24 @@ rights check. Streamlit-side only; the rules live in `bookings/`."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from bookings import auth, config, upload
+from bookings import auth, config, sessions, upload
+from bookings import users as user_admin
 from bookings.auth import User
 from bookings.model import Right
 from bookings.store import Connection, StoreError, open_store
 from bookings.upload_batch import plural
 
 _CURSOR = "_cursor"
-_LOGIN = "signed_in_login"
+_IN_PROCESS_TOKEN = "session_token"  # AppTest only: no browser, no cookie
+_STATE_OWNER = "_state_owner"  # the session whose sign-in this state belongs to
+_ENDED = "_session_ended"  # why the cookie's session ended, for the sign-in page
+_PAGE_PATH = "_page_path"
 
 
 @st.cache_resource(show_spinner=False)
@@ -69,15 +76,43 @@ def cursor() -> Connection:
 
 
 def current_user() -> User | None:
-    """The signed-in user, read afresh every run so rights changes apply at once."""
-    login = st.session_state.get(_LOGIN)
-    if login is None:
-        return None
-    user = auth.get_user(cursor(), login)
-    if user is None or not user.active:
-        sign_out()
-        return None
-    return user
+    """The signed-in user: the session cookie's, checked against the store on every run,
+    so rights changes, deactivation and sign-outs elsewhere apply at the next click.
+
+    The Streamlit session itself proves nothing (a client may present another's
+    session id): a run whose cookie is not the one this session's state was made
+    under starts from an empty state.
+    """
+    token = session_token()
+    check = sessions.user_for(cursor(), token)
+    owner = sessions.digest(token) if check.user is not None else None
+    if st.session_state.get(_STATE_OWNER, owner) != owner:
+        _forget_session_state()
+    st.session_state[_STATE_OWNER] = owner
+    if check.message:
+        st.session_state[_ENDED] = check.message
+    return check.user
+
+
+def session_token() -> str | None:
+    """The session cookie's token. Without any browser connection (AppTest runs the
+    app in-process, and has no cookies) the token sign-in kept in the state."""
+    if not st.context.headers:
+        return st.session_state.get(_IN_PROCESS_TOKEN)
+    return st.context.cookies.get(sessions.COOKIE)
+
+
+def _forget_session_state() -> None:
+    for key in list(st.session_state):
+        if key not in (_CURSOR, _IN_PROCESS_TOKEN):
+            del st.session_state[key]
+
+
+def _client_address() -> str:
+    """The browser's address, for sign-in throttling; Streamlit gives None for this
+    machine (and AppTest something that is not an address)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else auth.LOCAL_CLIENT
 
 
 def require(right: Right) -> User:
@@ -114,25 +149,72 @@ def show_refusal() -> None:
         st.warning(message, icon=":material/lock:")
 
 
-def sign_out() -> None:
-    st.session_state.pop(_LOGIN, None)
+def _redirect(url: str) -> None:
+    """Send the browser to URL (a route of this app), the way st.login does: a
+    ForwardMsg the frontend answers with `window.location.href = url`."""
+    message = ForwardMsg()
+    message.auth_redirect.url = url
+    get_script_run_ctx().enqueue(message)
+
+
+def _asked_for() -> str:
+    """The page and view this run was asked for, as a path: where sign-in returns."""
+    query = urlencode([(key, value) for key in st.query_params
+                       for value in st.query_params.get_all(key)])
+    path = "/" + st.session_state.get(_PAGE_PATH, "")
+    return f"{path}?{query}" if query else path
+
+
+def note_page(url_path: str) -> None:
+    """Remember the page of this run (app.py, from st.navigation) for `_asked_for`."""
+    st.session_state[_PAGE_PATH] = url_path
+
+
+def _signed_in(user: User) -> None:
+    """Hand the new session to the browser: a single-use ticket, swapped for the
+    HttpOnly cookie by the /auth/session route, which then opens the page asked for."""
+    ticket = sessions.issue_ticket(cursor(), user, _client_address())
+    if not st.context.headers:  # in-process (AppTest): no browser to redirect
+        st.session_state[_IN_PROCESS_TOKEN] = sessions.redeem(cursor(), ticket)
+        st.rerun()
+    url = f"/auth/session?{urlencode({'ticket': ticket, 'next': _asked_for()})}"
+    _redirect(url)
+    st.info("Signed in. Opening the page…")
+    st.stop()
+
+
+def sign_out(*, everywhere: User | None = None) -> None:
+    """End this browser's session (or, with EVERYWHERE, every session of that user),
+    then have the route clear the cookie."""
+    token = session_token()
+    if everywhere is not None:
+        user_admin.sign_out_everywhere(cursor(), everywhere, everywhere.login)
+    else:
+        sessions.end(cursor(), token)
+    st.session_state.pop(_IN_PROCESS_TOKEN, None)
+    if not st.context.headers:
+        st.rerun()
+    _redirect("/auth/sign-out")
+    st.stop()
 
 
 def sign_in_page() -> None:
     st.title("Bookings Overview")
     st.caption("Every booking of the salon: filter, review, delete, upload, download.")
+    ended = st.session_state.pop(_ENDED, None)
+    if ended:
+        st.info(ended, icon=":material/logout:")
     with st.form("sign_in"):
         login = st.text_input("Login")
         password = st.text_input("Password", type="password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            user = auth.sign_in(cursor(), login.strip(), password)
+            user = auth.sign_in(cursor(), login.strip(), password, client=_client_address())
         except auth.SignInRefused as exc:
             st.error(str(exc))
             return
-        st.session_state[_LOGIN] = user.login
-        st.rerun()
+        _signed_in(user)
 
 
 def sidebar_account(user: User) -> None:
@@ -140,4 +222,7 @@ def sidebar_account(user: User) -> None:
         st.markdown(f"Signed in as **{user.name}**  \nlogin `{user.login}` · {user.role.value}")
         if st.button("Sign out", icon=":material/logout:"):
             sign_out()
-            st.rerun()
+        if st.button("Sign out everywhere", icon=":material/devices:", type="tertiary",
+                     help="End your sign-in in every browser and device, this one too: "
+                          "each is signed out at its next click."):
+            sign_out(everywhere=user)

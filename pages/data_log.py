@@ -21,7 +21,8 @@ from bookings.store import StoreError
 from pages import common
 
 REFRESH_S = 2  # while a download is queued or running
-KIND_LABELS = {"export": "Download", "upload": "Upload", "delete": "Bulk delete"}
+KIND_LABELS = {"export": "Download", "upload": "Upload", "delete": "Bulk delete",
+               "sign-in": "Refused sign-in"}
 
 user = common.require(Right.VIEW_BOOKINGS)
 con = common.cursor()
@@ -29,7 +30,8 @@ con = common.cursor()
 st.title("Data log")
 everyone = datalog.sees_everyone(user)
 st.caption("Every download, upload and bulk deletion: who, when, what, and who fetched the "
-           "files. " + ("You see everyone's entries." if everyone else "You see your own entries.")
+           "files" + (", and every refused sign-in. You see everyone's entries." if everyone
+                      else ". You see your own entries.")
            + ("" if user.can(Right.EXPORT) else " Fetching files needs the export right."))
 
 kind_col, user_col, dates_col = st.columns([2, 2, 3])
@@ -42,6 +44,15 @@ if everyone:
 picked = dates_col.date_input("Requested between", value=(), key="log_dates",
                               format="DD.MM.YYYY", max_value=date.today())
 date_from, date_to = (tuple(picked) + (None, None))[:2] if picked else (None, None)
+# ?entry=N: the entry an email linked to (the export's "ready" message).
+asked_entry = st.query_params.get("entry", "")
+log_id = int(asked_entry) if asked_entry.isdigit() and len(asked_entry) < 10 else None
+if log_id is not None:
+    note_col, all_col = st.columns([5, 1.3], vertical_alignment="center")
+    note_col.info(f"Showing entry #{log_id}, as linked from your email.")
+    if all_col.button("Show all entries", icon=":material/list:"):
+        del st.query_params["entry"]
+        st.rerun()
 
 
 def size_text(size: int | None) -> str:
@@ -74,11 +85,13 @@ def as_table(entries: list[dict]) -> pd.DataFrame:
 
 def fetched(login: str, log_id: int):
     """The file's bytes when they are asked for (Streamlit's deferred download, on a
-    thread of its own): the user read afresh, the rights checked, the fetch recorded.
-    A refusal raises: Streamlit then tells the browser the file could not be made,
-    and the rerun after the click shows why (signed out, or no file offered)."""
+    thread of its own): the user read afresh, the rights checked, the fetch recorded,
+    and only while this page's sign-in lives. A refusal raises: Streamlit then tells
+    the browser the file could not be made, and the rerun after the click shows why
+    (signed out, or no file offered)."""
+    session = common.session_token()
     return common.made_on_click(
-        lambda reader: downloads.fetch_for_page(reader, login, log_id)[0])
+        lambda reader: downloads.fetch_for_page(reader, login, log_id, session=session)[0])
 
 
 def ready_files(cursor, entries: list[dict], viewer: User) -> None:
@@ -115,7 +128,7 @@ def log_view() -> None:
     if pending and not datalog.has_pending(cursor, user):
         st.rerun(scope="app")  # done: stop refreshing
     entries = datalog.entries(cursor, user, kind=kind, by=by, date_from=date_from,
-                              date_to=date_to)
+                              date_to=date_to, log_id=log_id)
     if not entries:
         st.info("No entries match." if (kind or by or picked) else "Nothing logged yet.")
         return

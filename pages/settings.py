@@ -1,5 +1,6 @@
 """Settings: users and their rights, staff, services and their categories,
-booking categories, the booking interval, and the log of every change.
+booking categories, the booking interval, sign-ins (sessions, throttling), and the
+log of every change.
 
 One page of tabs, each drawn by its own module and only when open (the tab is
 in the address: `settings?tab=Staff`). Every change goes through
@@ -11,7 +12,14 @@ import streamlit as st
 
 from bookings import changelog
 from bookings.model import Right
-from pages import common, settings_booking, settings_services, settings_staff, settings_users
+from pages import (
+    common,
+    settings_booking,
+    settings_services,
+    settings_sign_ins,
+    settings_staff,
+    settings_users,
+)
 
 user = common.require(Right.MANAGE_SETTINGS)
 con = common.cursor()
@@ -40,6 +48,7 @@ TABS = {
     "Services": settings_services.render,
     "Booking categories": settings_booking.render_categories,
     "Booking interval": settings_booking.render_interval,
+    "Sign-ins": settings_sign_ins.render,
     "Change log": change_log,
 }
 

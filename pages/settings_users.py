@@ -1,14 +1,15 @@
 """Settings > Users and rights: the users, adding one, and changing one's role,
-rights, viewing period, password or whether they may sign in at all."""
+rights, viewing period, employee and scope, password or whether they may sign in
+at all."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from bookings import auth, mail, users
+from bookings import auth, catalog, mail, users
 from bookings.auth import User
-from bookings.model import ROLE_PRESETS, Right, Role
+from bookings.model import ROLE_PRESETS, ROLE_SCOPES, Right, Role, Scope
 from bookings.store import Connection
 from pages import settings_forms as forms
 
@@ -31,7 +32,8 @@ SELECTED = "settings_user"
 def render(con: Connection, actor: User) -> None:
     forms.show_messages()
     everyone = auth.list_users(con)
-    users_table(everyone)
+    staff = {s["id"]: s for s in catalog.staff(con)}
+    users_table(everyone, staff)
     add_user_form(con, actor)
     st.divider()
     st.subheader("Change a user")
@@ -40,6 +42,7 @@ def render(con: Connection, actor: User) -> None:
     rights_column, role_column = st.columns([3, 2], gap="large")
     with rights_column:
         rights_form(con, actor, user)
+        scope_form(con, actor, user, staff)
     with role_column:
         role_form(con, actor, user)
         password_and_access(con, actor, user)
@@ -49,16 +52,31 @@ def _period(days: int | None) -> str:
     return "unlimited" if days is None else f"{days} days"
 
 
-def users_table(everyone: list[User]) -> None:
+def users_table(everyone: list[User], staff: dict[int, dict]) -> None:
     table = pd.DataFrame([{**u.as_json(), "viewing_period": _period(u.viewing_period_days),
+                           "employee": _employee(staff, u.staff_id),
+                           "sees": SCOPE_LABELS[Scope(u.scope)],
                            "rights": [RIGHT_LABELS[r] for r in Right if r in u.rights]}
                           for u in everyone])
-    st.dataframe(table[["login", "name", "email", "role", "active", "viewing_period", "rights"]],
+    st.dataframe(table[["login", "name", "email", "role", "active", "viewing_period", "employee",
+                        "sees", "rights"]],
                  hide_index=True, width="stretch", column_config={
                      "login": "Login", "name": "Name", "email": "Email", "role": "Role",
                      "active": st.column_config.CheckboxColumn("Active"),
-                     "viewing_period": "Viewing period",
+                     "viewing_period": "Viewing period", "employee": "Employee", "sees": "Sees",
                      "rights": st.column_config.ListColumn("Rights", width="large")})
+
+
+SCOPE_LABELS = {Scope.ALL: "All bookings", Scope.OWN: "Own bookings"}
+
+
+def _employee(staff: dict[int, dict], staff_id: int | None) -> str:
+    if staff_id is None:
+        return "not linked"
+    employee = staff.get(staff_id)
+    if employee is None:
+        return f"#{staff_id} (gone)"
+    return employee["name"] + ("" if employee["active"] else " (deactivated)")
 
 
 def _describe(everyone: list[User]):
@@ -121,17 +139,47 @@ def rights_form(con: Connection, actor: User, user: User) -> None:
         forms.finish(f"rights-{user.login}", f"Rights of {user.login} saved.")
 
 
+def scope_form(con: Connection, actor: User, user: User, staff: dict[int, dict]) -> None:
+    """The employee the user is, and whether they see all bookings or their own only."""
+    # The active employees, and the linked one even if deactivated: the select must show it.
+    options = [None, *(i for i, s in staff.items() if s["active"] or i == user.staff_id)]
+    with st.form(forms.key(f"scope-{user.login}")):
+        st.markdown(f"**Employee and bookings {user.login} sees**")
+        staff_id = st.selectbox("Employee", options, index=options.index(user.staff_id)
+                                if user.staff_id in options else 0,
+                                format_func=lambda i: _employee(staff, i),
+                                help="The salon's employee this user is")
+        scope = st.radio("Sees", list(Scope), index=list(Scope).index(Scope(user.scope)),
+                         format_func=lambda s: SCOPE_LABELS[s] + (
+                             ": only bookings made to their employee" if s == Scope.OWN else ""),
+                         horizontal=True)
+        submitted = st.form_submit_button("Save employee and scope")
+    if not submitted:
+        return
+    if staff_id != user.staff_id and not forms.attempt(users.link, con, actor, user.login,
+                                                       staff_id):
+        return
+    if scope != user.scope and not forms.attempt(users.set_scope, con, actor, user.login, scope):
+        return
+    saved = auth.get_user(con, user.login)
+    forms.finish(f"scope-{user.login}", f"{user.login}: employee "
+                 f"{_employee(staff, saved.staff_id)}; sees {Scope(saved.scope).description}."
+                 + (" They see no bookings until linked to an employee."
+                    if saved.scope == Scope.OWN and saved.staff_id is None else ""))
+
+
 def role_form(con: Connection, actor: User, user: User) -> None:
     with st.form(forms.key(f"role-{user.login}")):
         role = st.selectbox(f"Role of {user.login}", list(Role), index=list(Role).index(user.role),
                             format_func=lambda r: r.value.capitalize())
         _, period = ROLE_PRESETS[role]
         submitted = st.form_submit_button("Apply the role",
-                                          help="Sets the role and its preset: rights and "
-                                               "viewing period")
+                                          help="Sets the role and its preset: rights, "
+                                               "viewing period and scope")
     if submitted and forms.attempt(users.set_role, con, actor, user.login, role):
         forms.finish(f"role-{user.login}", f"{user.login} is now {role.value}, with the "
-                     f"{role.value}'s rights; viewing period {_period(period)}.")
+                     f"{role.value}'s rights; viewing period {_period(period)}; sees "
+                     f"{ROLE_SCOPES[role].description}.")
 
 
 def password_and_access(con: Connection, actor: User, user: User) -> None:

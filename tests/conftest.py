@@ -12,6 +12,7 @@ from bookings.auth import get_user
 from bookings.model import Role
 from bookings.store import open_store
 from tests import known_store
+from tests.helpers import sign_in_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,7 +71,7 @@ def app_as(monkeypatch):
 
         def open_as(login: str, **params) -> AppTest:
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
-            at.session_state["signed_in_login"] = login
+            sign_in_app(at, login)
             for key, value in params.items():
                 at.query_params[key] = value
             return at.run()
@@ -118,3 +119,30 @@ def store(con):
 @pytest.fixture
 def owner(store):
     return get_user(store, "owner")
+
+
+@pytest.fixture
+def cli(known_path, store_path, capsys, monkeypatch):
+    """cli(*args) -> (exit code, stdout, stderr): `bookings` in process, on a copy of the
+    known store (tests/known_store.py) at store_path, so that a case that wrongly
+    changed something shows.
+
+    A usage error leaves argparse by SystemExit: its code is the exit code.
+    """
+    import io
+    import shutil
+
+    from bookings.cli import main
+
+    shutil.copyfile(known_path, store_path)
+
+    def run_cli(*args):
+        monkeypatch.setattr("sys.stdin", io.StringIO(""))
+        try:
+            code = main(["--db", str(store_path), *args])
+        except SystemExit as exit_:
+            code = exit_.code
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run_cli

@@ -18,3 +18,23 @@ def stored(con, batch_id: int) -> list[dict]:
     keys = ("id", "visit_at", "staff_id", "phone", "name", "length_s", "attendance", "comment",
             "to_pay", "lines")
     return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def sign_in_app(at, login: str) -> None:
+    """Sign AppTest's app in as LOGIN the way the sign-in form does, in-process: a real
+    session in the store named by BOOKINGS_DB, its token where the app looks without a
+    browser (AppTest has no cookies). An unknown login gets a token nobody issued."""
+    import os
+    import secrets
+
+    from bookings import auth, sessions
+    from bookings.store import open_store
+
+    con = open_store(os.environ["BOOKINGS_DB"])
+    try:
+        user = auth.get_user(con, login)
+        token = (sessions.redeem(con, sessions.issue_ticket(con, user, "test"))
+                 if user is not None else None)
+    finally:
+        con.close()
+    at.session_state["session_token"] = token or secrets.token_urlsafe(32)

@@ -9,6 +9,9 @@ id visit             staff client      status     source        by     services 
 4  2024-06-20 15:00  Ben   Kate Smith  Confirmed  api           owner  (none)     0      0    no      -
 5  2024-07-01 11:00  Anna  O'Brien %_  Arrived    social link   client Manicure   300    300  yes     1,4
 6  TODAY-10d 14:00   Ben   Anna-Maria  Arrived    admin         admin  Haircut    500    450  no      -
+
+Users: owner, admin, and employee, who is Ben Brown (staff 2) and, as the employee
+role's preset says, sees own bookings only: with the 30-day period, booking 6.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ def build(con) -> dict:
         users[role] = (login, password)
     user_ids = dict(con.execute("SELECT login, id FROM users").fetchall())
     con.executemany("INSERT INTO staff (id, name) VALUES (?, ?)", STAFF)
+    con.execute("UPDATE users SET staff_id = 2 WHERE login = 'employee'")
     con.executemany("INSERT INTO service_categories VALUES (?, ?)", CATEGORIES)
     con.executemany("INSERT INTO services VALUES (?, ?, ?, ?, ?, TRUE)", SERVICES)
     con.executemany("INSERT INTO clients (id, name, phone) VALUES (?, ?, ?)", CLIENTS)

@@ -57,30 +57,135 @@ def test_wrong_login_or_password_is_refused_the_same_way(con, make_user, login, 
         auth.sign_in(con, login, password, now=NOW)
 
 
+HOME, ELSEWHERE = "198.51.100.7", "203.0.113.9"
+
+
 def test_repeated_failures_slow_down_even_the_right_password(con, make_user):
     user, password = make_user(Role.OWNER)
-    for _ in range(3):
+    for _ in range(auth.FREE_FAILURES):
         with pytest.raises(SignInRefused, match="Wrong"):
-            auth.sign_in(con, user.login, "guess", now=NOW)
+            auth.sign_in(con, user.login, "guess", client=HOME, now=NOW)
     with pytest.raises(SignInRefused, match="Try again in 4 seconds") as refused:
-        auth.sign_in(con, user.login, password, now=NOW + timedelta(seconds=1))
+        auth.sign_in(con, user.login, password, client=HOME, now=NOW + timedelta(seconds=1))
     assert refused.value.retry_after_s == 4
     # Another failure after the wait doubles it.
     with pytest.raises(SignInRefused, match="Wrong"):
-        auth.sign_in(con, user.login, "guess", now=NOW + timedelta(seconds=6))
-    assert auth.seconds_to_wait(con, user.login, NOW + timedelta(seconds=6)) == 10
-    assert auth.sign_in(con, user.login, password, now=NOW + timedelta(seconds=17)) == user
+        auth.sign_in(con, user.login, "guess", client=HOME, now=NOW + timedelta(seconds=6))
+    assert auth.seconds_to_wait(con, user.login, HOME, NOW + timedelta(seconds=6)) == 10
+    assert auth.sign_in(con, user.login, password, client=HOME,
+                        now=NOW + timedelta(seconds=17)) == user
     # Success forgets the failures.
-    assert auth.seconds_to_wait(con, user.login, NOW + timedelta(seconds=17)) == 0
+    assert auth.seconds_to_wait(con, user.login, HOME, NOW + timedelta(seconds=17)) == 0
 
 
 def test_old_failures_are_forgotten(con, make_user):
     user, password = make_user(Role.OWNER)
     for _ in range(5):
         with pytest.raises(SignInRefused):
-            auth.sign_in(con, user.login, "guess", now=NOW)
+            auth.sign_in(con, user.login, "guess", client=HOME, now=NOW)
     later = NOW + auth.FAILURE_WINDOW + timedelta(seconds=1)
-    assert auth.sign_in(con, user.login, password, now=later) == user
+    assert auth.sign_in(con, user.login, password, client=HOME, now=later) == user
+
+
+def test_guessing_from_elsewhere_never_locks_out_the_owner(con, make_user):
+    """Anyone could lock any login out for a quarter of an hour, and renew it: no more."""
+    user, password = make_user(Role.OWNER)
+    for second in range(40):
+        with pytest.raises(SignInRefused):
+            auth.sign_in(con, user.login, "guess", client=ELSEWHERE,
+                         now=NOW + timedelta(seconds=second))
+    assert auth.seconds_to_wait(con, user.login, ELSEWHERE, NOW + timedelta(seconds=40)) > 0
+    assert auth.sign_in(con, user.login, password, client=HOME,
+                        now=NOW + timedelta(seconds=40)) == user
+
+
+def test_one_client_trying_many_logins_slows_down(con, make_user):
+    """One client could try 124 different logins a minute: its own failures add up."""
+    make_user(Role.OWNER)
+    for n in range(auth.FREE_CLIENT_FAILURES):
+        with pytest.raises(SignInRefused, match="Wrong"):
+            auth.sign_in(con, f"guess-{n}", "x", client=ELSEWHERE, now=NOW)
+    with pytest.raises(SignInRefused, match="Try again in 2 seconds"):
+        auth.sign_in(con, "owner", "x", client=ELSEWHERE, now=NOW)
+    tried = 0
+    for second in range(60):  # a minute of trying, as fast as the waits allow
+        if auth.seconds_to_wait(con, f"next-{second}", ELSEWHERE,
+                                NOW + timedelta(seconds=second)) == 0:
+            tried += 1
+            with pytest.raises(SignInRefused):
+                auth.sign_in(con, f"next-{second}", "x", client=ELSEWHERE,
+                             now=NOW + timedelta(seconds=second))
+    assert tried <= 5
+    # Another client is not slowed by it.
+    assert auth.seconds_to_wait(con, "owner", HOME, NOW) == 0
+
+
+def test_parallel_wrong_passwords_are_counted_before_they_are_checked(store_path, make_user):
+    """The wait check and the failure were two steps: 20 at once were all checked."""
+    user, _ = make_user(Role.OWNER)
+    checked = []
+    original = auth._verify
+
+    def counting(stored_hash, password):
+        checked.append(password)
+        return original(stored_hash, password)
+
+    def attempt(n: int) -> str:
+        cursor = connections[n]
+        try:
+            auth.sign_in(cursor, user.login, f"guess-{n}", client=ELSEWHERE)
+        except SignInRefused as refused:
+            return "wait" if refused.retry_after_s else "wrong"
+        return "in"
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bookings.store import open_store
+    shared = open_store(store_path)
+    connections = [shared.cursor() for _ in range(20)]
+    auth._verify = counting
+    try:
+        with ThreadPoolExecutor(20) as pool:
+            answers = list(pool.map(attempt, range(20)))
+    finally:
+        auth._verify = original
+        shared.close()
+    assert answers.count("wrong") == auth.FREE_FAILURES == len(checked)
+    assert answers.count("wait") == 20 - auth.FREE_FAILURES
+
+
+def test_refused_sign_ins_are_in_the_data_log_for_the_settings_right(con, make_user):
+    from bookings import datalog
+
+    owner, _ = make_user(Role.OWNER)
+    employee, _ = make_user(Role.EMPLOYEE)
+    for _ in range(auth.FREE_FAILURES + 1):
+        with pytest.raises(SignInRefused):
+            auth.sign_in(con, "owner", "guess", client=ELSEWHERE, now=NOW)
+    seen = datalog.entries(con, owner, kind="sign-in")
+    assert len(seen) == auth.FREE_FAILURES + 1
+    assert all("'owner'" in e["what"] and ELSEWHERE in e["what"] for e in seen)
+    assert "wrong login or password" in seen[-1]["what"]
+    assert "waiting out failed sign-ins" in seen[0]["what"]
+    assert datalog.entries(con, employee, kind="sign-in") == []
+
+
+def test_the_owner_clears_a_throttle_and_others_may_not(con, make_user):
+    from bookings import users
+    from bookings.changelog import SettingsRefused
+
+    owner, _ = make_user(Role.OWNER)
+    employee, password = make_user(Role.EMPLOYEE)
+    for _ in range(auth.FREE_FAILURES + 2):
+        with pytest.raises(SignInRefused):
+            auth.sign_in(con, employee.login, "guess", client=HOME)
+    (throttle,) = auth.throttles(con)
+    assert (throttle.login, throttle.client, throttle.wait_s > 0) == (employee.login, HOME, True)
+    with pytest.raises((Forbidden, SettingsRefused)):
+        users.unthrottle(con, employee, employee.login)
+    assert users.unthrottle(con, owner, employee.login) == auth.FREE_FAILURES  # the waits: none
+    assert auth.throttles(con) == []
+    assert auth.sign_in(con, employee.login, password, client=HOME).login == employee.login
 
 
 def test_a_deactivated_user_cannot_sign_in(con, make_user):

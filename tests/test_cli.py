@@ -50,7 +50,7 @@ def test_users_add_generates_a_password_shown_once(run):
     assert code == 0
     (user,) = json_of(out)["users"]
     assert set(user) == {"login", "name", "email", "role", "active", "rights",
-                         "viewing_period_days"}
+                         "viewing_period_days", "staff_id", "scope"}
     assert "password" not in out
     assert "view_bookings" in user["rights"]
 

@@ -6,38 +6,21 @@ the message, on stderr; with --json a refusal is the `{"error": ...}` document.
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 
 import pytest
 
 from bookings import mail
-from bookings.cli import main
 from bookings.store import open_store
+from tests.helpers import sign_in_app
 
 EDIT = ("edit", "4", "--user", "admin", "--set")  # booking 4: Confirmed, unpaid, not deleted
 
 
 @pytest.fixture
-def run(known_path, store_path, capsys, monkeypatch):
-    """run(*args) -> (exit code, stdout, stderr), in process, on a copy of the known store
-    (tests/known_store.py), so that a case that wrongly changed something shows.
-
-    A usage error leaves argparse by SystemExit: its code is the exit code.
-    """
-    shutil.copyfile(known_path, store_path)
-
-    def run_cli(*args):
-        monkeypatch.setattr("sys.stdin", io.StringIO(""))
-        try:
-            code = main(["--db", str(store_path), *args])
-        except SystemExit as exit_:
-            code = exit_.code
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run_cli
+def run(cli):
+    return cli
 
 
 CASES = [
@@ -163,7 +146,7 @@ def test_the_settings_page_refuses_a_list_of_emails(known_path, store_path, monk
     shutil.copyfile(known_path, store_path)
     monkeypatch.setenv("BOOKINGS_DB", str(store_path))
     at = AppTest.from_file(SETTINGS_PAGE, default_timeout=30)
-    at.session_state["signed_in_login"] = "owner"
+    sign_in_app(at, "owner")
     at.query_params["tab"] = "Users and rights"
     at.run()
     labelled(at.text_input, "Login").input("kate")

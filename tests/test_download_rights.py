@@ -147,3 +147,22 @@ def test_a_link_of_a_deactivated_owner_is_withdrawn(store, client):
     response = client.get(f"/download/{token_of(outcome)}")
     assert response.status_code == 410 and "withdrawn" in response.text
     assert fetches(store) == []
+
+
+def test_the_page_file_is_handed_out_only_while_its_sign_in_lives(store):
+    """Streamlit serves a deferred file to whoever presents its id: once the sign-in the
+    page was drawn under has ended, the id is worth nothing."""
+    from bookings import sessions
+
+    outcome = export_by(store, "admin")
+    admin = auth.get_user(store, "admin")
+    session = sessions.redeem(store, sessions.issue_ticket(store, admin, "local"))
+    other = sessions.redeem(store, sessions.issue_ticket(store, auth.get_user(store, "owner"),
+                                                         "local"))
+    downloads.fetch_for_page(store, "admin", outcome.log_id, session=session)
+    with pytest.raises(Forbidden, match="sign-in has ended"):  # another user's sign-in
+        downloads.fetch_for_page(store, "admin", outcome.log_id, session=other)
+    sessions.end(store, session)
+    with pytest.raises(Forbidden, match="sign-in has ended"):
+        downloads.fetch_for_page(store, "admin", outcome.log_id, session=session)
+    assert len(fetches(store)) == 1

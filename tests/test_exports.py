@@ -13,7 +13,7 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from bookings import auth, export_files, exports, listing
+from bookings import auth, export_files, exports, listing, users
 from bookings.auth import Forbidden
 from bookings.cli import main
 from bookings.export_files import HEADER, XlsxSink, csv_safe
@@ -168,6 +168,7 @@ def test_the_cover_sheet_says_who_when_and_what(store):
 def test_a_user_without_phones_gets_masked_phones_only(store):
     auth.change_rights(store, "employee", grant={Right.EXPORT})
     auth.set_viewing_period(store, "employee", None)
+    users.set_scope(store, None, "employee", "all")
     employee = user(store, "employee")
     phones = [phone for _, _, phone in known_store.CLIENTS]
     for fmt in ("xlsx", "csv"):

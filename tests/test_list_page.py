@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.helpers import sign_in_app
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -108,7 +110,7 @@ def test_without_the_list_right_the_page_refuses(app, known):
     at = AppTest.from_file(str(ROOT / "pages" / "bookings_list.py"), default_timeout=30)
     known.execute("INSERT INTO users (id, login, name, role, password_hash, created_at) "
                   "VALUES (99, 'nobody', 'Nobody', 'employee', 'x', now())")
-    at.session_state["signed_in_login"] = "nobody"
+    sign_in_app(at, "nobody")
     at.run()
     assert "may not open the Overview > Bookings list" in at.error[0].value
     assert bookings_table(at) is None

@@ -9,8 +9,10 @@ from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
 from bookings import auth
+from bookings import users as user_admin
 from bookings.model import RIGHT_DESCRIPTIONS, Right, Role
 from pages.common import refusal
+from tests.helpers import sign_in_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_PAGE = "pages/settings.py"
@@ -21,7 +23,11 @@ UPLOAD_PAGE = "pages/upload.py"
 def users(con, make_user, store_path, monkeypatch):
     monkeypatch.setenv("BOOKINGS_DB", str(store_path))
     as_served(monkeypatch)
-    return {role: make_user(role)[0] for role in Role}
+    made = {role: make_user(role)[0].login for role in Role}
+    # Rights are what is tested here: the employee sees all bookings, so that the
+    # list they land on says nothing of a missing employee (tests/test_user_scope.py).
+    user_admin.set_scope(con, None, made[Role.EMPLOYEE], "all")
+    return {role: auth.get_user(con, login) for role, login in made.items()}
 
 
 def as_served(monkeypatch) -> None:
@@ -44,7 +50,7 @@ def open_at(login: str, url_path: str) -> AppTest:
     is st.Page's hash of its url_path, which is what this sets.
     """
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
-    at.session_state["signed_in_login"] = login
+    sign_in_app(at, login)
     at._page_hash = calc_hash(url_path)
     return at.run()
 
@@ -144,7 +150,7 @@ def test_the_refused_pages_are_known_by_address_but_never_run_their_script(users
 def test_the_page_itself_still_checks_its_right(users):
     """Run on its own (as a forged request could), Settings refuses an employee."""
     at = AppTest.from_file(str(ROOT / SETTINGS_PAGE), default_timeout=30)
-    at.session_state["signed_in_login"] = users[Role.EMPLOYEE].login
+    sign_in_app(at, users[Role.EMPLOYEE].login)
     at.run()
     assert not at.exception
     assert [e.value for e in at.error] == [f"You may not {Right.MANAGE_SETTINGS.description}."]

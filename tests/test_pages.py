@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from bookings import auth
 from bookings.model import Right, Role
+from tests.helpers import sign_in_app
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOKINGS_PAGE = str(ROOT / "pages" / "bookings_list.py")
@@ -89,7 +90,7 @@ def test_a_page_checks_the_right_itself(users):
     """Even when run directly, bypassing the navigation, the page refuses."""
     user, _ = users[Role.EMPLOYEE]
     at = AppTest.from_file(SETTINGS_PAGE, default_timeout=30)
-    at.session_state["signed_in_login"] = user.login
+    sign_in_app(at, user.login)
     at.run()
     assert "may not manage users" in at.error[0].value
     assert not at.dataframe

@@ -41,7 +41,7 @@ def test_add_user_generates_a_password_once_and_records_who_added_whom(con, owne
     ((actor, subject, target, action, old, new),) = log(con)
     assert (actor, subject, target, action, old) == ("owner", "user", "kate", "added", None)
     assert new == {"role": "employee", "active": True, "rights": ["view_bookings"],
-                   "viewing_period_days": 30}
+                   "viewing_period_days": 30, "staff_id": None, "scope": "own"}
     assert password not in str(con.execute("SELECT * FROM settings_changes").fetchall())
 
 

@@ -12,6 +12,7 @@ from bookings.auth import SignInRefused
 from bookings.model import Right
 from bookings.store import booking_interval_min
 from tests import known_store
+from tests.helpers import sign_in_app
 from tests.test_services_upload import CUT, NAILS, file_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +28,7 @@ def open_tab(con, store_path, monkeypatch):
 
     def open_as(tab: str, login: str = "owner") -> AppTest:
         at = AppTest.from_file(SETTINGS_PAGE, default_timeout=30)
-        at.session_state["signed_in_login"] = login
+        sign_in_app(at, login)
         at.query_params["tab"] = tab
         return at.run()
 

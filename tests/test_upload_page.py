@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from bookings import catalog, services_upload, upload
 from bookings.upload_batch import FilePreview
 from tests import known_store
+from tests.helpers import sign_in_app
 from tests.test_services_upload import CUT, NAILS
 from tests.test_services_upload import HEADERS as SERVICE_HEADERS
 from tests.test_upload import GOOD, HEADERS, xlsx
@@ -26,13 +27,13 @@ def page(con, store_path, monkeypatch):
 
     def open_as(login: str) -> AppTest:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
-        at.session_state["signed_in_login"] = login
+        sign_in_app(at, login)
         at.run()
         try:
             return at.switch_page(str(ROOT / "pages" / "upload.py")).run()
         except ValueError:  # not in this user's navigation: run the page itself
             direct = AppTest.from_file(str(ROOT / "pages" / "upload.py"), default_timeout=30)
-            direct.session_state["signed_in_login"] = login
+            sign_in_app(direct, login)
             return direct.run()
 
     return open_as
@@ -250,7 +251,7 @@ def services_tab(con, store_path, monkeypatch):
     known_store.build(con)
     monkeypatch.setenv("BOOKINGS_DB", str(store_path))
     at = AppTest.from_file(str(ROOT / "pages" / "settings.py"), default_timeout=30)
-    at.session_state["signed_in_login"] = "owner"
+    sign_in_app(at, "owner")
     at.query_params["tab"] = "Services"
     return at.run()
 

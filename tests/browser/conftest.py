@@ -17,9 +17,9 @@ And plain helpers, importable as `from tests.browser.conftest import ...`:
 `full_page_screenshot`, `sidebar`, `navigation_links`, `run_cli`, `build_store`,
 `serving`.
 
-Streamlit keeps a user's sign-in in its session, and a session lives as long as
-the page's websocket: `page.goto()` starts a new session, signed out. Move around
-by clicking (the navigation, widgets) instead, or sign in with a `path`.
+Signing in sets an HttpOnly session cookie (bookings/sessions.py): `page.goto()`
+starts a new Streamlit session, still signed in, on the page and view asked for.
+Each test's `page` is a browser context of its own, so tests share no cookie.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from tests.browser.conftest import (
     PROJECT_DIR,
     app_of_its_own,
     full_page_screenshot,
+    open_app,
     sign_in,
     tick_rows,
     wait_for_render,
@@ -49,6 +50,6 @@ def test_edit_from_the_list_in_the_calendar(page, own_app):
     wait_for_render(page)
     expect(page.get_by_text(f"Booking {booking} saved.")).to_be_visible()
 
-    sign_in(page, url, login, password, path=PENDING)  # a fresh page is a fresh session
+    open_app(page, url, PENDING)  # a fresh load: still signed in (the session cookie)
     wait_for_render(page)
     expect(bookings_metric(page)).to_have_text(f"{before - 1:,}")  # no longer pending

@@ -66,7 +66,7 @@ def test_owner_adds_a_user_who_then_sees_only_the_allowed_pages(page, page_reque
     expect(page.get_by_text("Rights of stylist saved.")).to_be_visible()
     expect(page.get_by_test_id("stCode")).to_have_count(0)  # the password was shown once
 
-    sidebar(page).get_by_role("button", name="Sign out").click()
+    sidebar(page).get_by_role("button", name="Sign out", exact=True).click()
     wait_for_app(page)
     submit_sign_in(page, "stylist", new_password)
     expect(sidebar(page).get_by_text("Signed in as")).to_be_visible()

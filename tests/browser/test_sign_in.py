@@ -150,7 +150,7 @@ def test_sign_out_returns_to_the_sign_in_form(sign_in_as):
     page = sign_in_as("owner")
     expect(heading(page, "Bookings")).to_be_visible()
 
-    sidebar(page).get_by_role("button", name="Sign out").click()
+    sidebar(page).get_by_role("button", name="Sign out", exact=True).click()
     wait_for_app(page)
 
     expect_sign_in_form(page)
