@@ -67,6 +67,7 @@ user = common.current_user()
 navigation = st.navigation(pages_for(user))
 common.note_page(navigation.url_path)
 if user is not None:
+    common.fit_sidebar_to_width()
     common.sidebar_account(user)
     common.show_refusal()
 navigation.run()

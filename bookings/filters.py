@@ -206,7 +206,7 @@ def _range_words(start: date | None, end: date | None) -> str:
             return f"{start.day} {start:%B} - {end.day} {end:%B %Y}"
         return f"{start.day} {start:%B %Y} - {end.day} {end:%B %Y}"
     if start:
-        return f"from {start.day} {start:%B %Y}"
+        return f"from {start.day} {start:%B %Y} on"
     return f"until {end.day} {end:%B %Y}"
 
 

@@ -1,9 +1,14 @@
 """Overview > Bookings: every booking, filtered, counted and paged.
 
 The view lives in the URL (filter, sort, page size, page): a filtered list can
-be bookmarked and shared. All queries run in `bookings.listing`; this page
-only turns widgets into a filter and results into widgets.
+be bookmarked and shared. A bare address opens what the front desk needs first,
+today's and the coming visits, nearest first; within a session, coming back
+(the sidebar, the calendar) restores the last view. Ticking rows reruns only the
+table and its action bar (a fragment). All queries run in `bookings.listing`;
+this page only turns widgets into a filter and results into widgets.
 """
+
+from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -19,6 +24,7 @@ user = common.require(Right.VIEW_BOOKINGS)
 con = common.cursor()
 
 VIEW_KEYS = ("sort", "asc", "size", "page")
+LAST_VIEW = "last_list_view"
 PINK = "background-color: #fbd3e0"
 
 
@@ -34,15 +40,30 @@ def url_filter() -> BookingFilter:
 def show(bfilter: BookingFilter, **view) -> None:
     """Put a filter and the view in the URL and rerun: the URL is the state.
 
-    Sort and page size carry over unless given; the page goes back to 1.
+    Sort and page size carry over unless given; the page goes back to 1. Sort and
+    order are always written, so that no view but the opening one has a bare address.
     """
     settings = {"sort": sort, "asc": int(ascending), "size": size, "page": 1, **view}
-    defaults = {"sort": listing.DEFAULT_SORT, "asc": 0, "size": 100, "page": 1}
+    defaults = {"size": 100, "page": 1}
     params = bfilter.to_params()
-    params.update({k: str(v) for k, v in settings.items() if v != defaults[k]})
+    params.update({k: str(v) for k, v in settings.items() if v != defaults.get(k)})
     st.query_params.from_dict(params)
     st.session_state["filter_revision"] = st.session_state.get("filter_revision", 0) + 1
     st.rerun()
+
+
+def opening_view() -> dict[str, str]:
+    """Today's and the coming visits, nearest first: what a bare address opens."""
+    return {"visit_from": date.today().isoformat(), "sort": listing.DEFAULT_SORT, "asc": "1"}
+
+
+def restore_view() -> None:
+    """A bare address: the last view of this session (the sidebar's Bookings link, the
+    calendar's way back), or the opening view; then remember the view shown."""
+    if not st.query_params:
+        st.query_params.from_dict(st.session_state.get(LAST_VIEW) or opening_view())
+    st.session_state[LAST_VIEW] = {key: st.query_params.get_all(key)
+                                   for key in st.query_params}
 
 
 def view_setting(key: str, default, parse):
@@ -52,6 +73,7 @@ def view_setting(key: str, default, parse):
         return default
 
 
+restore_view()
 bfilter = url_filter()
 sort = view_setting("sort", listing.DEFAULT_SORT,
                     lambda v: v if v in listing.SORT_COLUMNS else listing.DEFAULT_SORT)
@@ -76,7 +98,18 @@ if new_filter is not None:
     show(new_filter)
 
 names = listing.names(con)
-st.markdown(f"**Showing:** {bfilter.words(names)}")
+with st.container(horizontal=True, vertical_alignment="center"):
+    st.markdown(f"**Showing:** {bfilter.words(names)}", width="stretch")
+    reset = st.button("Reset filters", icon=":material/filter_alt_off:",
+                      help="Back to today's and the coming visits, nearest first")
+    whole = st.button("Whole history", icon=":material/history:",
+                      help="Every booking, newest visit first")
+if reset:
+    st.query_params.from_dict(opening_view())
+    st.session_state["filter_revision"] = st.session_state.get("filter_revision", 0) + 1
+    st.rerun()
+if whole:
+    show(BookingFilter(), sort=listing.DEFAULT_SORT, asc=0)
 try:
     summary = listing.summary(con, user, bfilter)  # its total is the list's count
     total = summary["total"]
@@ -147,7 +180,8 @@ SORT_LABELS = {"visit_at": "Visit date", "id": "ID", "created_at": "Created at",
 pages_total = max(1, -(-total // size))
 page_no = min(page_no, pages_total)
 
-sort_col, order_col, size_col, info_col = st.columns([2, 2, 1, 3], vertical_alignment="bottom")
+sort_col, order_col, size_col, info_col = st.columns([2, 2.4, 1.4, 2.2],
+                                                   vertical_alignment="bottom")
 new_sort = sort_col.selectbox("Sort by", list(SORT_LABELS), index=list(SORT_LABELS).index(sort),
                               format_func=SORT_LABELS.get)
 new_ascending = order_col.segmented_control(
@@ -191,17 +225,15 @@ def as_table(rows: list[dict]) -> pd.DataFrame:
     return table
 
 
-row_actions.show_outcome()
-if rows:
-    st.caption("Pink rows are canceled (deleted) bookings; they stay in the list. "
-               "Tick rows to act on them.")
+@st.fragment
+def table_and_actions(rows: list[dict], view_key: str, deletable: int | None,
+                      words: str) -> None:
+    """The table with its action bar above it: a tick reruns only this."""
+    bar = st.container()
     table = as_table(rows)
     deleted = table["Deleted"] != ""
     styled = table.style.apply(lambda row: [PINK if deleted[row.name] else ""] * len(row),
                                axis=1)
-    # Keyed by the data revision and the view: after a change, or on another page,
-    # the selection starts empty instead of pointing at whatever moved into place.
-    view_key = f"rows-{row_actions.data_revision()}-{bfilter}-{sort}-{ascending}-{size}-{page_no}"
     selection = st.dataframe(
         styled, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 720),
         key=view_key, on_select="rerun", selection_mode="multi-row",
@@ -216,10 +248,21 @@ if rows:
             "Deleted": st.column_config.TextColumn(help="Deleted bookings stay, in pink"),
         },
     )
-    deletable = (listing.count(con, user, bfilter.narrowed(cancelled="no"))
+    with bar:
+        row_actions.action_bar(user, rows, selection.selection.rows, bfilter, words, deletable)
+
+
+row_actions.show_outcome()
+if rows:
+    st.caption("Pink rows are canceled (deleted) bookings; they stay in the list.")
+    # Keyed by the data revision and the view: after a change, or on another page,
+    # the selection starts empty instead of pointing at whatever moved into place.
+    view_key = f"rows-{row_actions.data_revision()}-{bfilter}-{sort}-{ascending}-{size}-{page_no}"
+    # Deleting everything matching needs a filter: never the whole unfiltered list.
+    deletable = (None if bfilter.is_empty()
+                 else listing.count(con, user, bfilter.narrowed(cancelled="no"))
                  if user.can(Right.DELETE_BOOKINGS) and bfilter.cancelled != "yes" else 0)
-    row_actions.action_bar(user, rows, selection.selection.rows, bfilter,
-                           bfilter.words(names), deletable)
+    table_and_actions(rows, view_key, deletable, bfilter.words(names))
     export_actions.export_button(user, bfilter, bfilter.words(names), total)
     if pages_total > 1:
         chosen = st.pagination(pages_total, default=page_no, key=f"page-{page_no}-{total}")

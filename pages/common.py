@@ -217,6 +217,29 @@ def sign_in_page() -> None:
         _signed_in(user)
 
 
+NARROW_PX = 1000  # below this the open sidebar squeezes the page (Streamlit: only < 768)
+_SIDEBAR_FITTED = "_sidebar_fitted"
+
+
+def fit_sidebar_to_width() -> None:
+    """Once per session: on a screen narrower than NARROW_PX, start with the sidebar
+    collapsed, as Streamlit does by itself only below 768 px. A tiny script presses
+    the sidebar's own collapse button; later the user's choice stands."""
+    if st.session_state.get(_SIDEBAR_FITTED):
+        return
+    st.session_state[_SIDEBAR_FITTED] = True
+    st.html(f"""<script>
+        if (window.innerWidth < {NARROW_PX}) {{
+            const tries = setInterval(() => {{
+                const button = document.querySelector(
+                    '[data-testid="stSidebarCollapseButton"] button');
+                if (button) {{ button.click(); clearInterval(tries); }}
+            }}, 50);
+            setTimeout(() => clearInterval(tries), 5000);
+        }}
+    </script>""", unsafe_allow_javascript=True)
+
+
 def sidebar_account(user: User) -> None:
     with st.sidebar:
         st.markdown(f"Signed in as **{user.name}**  \nlogin `{user.login}` · {user.role.value}")

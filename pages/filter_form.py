@@ -11,12 +11,11 @@ import streamlit as st
 from bookings.filters import CLIENT, BookingFilter
 from bookings.model import Attendance, Source
 
-CANCELLED_LABELS = {"all": "Canceled and not canceled", "yes": "Canceled", "no": "Not canceled"}
-SOURCE_LABELS = {"all": "All booking sources", "online": "Online", "offline": "Offline"}
-PAYMENT_LABELS = {"all": "All payment statuses", "paid": "Paid in full",
-                  "unpaid": "Not paid in full"}
-SERVICES_LABELS = {"all": "With and without services", "with": "With services",
-                   "without": "Without services"}
+CANCELLED_LABELS = {"all": "Both", "yes": "Canceled", "no": "Not canceled"}
+# Short enough to read whole in a quarter of the form at 1400 px.
+SOURCE_LABELS = {"all": "All sources", "online": "Online", "offline": "Offline"}
+PAYMENT_LABELS = {"all": "Any payment", "paid": "Paid in full", "unpaid": "Not paid in full"}
+SERVICES_LABELS = {"all": "Any", "with": "With services", "without": "Without services"}
 
 
 def _pick(label: str, labels: dict[str, str], current: str, key: str) -> str:
@@ -26,14 +25,15 @@ def _pick(label: str, labels: dict[str, str], current: str, key: str) -> str:
 
 
 def _date_range(label: str, start, end, key: str):
-    """A date-range picker; (None, None) when left empty."""
+    """A date-range picker; (None, None) when left empty, (start, None) for a start
+    date alone: "from that day on"."""
     value = (start, end) if start and end else ((start,) if start else ())
     picked = st.date_input(label, value=value, format="DD.MM.YYYY", key=key)
     picked = tuple(picked) if isinstance(picked, list | tuple) else (picked,)
     if not picked:
         return None, None
     if len(picked) == 1:
-        return picked[0], picked[0]
+        return picked[0], None
     return picked[0], picked[1]
 
 

@@ -33,9 +33,12 @@ def show_outcome() -> None:
     result: deletion.DeleteResult | None = st.session_state.pop(_OUTCOME, None)
     if result is None:
         return
-    (st.success if result.deleted else st.warning)(result.summary())
+    # Green only when all went as asked: skipped bookings deserve a second look.
+    (st.warning if result.skipped or not result.deleted else st.success)(result.summary())
     if result.skipped:
-        with st.expander(f"Why {len(result.skipped):,} booking(s) were left as they were",
+        with st.expander(f"Why {common.counted(len(result.skipped), 'booking')} "
+                         f"{'was' if len(result.skipped) == 1 else 'were'} left as "
+                         f"{'it was' if len(result.skipped) == 1 else 'they were'}",
                          expanded=len(result.skipped) <= 10):
             st.dataframe([{"Booking": s["id"], "Reason": s["reason"]} for s in result.skipped],
                          hide_index=True, width="stretch")
@@ -66,19 +69,25 @@ def _run_delete(action) -> None:
 def _confirm_delete(user: User, pending: dict) -> None:
     ids, bfilter = pending.get("ids"), pending.get("filter")
     if ids is not None:
-        st.write(f"Delete **{len(ids):,}** selected booking{'s' if len(ids) != 1 else ''}? "
+        st.write(f"Delete **{common.counted(len(ids), 'selected booking')}**? "
                  "They leave the appointment calendar and stay in the list in pink.")
         label, action = f"Delete {len(ids):,}", lambda: deletion.delete_bookings(
             common.cursor(), user, ids)
     else:
-        st.write(f"Delete **all {pending['count']:,}** not yet canceled bookings matching: "
-                 f"*{pending['words']}*?")
-        label, action = f"Delete all {pending['count']:,}", lambda: deletion.delete_matching(
+        count = pending["count"]
+        st.write(f"Delete **all {common.counted(count, 'booking')}** not yet canceled "
+                 f"matching: *{pending['words']}*?")
+        typed = st.text_input(f"To confirm, type the number of bookings: {count:,}",
+                              key=f"typed-count-{count}")
+        label, action = f"Delete all {count:,}", lambda: deletion.delete_matching(
             common.cursor(), user, bfilter)
+        if typed.replace(",", "").replace(" ", "").strip() != str(count):
+            label, action = None, None
     st.caption("A deleted booking cannot be restored. Bookings you may not delete (paid in "
                "full, Arrived) are left as they are; you will be told which.")
     confirm, cancel = st.columns(2)
-    if confirm.button(label, type="primary", icon=":material/delete:", width="stretch"):
+    if confirm.button(label or "Delete all", type="primary", icon=":material/delete:",
+                      width="stretch", disabled=action is None):
         _run_delete(action)
     if cancel.button("Cancel", width="stretch"):
         _forget()
@@ -105,26 +114,32 @@ def booking_info(user: User, booking_id: int) -> None:
 
 
 def action_bar(user: User, rows: list[dict], selected: list[int], bfilter: BookingFilter,
-               words: str, matching_count: int) -> None:
+               words: str, matching_count: int | None) -> None:
     """The buttons over the table: Info for one row, Delete for the selection or the filter."""
     ids = [rows[position]["id"] for position in selected]
-    info_col, edit_col, delete_col, all_col, _ = st.columns([1, 1, 1.3, 1.6, 2])
-    if info_col.button("Info", icon=":material/info:", disabled=len(ids) != 1,
-                       help="Select one booking to see its details and history"):
-        booking_info(user, ids[0])
-    one = next((r for r in rows if len(ids) == 1 and r["id"] == ids[0]), None)
-    if user.can(Right.EDIT_BOOKINGS) and edit_col.button(
-            "Edit", icon=":material/edit:", disabled=one is None or one["deleted"],
-            help="Select one booking (not a deleted one) to open it in the calendar"):
-        st.switch_page("pages/calendar.py", query_params={
-            "booking": str(one["id"]), "day": one["visit_at"].date().isoformat()})
-    if user.can(Right.DELETE_BOOKINGS):
-        if delete_col.button(f"Delete selected ({len(ids)})", icon=":material/delete:",
-                             disabled=not ids):
-            _ask(ids=ids)
-        if all_col.button(f"Delete all {matching_count:,} matching", icon=":material/delete_sweep:",
-                          disabled=matching_count == 0):
-            _ask(filter=bfilter, words=words, count=matching_count)
-        pending = st.session_state.get(_CONFIRMING)
-        if pending is not None:
-            _confirm_delete(user, pending)
+    with st.container(horizontal=True, vertical_alignment="center"):
+        if st.button("Info", icon=":material/info:", disabled=len(ids) != 1,
+                     help="Select one booking to see its details and history"):
+            booking_info(user, ids[0])
+        one = next((r for r in rows if len(ids) == 1 and r["id"] == ids[0]), None)
+        if user.can(Right.EDIT_BOOKINGS) and st.button(
+                "Edit", icon=":material/edit:", disabled=one is None or one["deleted"],
+                help="Select one booking (not a deleted one) to open it in the calendar"):
+            st.switch_page("pages/calendar.py", query_params={
+                "booking": str(one["id"]), "day": one["visit_at"].date().isoformat()})
+        if user.can(Right.DELETE_BOOKINGS):
+            if st.button(f"Delete selected ({len(ids):,})", icon=":material/delete:",
+                         disabled=not ids):
+                _ask(ids=ids)
+            unfiltered = matching_count is None
+            if st.button("Delete all matching" + ("" if unfiltered else
+                                                  f" ({matching_count:,})"),
+                         icon=":material/delete_sweep:", disabled=not matching_count,
+                         help="Set a filter first: the whole list is never deleted at once."
+                         if unfiltered else "Every not yet canceled booking this filter "
+                         "shows; you type the count to confirm."):
+                _ask(filter=bfilter, words=words, count=matching_count)
+        st.caption(f"{len(ids):,} selected" if ids else "Tick rows to act on them")
+    pending = st.session_state.get(_CONFIRMING) if user.can(Right.DELETE_BOOKINGS) else None
+    if pending is not None:
+        _confirm_delete(user, pending)

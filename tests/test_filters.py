@@ -110,7 +110,7 @@ def test_hostile_search_harms_nothing(known):
     ({}, "all bookings"),
     ({"visit_from": date(2024, 5, 1), "visit_to": date(2024, 5, 31), "staff": (1,),
       "payment": "paid"}, "visits 1-31 May 2024, employee Anna Smith, paid in full"),
-    ({"created_from": date(2024, 5, 1)}, "created from 1 May 2024"),
+    ({"created_from": date(2024, 5, 1)}, "created from 1 May 2024 on"),
     ({"visit_from": date(2024, 5, 30), "visit_to": date(2024, 6, 2)},
      "visits 30 May - 2 June 2024"),
     ({"staff": (1, 2, 9)}, "employees Anna Smith, Ben Brown, #9"),

@@ -34,7 +34,7 @@ def showing(at: AppTest) -> str:
 
 
 def test_the_owner_sees_every_booking_newest_first(app):
-    at = app("owner")
+    at = app("owner", sort="visit_at")
     assert not at.exception
     assert table_ids(at) == [6, 5, 4, 3, 2, 1]
     assert metric(at, "Bookings") == "6"
@@ -42,13 +42,13 @@ def test_the_owner_sees_every_booking_newest_first(app):
 
 
 def test_deleted_rows_say_who_deleted_them(app):
-    table = bookings_table(app("owner")).set_index("ID")
+    table = bookings_table(app("owner", sort="visit_at")).set_index("ID")
     assert table.loc[3, "Deleted"].startswith("by admin on ")
     assert table.loc[1, "Deleted"] == ""
 
 
 def test_set_filters_and_show(app):
-    at = app("owner")
+    at = app("owner", sort="visit_at")
     at.multiselect(key="staff-0").set_value([1])
     at.selectbox(key="cancelled-0").set_value("no")
     next(b for b in at.button if b.label == "Show").click()
@@ -61,7 +61,7 @@ def test_set_filters_and_show(app):
 
 
 def test_nothing_applies_before_show(app):
-    at = app("owner")
+    at = app("owner", sort="visit_at")
     at.multiselect(key="staff-0").set_value([1]).run()
     assert table_ids(at) == [6, 5, 4, 3, 2, 1]
 
@@ -115,3 +115,40 @@ def test_without_the_list_right_the_page_refuses(app, known):
     assert "may not open the Overview > Bookings list" in at.error[0].value
     assert bookings_table(at) is None
     known.execute("DELETE FROM users WHERE id = 99")
+
+
+# --- the opening view, reset, the whole history, a start date alone ---------------------
+
+
+def test_a_bare_address_opens_today_and_the_coming_visits_nearest_first(app):
+    from datetime import date
+
+    at = app("owner")
+    assert at.query_params["visit_from"] == date.today().isoformat()
+    assert at.query_params["asc"] == "1"
+    assert showing(at) == f"**Showing:** visits from {date.today().day} " \
+                          f"{date.today():%B %Y} on"
+    assert table_ids(at) == []  # the known store has nothing from today on
+    button = next(b for b in at.button if b.label == "Whole history")
+    button.click().run()
+    assert table_ids(at) == [6, 5, 4, 3, 2, 1]  # one click away, newest first
+    assert showing(at) == "**Showing:** all bookings"
+
+
+def test_reset_filters_goes_back_to_the_opening_view(app):
+    from datetime import date
+
+    at = app("owner", staff="1", cancelled="no")
+    next(b for b in at.button if b.label == "Reset filters").click().run()
+    assert dict(at.query_params) == {"visit_from": date.today().isoformat(),
+                                     "sort": "visit_at", "asc": "1"}
+
+
+def test_a_start_date_alone_means_from_that_day_on(app):
+    from datetime import date
+
+    at = app("owner", sort="visit_at")
+    at.date_input(key="visit-0").set_value((date(2024, 5, 1),))
+    next(b for b in at.button if b.label == "Show").click().run()
+    assert showing(at) == "**Showing:** visits from 1 May 2024 on"
+    assert table_ids(at) == [6, 5, 4, 3, 2, 1]  # not the one day: booking 1's alone

@@ -1,0 +1,118 @@
+"""The list as the front desk uses it all day, at 1400 and 800 px wide: it opens on
+today's and the coming visits, keeps its view across pages, puts the actions where
+the ticked row is, and shows numbers whole. Screenshots go to docs/."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import (
+    PROJECT_DIR,
+    full_page_screenshot,
+    tick_rows,
+    wait_for_app,
+    wait_for_render,
+)
+
+WIDTHS = [1400, 800]
+
+
+@pytest.fixture(params=WIDTHS, ids=[f"{w}px" for w in WIDTHS])
+def width(request, page: Page) -> int:
+    page.set_viewport_size({"width": request.param, "height": 900})
+    return request.param
+
+
+def showing(page: Page) -> str:
+    """The "Showing: ..." sentence, whole (its first word is bold)."""
+    return page.get_by_test_id("stMarkdownContainer").filter(
+        has_text=re.compile(r"^Showing:")).inner_text().strip()
+
+
+def in_viewport(page: Page, locator) -> bool:
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return (box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
+            and box["x"] >= 0 and box["x"] + box["width"] <= size["width"])
+
+
+def open_sidebar(page: Page) -> None:
+    """Narrower than 1000 px the sidebar starts collapsed: open it if it is."""
+    expand = page.get_by_test_id("stExpandSidebarButton")
+    if expand.is_visible():
+        expand.click()
+    expect(page.get_by_test_id("stSidebarNav")).to_be_in_viewport()
+
+
+def grid(page: Page):
+    return page.get_by_test_id("stDataFrame").last
+
+
+def test_a_bare_address_opens_today_and_the_coming_visits(sign_in_as, width):
+    page = sign_in_as("owner")
+    wait_for_render(page)
+    today = date.today()
+    assert showing(page) == f"Showing: visits from {today.day} {today:%B %Y} on"
+    assert f"visit_from={today.isoformat()}" in page.url and "asc=1" in page.url
+    full_page_screenshot(page, PROJECT_DIR / "docs" / f"list-opening-{width}.png")
+
+    page.get_by_role("button", name="Whole history").click()
+    wait_for_render(page)
+    assert showing(page) == "Showing: all bookings"
+
+
+def test_the_view_comes_back_through_the_sidebar(sign_in_as, width):
+    page = sign_in_as("owner", "?staff=1&payment=paid")
+    wait_for_render(page)
+    words = showing(page)
+    assert "employee" in words and "paid in full" in words
+    nav = page.get_by_test_id("stSidebarNav")
+    open_sidebar(page)
+    nav.get_by_role("link", name="Data log").click()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Data log", level=1)).to_be_visible()
+    open_sidebar(page)
+    nav.get_by_role("link", name="Bookings").click()
+    wait_for_render(page)
+    assert showing(page) == words
+    assert "staff=1" in page.url and "payment=paid" in page.url
+
+    page.get_by_role("button", name="Reset filters").click()
+    wait_for_render(page)
+    assert showing(page).startswith("Showing: visits from ")
+
+
+def test_after_a_tick_the_actions_are_in_view(sign_in_as, width):
+    page = sign_in_as("administrator", "?sort=visit_at")
+    wait_for_render(page)
+    tick_rows(page, grid(page), [0])
+    delete = page.get_by_role("button", name="Delete selected (1)")
+    expect(delete).to_be_enabled()
+    assert in_viewport(page, delete), "the action bar is off screen after a tick"
+    assert in_viewport(page, page.get_by_role("button", name="Info"))
+    full_page_screenshot(page, PROJECT_DIR / "docs" / f"list-ticked-{width}.png")
+
+
+def test_narrow_screens_start_with_the_sidebar_collapsed(sign_in_as, width):
+    page = sign_in_as("owner", "?sort=visit_at")
+    wait_for_render(page)
+    main = page.get_by_test_id("stMain").bounding_box()
+    if width < 1000:
+        expect(page.get_by_test_id("stExpandSidebarButton")).to_be_visible()
+        assert main["width"] >= width - 20  # the page has the whole width
+    else:
+        expect(page.get_by_test_id("stSidebarNav")).to_be_in_viewport()
+
+
+def test_metrics_and_buttons_read_whole(sign_in_as, width):
+    page = sign_in_as("owner", "?sort=visit_at")
+    wait_for_render(page)
+    cut = page.evaluate("""() => [...document.querySelector('[data-testid="stMain"]')
+            .querySelectorAll('[data-testid="stMetricValue"] div,'
+            + ' [data-testid="stMetricValue"], [data-testid="stButton"] button p')]
+        .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
+    assert cut == [], f"cut at {width} px: {cut}"
