@@ -19,7 +19,7 @@ test: install-test chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
-bench: install-test
+bench: install-test chromium
 	$(PY) bench/run_all.py
 
 lint: install-test

@@ -5,7 +5,10 @@
 Fills a fresh store with `fill_demo`, then, for scale, times the engine's
 floor in the same run: one `CREATE TABLE ... AS SELECT ... FROM range(N)` of
 as many rows as bookings, with a booking's width (21 columns drawn with
-hash), written to a store file of its own. Prints a markdown table.
+hash), written to a store file of its own. Prints a markdown table, with the
+salon it made (staff, days spanned, bookings per employee and working day,
+overbooked share). Target: a million bookings in at most 60 s; exit code 1
+when it is missed (as bench_delete.py does).
 """
 
 from __future__ import annotations
@@ -21,6 +24,21 @@ import duckdb
 
 from bookings.demo import fill_demo
 from bookings.store import open_store
+
+TARGET_S = 60.0  # for a million bookings, with a person waiting at `make run`
+TARGET_BOOKINGS = 1_000_000
+
+# The salon made: staff, span, bookings per employee and working day, overbooked share.
+SHAPE_SQL = """
+SELECT (SELECT count(*) FROM staff),
+    (SELECT max(visit_at)::DATE - min(visit_at)::DATE FROM bookings),
+    (SELECT avg(n) FROM (SELECT count(*) AS n FROM bookings GROUP BY staff_id, visit_at::DATE)),
+    (SELECT count(*) FROM bookings a JOIN bookings b
+       ON a.staff_id = b.staff_id AND a.id < b.id
+      AND a.visit_at < b.visit_at + to_seconds(b.length_s)
+      AND b.visit_at < a.visit_at + to_seconds(a.length_s)
+     WHERE NOT a.deleted AND NOT b.deleted) / greatest(1, (SELECT count(*) FROM bookings))
+"""
 
 # A booking-wide row: ids, timestamps, numbers, text and money, each drawn per row.
 FLOOR_SQL = """
@@ -51,14 +69,14 @@ FROM range(?) r(i)
 """
 
 
-def time_fill_demo(path: Path, bookings: int, seed: int) -> tuple[float, dict[str, int]]:
+def time_fill_demo(path: Path, bookings: int, seed: int) -> tuple[float, dict, tuple]:
     con = open_store(path)
     try:
         result = fill_demo(con, bookings, seed, today=date.today())
         tables = ("bookings", "booking_services", "booking_category_links",
                   "booking_history", "clients")
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
-        return result.seconds, counts
+        return result.seconds, counts, con.execute(SHAPE_SQL).fetchone()
     finally:
         con.close()
 
@@ -83,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     args, _ = parser.parse_known_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp:
-        demo_s, counts = time_fill_demo(Path(tmp) / "demo.duckdb", args.bookings, args.seed)
+        demo_s, counts, shape = time_fill_demo(Path(tmp) / "demo.duckdb", args.bookings,
+                                               args.seed)
         floor_s = time_engine_floor(Path(tmp) / "floor.duckdb", args.bookings)
 
     other = ", ".join(f"{n:,} {t}" for t, n in counts.items() if t != "bookings")
@@ -95,7 +114,16 @@ def main(argv: list[str] | None = None) -> int:
           f"| {args.bookings:,} rows | {floor_s:.2f} |")
     ratio = demo_s / floor_s if floor_s else float("inf")
     print(f"| ratio `fill_demo` / floor | | {ratio:.1f}x |")
-    return 0
+    staff, days, per_day, overbooked = shape
+    print(f"\nThe salon: {staff:,} employees, {days:,} days from the first visit to the last, "
+          f"{per_day:.1f} bookings per employee and working day, "
+          f"{overbooked:.2%} of bookings booked over another.")
+    if args.bookings != TARGET_BOOKINGS:
+        return 0
+    met = demo_s <= TARGET_S
+    print(f"\nTarget: {TARGET_BOOKINGS:,} bookings in at most {TARGET_S:.0f} s: "
+          f"{'met' if met else 'MISSED'}")
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 Each bench_*.py is a plain script that times the product's code next to the
 raw engine on the same data in the same run and prints a markdown table.
-Pass extra arguments through BENCH_ARGS, e.g. BENCH_ARGS="--bookings 100000".
+bench_browser.py drives the real app in Debian's chromium (`make bench` installs
+it first, as `make test` does) and keeps its store under the temp folder.
+Pass extra arguments through BENCH_ARGS, e.g. BENCH_ARGS="--bookings 100000";
+run one alone with BENCH, e.g. BENCH=browser.
 """
 
 import os
@@ -16,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> int:
     extra = shlex.split(os.environ.get("BENCH_ARGS", ""))
-    only = os.environ.get("BENCH")  # e.g. BENCH=list to run bench_list.py alone
+    only = os.environ.get("BENCH")  # e.g. BENCH=browser to run bench_browser.py alone
     failed = []
     for script in sorted(HERE.glob("bench_*.py")):
         if only and script.stem != f"bench_{only}":

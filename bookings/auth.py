@@ -44,6 +44,15 @@ class Forbidden(AuthError):
     pass
 
 
+class MissingRight(Forbidden):
+    """Refused for a right the user lacks. The message says it in words (its
+    description); `right` names it for whoever scripts (the CLI adds the name)."""
+
+    def __init__(self, message: str, right: Right):
+        super().__init__(message)
+        self.right = right
+
+
 @dataclass(frozen=True)
 class User:
     id: int
@@ -62,9 +71,8 @@ class User:
 
     def require(self, right: Right) -> None:
         if not self.can(right):
-            raise Forbidden(
-                f"{self.login} may not {right.description}: the right '{right.value}' is missing."
-            )
+            raise MissingRight(f"{self.login} may not {right.description}: their account "
+                               "does not have that right.", right)
 
     def as_json(self) -> dict:
         return {

@@ -27,6 +27,7 @@ from bookings import (
     editing,
     exports,
     history,
+    history_words,
     listing,
     mail,
     services_upload,
@@ -303,21 +304,29 @@ def cmd_delete(args, con: Connection) -> None:
 
 def cmd_info(args, con: Connection) -> None:
     info = history.booking_info(con, args.id, viewer(con, args))
-    booking = info["booking"]
-    lines = [f"Booking {booking['id']}: {booking['visit_at']:%d.%m.%Y %H:%M}, "
-             f"{booking['staff_name']}, {booking['client_name']} ({booking['client_phone']}), "
-             f"{booking['status']}, {booking['source']}"
-             + (", DELETED" if booking["deleted"] else "")]
-    if "deletion" in info:
-        d = info["deletion"]
-        lines.append(f"Deleted by {d['by']} on {d['at']:%d.%m.%Y %H:%M}, with "
-                     f"{d['bookings_in_operation'] - 1:,} other booking(s) in the same operation")
-    lines.append("\nHistory\n" + table(info["history"], ["at", "actor", "action", "operation"]))
-    document = {"booking": booking, "history": [{k: v for k, v in h.items() if k != "snapshot"}
-                                                for h in info["history"]]}
+    document = {"booking": info["booking"],
+                "history": [{k: v for k, v in h.items() if k != "snapshot"}
+                            for h in info["history"]]}
     if "deletion" in info:
         document["deletion"] = info["deletion"]
-    emit(args, document, "\n".join(lines))
+    # The words only for a person: --json stays the store's record, as it was.
+    emit(args, document, "" if args.json else info_text(history_words.in_words(con, info)))
+
+
+def info_text(words: history_words.InfoWords) -> str:
+    """Info as the page's dialog says it, as lines of text."""
+    lines = [" · ".join(part for part in words.heading if part)]
+    if words.deletion:
+        lines.append(words.deletion)
+    if words.as_it_was:
+        width = max(len(label) for label, _ in words.as_it_was)
+        lines.append("\nAs it was when deleted")
+        lines += [f"  {label.ljust(width)}  {value}" for label, value in words.as_it_was]
+    lines.append("\nHistory" if words.history else "\nHistory: (none)")
+    for entry in words.history:
+        lines.append(f"{entry.when} · {entry.who} · {entry.what}")
+        lines += [f"  {line}" for line in entry.lines]
+    return "\n".join(lines)
 
 
 def cmd_import(args, con: Connection) -> int:
@@ -991,10 +1000,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(args, exc: Exception, code: int) -> int:
+    message, extra = str(exc), {}
+    if isinstance(exc, auth.MissingRight):
+        # Words first; the right's name after, for whoever grants it with `users grant`.
+        message, extra = f"{message} (right: {exc.right.value})", {"right": exc.right.value}
     if args.json:
-        print(json.dumps({"error": str(exc)}, ensure_ascii=False))
+        print(json.dumps({"error": message, **extra}, ensure_ascii=False))
     else:
-        print(f"bookings: {exc}", file=sys.stderr)
+        print(f"bookings: {message}", file=sys.stderr)
     return code
 
 

@@ -1,19 +1,30 @@
-"""The demo business: staff, services, clients, users and N bookings.
+"""The demo business: a chain of salons, its staff, services, clients, users and N bookings.
+
+A believable week: each employee works five days of seven, an early or a late
+shift, and takes about as many clients a shift as their trade allows (a
+barber more, a colourist fewer); one client follows another, and only a small,
+deliberate share of bookings is booked over the previous one. The staff grows
+with N, a team of twelve at a time (a branch), so that any N spans at most
+about four years back and up to two months ahead.
 
 Everything is drawn with set-based SQL, never a Python loop per row, so a
 million bookings take seconds. Every pseudo-random number is
-`hash(row id, seed, draw name)`: the same seed and `today` give the same rows
-whatever DuckDB's thread count, and ids come from `range()`, never from the
-order in which parallel threads happen to deliver rows.
+`hash(key, seed, draw name)`, keyed by a booking's id or a shift's
+(employee, day): the same seed and `today` give the same rows whatever
+DuckDB's thread count, and ids come from `range()` and sums over ordered
+integers, never from the order in which parallel threads happen to deliver rows.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+
+import pandas as pd
 
 from bookings.auth import add_user
 from bookings.model import Attendance, Role, Source
@@ -21,12 +32,20 @@ from bookings.store import Connection, StoreError, is_empty, next_id, transactio
 
 Progress = Callable[[float, str], None]
 
-PAST_DAYS = 3 * 365
-FUTURE_DAYS = 60
-FUTURE_SHARE = 0.08
+PAST_LIMIT_DAYS = 4 * 365  # no booking lies further back, whatever N
+PAST_TARGET_DAYS = round(3.5 * 365)  # the staff is sized for N bookings to fill about this
+FUTURE_DAYS = 60  # the furthest ahead a booking lies
+FUTURE_SHARE = 0.08  # about this share lies ahead (less once 60 days hold less)
+ACTIVE_SERVICES_DAYS = 365  # bookings of the last year use active services only
 OPEN_HOUR = 9
-SLOTS_PER_DAY = 44  # 15-minute slots from 9:00 to 20:00
 SLOT_S = 15 * 60
+SHIFT_SLOTS = 32  # an 8-hour shift: 9:00-17:00, or the late one 12:00-20:00 (closing)
+LATE_SHIFT_SLOT = 12
+MIN_WINDOW_SLOTS = 2  # every booking of a shift has at least half an hour of it
+WORKDAYS_PER_WEEK = 5
+ABSENT_SHARE = 0.03  # past working days an employee missed (ill, on leave)
+OVERBOOKED_SHARE = 0.01  # booked over the previous client on purpose
+NO_SERVICES_SHARE = 0.07
 DELETED_SHARE = 0.08
 
 # --- the catalogue ------------------------------------------------------------
@@ -109,7 +128,20 @@ STAFF = (
     ("Chloe Davis", "Massage therapist", "Massage", "Beauty & Face", True),
     ("Hannah Wilson", "Hair stylist", "Hair", "Colour", False),
 )
-INACTIVE_STAFF_LAST_SEEN_DAYS = 180
+INACTIVE_STAFF_LAST_SEEN_DAYS = 180  # the first team's; each later team's left a month earlier
+
+# Bookings an employee takes in a shift, lowest and highest, by their main
+# category: a barber's cuts are short, a colourist's work is long.
+BOOKINGS_PER_SHIFT = {
+    "Hair": (7, 11),
+    "Colour": (5, 8),
+    "Nails": (7, 11),
+    "Beauty & Face": (8, 12),
+    "Massage": (6, 9),
+    "Barber": (10, 14),
+}
+MOST_PER_SHIFT = max(high for _, high in BOOKINGS_PER_SHIFT.values())
+assert MOST_PER_SHIFT * MIN_WINDOW_SLOTS <= SHIFT_SLOTS
 
 OWN_BOOKING_CATEGORIES = (
     ("VIP", "#c62828"),
@@ -165,6 +197,79 @@ COMMENTS = (
 )
 
 
+# --- the staff ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Employee:
+    name: str
+    specialization: str
+    cat1: str  # their main category of services
+    cat2: str
+    active: bool
+    last_day: int | None  # days from today of the last shift of one who left (negative)
+    days_off: int  # shifts the week of five working days and two off
+
+
+def team_bookings_per_day() -> float:
+    """What a team of STAFF books on an average day (the one who left not counted)."""
+    per_shift = sum(sum(BOOKINGS_PER_SHIFT[cat1]) / 2
+                    for _, _, cat1, _, active in STAFF if active)
+    return per_shift * WORKDAYS_PER_WEEK / 7 * (1 - ABSENT_SHARE)
+
+
+def staff_count(bookings: int) -> int:
+    """Whole teams of twelve, as many as N bookings need to fill about PAST_TARGET_DAYS."""
+    teams = max(1, math.ceil(bookings / (PAST_TARGET_DAYS * team_bookings_per_day())))
+    return teams * len(STAFF)
+
+
+def future_days(bookings: int) -> int:
+    """Days ahead that hold about FUTURE_SHARE of N (ahead, the further the emptier:
+    half full on average), at least today and at most FUTURE_DAYS."""
+    per_day = staff_count(bookings) // len(STAFF) * team_bookings_per_day()
+    return min(FUTURE_DAYS, max(1, round(2 * FUTURE_SHARE * bookings / per_day)))
+
+
+def roster(count: int) -> list[Employee]:
+    """COUNT employees: STAFF, then teams like it with names from the client lists.
+
+    The days off are staggered through a team, and the first employee (the demo
+    employee's) works today and the four days after it.
+    """
+    names = [name for name, *_ in STAFF]
+    names += _new_names(count - len(STAFF), taken=set(names))
+    employees = []
+    for i, name in enumerate(names[:count]):
+        _, specialization, cat1, cat2, active = STAFF[i % len(STAFF)]
+        team = i // len(STAFF)
+        employees.append(Employee(
+            name, specialization, cat1, cat2, active,
+            None if active else -(INACTIVE_STAFF_LAST_SEEN_DAYS + 30 * team),
+            days_off=(3 * i) % 7))
+    return employees
+
+
+def _new_names(count: int, taken: set[str]) -> list[str]:
+    """COUNT names not TAKEN: first and last names in a spread order (7919 is a prime
+    that divides neither list's length), then again with a middle initial."""
+    pairs = len(FIRST_NAMES) * len(LAST_NAMES)
+    names: list[str] = []
+    n = 0
+    while len(names) < count:
+        pair, initial = (n * 7919) % pairs, n // pairs
+        first, last = FIRST_NAMES[pair % len(FIRST_NAMES)], LAST_NAMES[pair // len(FIRST_NAMES)]
+        name = f"{first} {chr(64 + initial)}. {last}" if initial else f"{first} {last}"
+        if name not in taken:
+            names.append(name)
+            taken.add(name)
+        n += 1
+    return names
+
+
+# --- filling the store ---------------------------------------------------------------
+
+
 @dataclass
 class DemoResult:
     bookings: int
@@ -209,6 +314,8 @@ def fill_demo(
         bookings=bookings,
         clients=client_count(bookings),
         users=ids,
+        staff=roster(staff_count(bookings)),
+        ahead=future_days(bookings),
     )
     try:
         with transaction(con):
@@ -220,7 +327,7 @@ def fill_demo(
     return DemoResult(
         bookings=bookings,
         clients=gen.clients,
-        staff=len(STAFF),
+        staff=len(gen.staff),
         services=sum(len(s) for s in SERVICES.values()),
         users=[(login, role.value, password) for login, role, _, password in users],
         seconds=time.perf_counter() - started,
@@ -281,6 +388,39 @@ def _sql_list(values: tuple[str, ...]) -> str:
     return "[" + ", ".join(_sql_text(v) for v in values) + "]"
 
 
+@dataclass(frozen=True)
+class _ServiceLookups:
+    """The services as SQL list literals that a booking's draws index, with no join.
+
+    Indexed [pool][category id]: pool 1 holds the active services (for bookings
+    of the last year), pool 2 all of them; in each, services by duration, then
+    id. `fitting[pool][category][s + 1]` counts those that last at most s
+    slots, which are the first ones; `ids` and `slots` give each one's id and
+    length (index + 1).
+    """
+
+    fitting: str
+    ids: str
+    slots: str
+    longest: int  # slots of the longest service: the last index of `fitting`
+
+    @classmethod
+    def of(cls, services: list[tuple]) -> _ServiceLookups:
+        """From (category id, title, price, seconds, active) rows, with ids 1, 2, ..."""
+        longest = max(row[3] for row in services) // SLOT_S
+        pools = [[sorted((seconds // SLOT_S, i)
+                         for i, (c, _, _, seconds, active) in enumerate(services, start=1)
+                         if c == category and (active or not active_only))
+                  for category in range(1, max(row[0] for row in services) + 1)]
+                 for active_only in (True, False)]
+        fitting = [[[sum(1 for slots, _ in category if slots <= room)
+                     for room in range(longest + 1)] for category in pool] for pool in pools]
+        return cls(fitting=str(fitting),
+                   ids=str([[[i for _, i in category] for category in pool] for pool in pools]),
+                   slots=str([[[s for s, _ in category] for category in pool] for pool in pools]),
+                   longest=longest)
+
+
 @dataclass
 class _Generator:
     seed: int
@@ -288,22 +428,30 @@ class _Generator:
     bookings: int
     clients: int
     users: dict[str, int]
+    staff: list[Employee]
+    ahead: int  # days ahead that hold bookings, today included
     own_category_ids: dict[str, int] = field(default_factory=dict)
+    services: _ServiceLookups | None = None  # set with the catalogue
 
     # Temp tables live in the transaction: a failure rolls them back as well.
-    TEMP_TABLES = ("demo_svc", "demo_cat", "demo_staff", "demo_b", "demo_l", "demo_t", "demo_f")
+    TEMP_TABLES = ("demo_staff", "demo_shift", "demo_window", "demo_visit", "demo_b", "demo_l",
+                   "demo_t", "demo_f")
 
     def fill(self, con: Connection, report: Progress) -> None:
-        report(0.05, "Staff, services and categories")
+        report(0.05, f"{len(self.staff):,} staff, services and categories")
         self.insert_catalogue(con)
         self.link_employees(con)
         report(0.15, f"{self.clients:,} clients")
         self.insert_clients(con)
-        report(0.25, f"Drawing {self.bookings:,} bookings")
+        report(0.25, "Shifts")
+        self.draw_shifts(con)
+        report(0.30, f"Drawing {self.bookings:,} bookings")
+        self.draw_windows(con)
+        self.draw_visits(con)
         self.draw_bookings(con)
-        report(0.40, "Service lines")
+        report(0.45, "Service lines")
         self.draw_lines(con)
-        report(0.60, "Visit times, statuses and payments")
+        report(0.60, "Statuses and payments")
         self.finish_bookings(con)
         report(0.80, "Booking categories and history")
         self.insert_category_links(con)
@@ -348,43 +496,45 @@ class _Generator:
             "VALUES (?, ?, ?, ?, ?, ?)",
             [[i, *row] for i, row in enumerate(services, start=1)],
         )
-        con.executemany(
-            "INSERT INTO staff (id, name, specialization, active) VALUES (?, ?, ?, ?)",
-            [[i, name, spec, active] for i, (name, spec, _, _, active) in enumerate(STAFF, 1)],
-        )
+        self.insert_staff(con, cat_id)
         first = next_id(con, "booking_categories")
         self.own_category_ids = {t: first + i for i, (t, _) in enumerate(OWN_BOOKING_CATEGORIES)}
         con.executemany(
             "INSERT INTO booking_categories (id, title, color, builtin) VALUES (?, ?, ?, FALSE)",
             [[first + i, t, c] for i, (t, c) in enumerate(OWN_BOOKING_CATEGORIES)],
         )
-        self.create_pick_tables(con, cat_id)
+        self.services = _ServiceLookups.of(services)
 
     def link_employees(self, con: Connection) -> None:
         """Each demo user of the employee role is the staff member of their name: with
         the role's scope (own bookings), the demo shows what an employee sees."""
-        staff_ids = {name: i for i, (name, *_) in enumerate(STAFF, start=1)}
+        staff_ids = {e.name: i for i, e in enumerate(self.staff, start=1)}
         con.executemany("UPDATE users SET staff_id = ? WHERE id = ?",
                         [[staff_ids[name], self.users[login]] for login, role, name in DEMO_USERS
                          if role == Role.EMPLOYEE])
 
-    def create_pick_tables(self, con: Connection, cat_id: dict[str, int]) -> None:
-        """Lookup tables the booking draws join on: services by (category, index)."""
-        con.execute(
-            "CREATE TEMP TABLE demo_svc AS SELECT id, title, category_id, price, duration_s, "
-            "row_number() OVER (PARTITION BY category_id ORDER BY active DESC, id) - 1 AS idx "
-            "FROM services"
-        )
-        con.execute(
-            "CREATE TEMP TABLE demo_cat AS SELECT category_id, "
-            "count(*) FILTER (WHERE active) AS n_active, count(*) AS n_all "
-            "FROM services GROUP BY category_id"
-        )
-        con.execute("CREATE TEMP TABLE demo_staff (id INTEGER, cat1 INTEGER, cat2 INTEGER)")
-        con.executemany(
-            "INSERT INTO demo_staff VALUES (?, ?, ?)",
-            [[i, cat_id[c1], cat_id[c2]] for i, (_, _, c1, c2, _) in enumerate(STAFF, 1)],
-        )
+    def insert_staff(self, con: Connection, cat_id: dict[str, int]) -> None:
+        """The staff, and beside them (demo_staff) what the shift draws need to know."""
+        frame = pd.DataFrame({
+            "id": range(1, len(self.staff) + 1),
+            "name": [e.name for e in self.staff],
+            "specialization": [e.specialization for e in self.staff],
+            "active": [e.active for e in self.staff],
+            "cat1": [cat_id[e.cat1] for e in self.staff],
+            "cat2": [cat_id[e.cat2] for e in self.staff],
+            "fewest": [BOOKINGS_PER_SHIFT[e.cat1][0] for e in self.staff],
+            "most": [BOOKINGS_PER_SHIFT[e.cat1][1] for e in self.staff],
+            "days_off": [e.days_off for e in self.staff],
+            "last_day": pd.array([e.last_day for e in self.staff], dtype="Int32"),
+        })
+        con.register("demo_roster", frame)  # one bulk insert, however large the staff
+        try:
+            con.execute("INSERT INTO staff (id, name, specialization, active) "
+                        "SELECT id, name, specialization, active FROM demo_roster")
+            con.execute("CREATE TEMP TABLE demo_staff AS SELECT id, cat1, cat2, fewest, most, "
+                        "days_off, last_day FROM demo_roster")
+        finally:
+            con.unregister("demo_roster")
 
     # --- clients ---
 
@@ -417,23 +567,123 @@ class _Generator:
 
     # --- bookings ---
 
+    def draw_shifts(self, con: Connection) -> None:
+        """Every employee's shifts from the newest back, as many as the bookings fill.
+
+        Five days a week (days off staggered through a team), the early or the
+        late shift by turns of a week, a few past days missed; those who left
+        work until their last day. A past shift holds its employee's usual
+        number of bookings; ahead, the fewer the further off. `before` counts
+        the bookings of newer shifts, so the oldest shift kept is the one that
+        completes N.
+        """
+        key = "(st.id::BIGINT * 100000 + r.d + 50000)"
+        weekday = "(r.d + 7000 + st.days_off)"  # 7000: a multiple of 7 that keeps it positive
+        con.execute(f"""
+            CREATE TEMP TABLE demo_shift AS
+            SELECT *, coalesce(sum(n) OVER (ORDER BY d DESC, staff_id
+                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)::BIGINT AS before
+            FROM (SELECT st.id AS staff_id, r.d, st.cat1, st.cat2, {key} AS skey,
+                    CASE WHEN ({weekday} // 7 + st.id) % 2 = 0 THEN 0 ELSE {LATE_SHIFT_SLOT}
+                         END AS first_slot,
+                    st.fewest + {self.pick('per_shift', 'st.most - st.fewest + 1', key)} AS usual,
+                    CASE WHEN r.d < 0 THEN usual
+                         ELSE round(usual * (1 - r.d / {self.ahead}))::INTEGER END AS n
+                  FROM demo_staff st
+                  JOIN range(-{PAST_LIMIT_DAYS}, {self.ahead}) r(d)
+                    ON r.d <= coalesce(st.last_day, r.d)
+                  WHERE {weekday} % 7 < {WORKDAYS_PER_WEEK}
+                    AND (r.d >= 0 OR {self.u('absent', key)} >= {ABSENT_SHARE}))
+            WHERE n > 0
+            QUALIFY before < {self.bookings}
+        """)
+        kept = con.execute("SELECT coalesce(max(before + n), 0) FROM demo_shift").fetchone()[0]
+        if kept < self.bookings:  # staff_count sizes the staff with room to spare
+            raise StoreError(f"The demo staff cannot hold {self.bookings:,} bookings.")
+
+    def draw_windows(self, con: Connection) -> None:
+        """Each shift cut into one window per booking, in turn, ids rising with time.
+
+        A window is at least MIN_WINDOW_SLOTS long; the rest of the shift is
+        shared out by exponential weights (as gaps between random arrivals
+        are), in whole numbers, so the windows never overlap and end by the
+        shift's end. Of the oldest shift, only its latest bookings are kept.
+        """
+        least_slots = MIN_WINDOW_SLOTS
+        con.execute(f"""
+            CREATE TEMP TABLE demo_window AS
+            SELECT id, staff_id, d, cat1, cat2, first_slot, skey, i,
+                ({least_slots} * i + (spare * (upto - w)) // total)::INTEGER AS win_start,
+                ({least_slots} * (i + 1) + (spare * upto) // total)::INTEGER AS win_end
+            FROM (SELECT *, sum(w) OVER (PARTITION BY skey ORDER BY i) AS upto,
+                         sum(w) OVER (PARTITION BY skey) AS total
+                  FROM (SELECT s.staff_id, s.d, s.cat1, s.cat2, s.first_slot, s.skey, r.i,
+                            {self.bookings} - (s.before + s.n - 1 - r.i) AS id,
+                            {SHIFT_SLOTS} - {least_slots} * s.n AS spare,
+                            1 + floor(-ln(1 - {self.u('window', 's.skey * 16 + r.i')})
+                                      * 1000)::BIGINT AS w
+                        FROM demo_shift s JOIN range({MOST_PER_SHIFT}) r(i) ON r.i < s.n))
+            WHERE id >= 1
+        """)
+
+    def draw_visits(self, con: Connection) -> None:
+        """Each booking's services, chosen to fit its window, and its start in it.
+
+        The first service is of the employee's main category (longer ones
+        likelier); a second of their other category and a third of the main
+        one again follow when the client wants them and they fit. A booking
+        without services takes one slot. A few are booked over the previous
+        booking of the shift, on purpose: at its start.
+        """
+        svc, u, longest = self.services, self.u, self.services.longest
+
+        def service(n: int, category: str) -> str:
+            return (f"{svc.ids}[pool][{category}][idx{n} + 1] AS svc{n}, "
+                    f"coalesce({svc.slots}[pool][{category}][idx{n} + 1], 0) AS len{n}")
+
+        def fitting(category: str, room: str) -> str:
+            return f"{svc.fitting}[pool][{category}][least({room}, {longest}) + 1]"
+
+        con.execute(f"""
+            CREATE TEMP TABLE demo_visit AS
+            SELECT id, staff_id, d, svc1, svc2, svc3, used,
+                CASE WHEN i > 0 AND {u('overbooked')} < {OVERBOOKED_SHARE}
+                     THEN coalesce(lag(start) OVER (PARTITION BY skey ORDER BY i), start)
+                     ELSE start END AS start
+            FROM (SELECT id, staff_id, d, skey, i,
+                    1 + (d < -{ACTIVE_SERVICES_DAYS})::INTEGER AS pool,
+                    win_end - win_start AS room,
+                    {fitting('cat1', 'room')} AS n1,
+                    CASE WHEN {u('services')} >= {NO_SERVICES_SHARE} AND n1 > 0
+                         THEN floor(n1 * sqrt({u('service1')}))::INTEGER END AS idx1,
+                    {service(1, 'cat1')},
+                    {fitting('cat2', 'room - len1')} AS n2,
+                    CASE WHEN svc1 IS NOT NULL AND {u('second')} < 0.4 AND n2 > 0
+                         THEN floor(n2 * {u('service2')})::INTEGER END AS idx2,
+                    {service(2, 'cat2')},
+                    {fitting('cat1', 'room - len1 - len2')} AS fit3,
+                    fit3 - (idx1 < fit3)::INTEGER AS n3,  -- the first one not again
+                    CASE WHEN svc2 IS NOT NULL AND {u('third')} < 0.3 AND n3 > 0
+                         THEN floor(n3 * {u('service3')})::INTEGER END AS pick3,
+                    pick3 + (pick3 >= idx1)::INTEGER AS idx3,
+                    {service(3, 'cat1')},
+                    len1 + len2 + len3 AS used,
+                    first_slot + win_start
+                        + floor({u('wait')} * (room - greatest(1, used) + 1))::INTEGER AS start
+                  FROM demo_window)
+        """)
+
     def draw_bookings(self, con: Connection) -> None:
-        """One row per booking with the draws that do not depend on its services."""
-        active_staff = sum(1 for s in STAFF if s[4])
+        """Who booked the visit, how, and for which client."""
         regulars = max(1, self.clients // 5)
         u = self.u
         admin, reception, owner = (self.users[k] for k in ("admin", "reception", "owner"))
         con.execute(f"""
             CREATE TEMP TABLE demo_b AS
-            SELECT i + 1 AS id,
-                {u('future')} < {FUTURE_SHARE} AS future,
-                CASE WHEN future THEN floor({FUTURE_DAYS + 1} * {u('day')} ^ 2)
-                     -- sqrt: the business grows, recent days are busier
-                     ELSE -{PAST_DAYS} + floor({PAST_DAYS} * sqrt({u('day')})) END::INTEGER
-                    AS day_off,
-                1 + CASE WHEN day_off >= -{INACTIVE_STAFF_LAST_SEEN_DAYS}
-                         THEN {self.pick('staff', active_staff)}
-                         ELSE {self.pick('staff', len(STAFF))} END AS staff_id,
+            SELECT id, staff_id, d::INTEGER AS day_off, d >= 0 AS future, svc1, svc2, svc3,
+                {self.now_sql} + to_days(d::INTEGER) + INTERVAL {OPEN_HOUR} HOUR
+                    + to_seconds({SLOT_S} * start) AS visit_at,
+                {SLOT_S} * greatest(1, used) AS length_s,
                 -- half the visits come from the regulars, the first fifth of clients
                 1 + CASE WHEN {u('regular')} < 0.5 THEN {self.pick('client', regulars)}
                          ELSE {self.pick('client', self.clients)} END::BIGINT AS client_id,
@@ -448,39 +698,28 @@ class _Generator:
                      THEN CASE WHEN {u('creator')} < 0.6 THEN {admin} ELSE {reception} END
                      WHEN u_source >= 0.95 AND {u('creator')} < 0.5 THEN {owner}
                      END AS created_by,
-                CASE WHEN {u('lines')} < 0.07 THEN 0 WHEN {u('lines')} < 0.62 THEN 1
-                     WHEN {u('lines')} < 0.90 THEN 2 ELSE 3 END AS n_lines,
                 {u('deleted')} < {DELETED_SHARE} AS deleted
-            FROM range({self.bookings}) r(i)
+            FROM demo_visit
         """)
 
     def draw_lines(self, con: Connection) -> None:
-        """0-3 service lines per booking, from the employee's two categories.
-
-        Lines of one category take consecutive services from a drawn start, so
-        a booking never holds the same service twice; bookings of the past
-        year and later use active services only.
-        """
-        key = "b.id * 4 + k"
+        """The drawn services as the bookings' lines, one in ten discounted."""
+        key = "v.booking_id * 4 + v.line_no - 1"
         con.execute(f"""
             CREATE TEMP TABLE demo_l AS
-            SELECT b.id AS booking_id, (k + 1)::SMALLINT AS line_no, s.id AS service_id,
-                s.title, s.category_id, s.price AS cost, s.duration_s,
+            SELECT v.booking_id, v.line_no::SMALLINT AS line_no, s.id AS service_id,
+                s.title, s.category_id, s.price AS cost,
                 CASE WHEN {self.u('discount', key)} < 0.10
                      THEN round(s.price * 0.10) ELSE 0 END::DECIMAL(12, 2) AS discount,
                 (cost - discount)::DECIMAL(12, 2) AS to_pay
-            FROM demo_b b
-            JOIN range(3) r(k) ON r.k < b.n_lines
-            JOIN demo_staff st ON st.id = b.staff_id
-            JOIN demo_cat c ON c.category_id = CASE
-                WHEN k = 0 OR {self.u('second_cat', key)} < 0.7 THEN st.cat1 ELSE st.cat2 END
-            JOIN demo_svc s ON s.category_id = c.category_id AND s.idx = (
-                floor({self.u('service', 'b.id')} * 1000)::INTEGER + k)
-                % CASE WHEN b.day_off >= -365 THEN c.n_active ELSE c.n_all END
+            FROM (SELECT id AS booking_id, 1 AS line_no, svc1 AS service_id FROM demo_b
+                  UNION ALL SELECT id, 2, svc2 FROM demo_b
+                  UNION ALL SELECT id, 3, svc3 FROM demo_b) v
+            JOIN services s ON s.id = v.service_id
         """)
         con.execute(
             "CREATE TEMP TABLE demo_t AS SELECT booking_id, sum(to_pay) AS lines_to_pay, "
-            "sum(duration_s) AS lines_length_s, count(*) AS n FROM demo_l GROUP BY booking_id"
+            "count(*) AS n FROM demo_l GROUP BY booking_id"
         )
         con.execute(
             "INSERT INTO booking_services (booking_id, line_no, service_id, title, category_id, "
@@ -497,13 +736,8 @@ class _Generator:
             SELECT b.id, b.staff_id, b.client_id, b.source, b.online, b.created_by, b.deleted,
                 b.day_off, b.future,
                 coalesce(t.lines_to_pay, 0)::DECIMAL(12, 2) AS to_pay,
-                coalesce(t.lines_length_s, {SLOT_S})::INTEGER AS length_s,
+                b.length_s::INTEGER AS length_s, b.visit_at,
                 coalesce(t.n, 0)::SMALLINT AS service_count,
-                -- start so that the visit ends by closing time where it can
-                {self.now_sql} + to_days(b.day_off) + INTERVAL {OPEN_HOUR} HOUR
-                    + to_seconds({SLOT_S} * {self.pick(
-                        'slot', f'greatest(1, {SLOTS_PER_DAY + 1} - length_s // {SLOT_S})')})
-                    AS visit_at,
                 CASE WHEN b.future
                      THEN {self.now_sql} - to_seconds(60 + floor({u('lead')} ^ 2 * 30 * 86400))
                      -- most are booked days ahead, a few the same day

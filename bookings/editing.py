@@ -24,7 +24,7 @@ from typing import TypeVar
 import duckdb
 
 from bookings import history, listing
-from bookings.auth import Forbidden, User
+from bookings.auth import MissingRight, User
 from bookings.booking_rules import BookingChecks, Catalog
 from bookings.filters import BookingFilter
 from bookings.model import Attendance, Right, Source
@@ -144,15 +144,38 @@ def _money(value: float) -> float:
 
 def _overlaps(con: Connection, staff_id: int, start: datetime, length_s: int,
               booking_id: int | None) -> list[Issue]:
+    """One warning, about this booking alone: the bookings of its employee it now overlaps.
+
+    Overlaps the booking already had where it is stored (same employee, and
+    overlapping its stored time) are not the save's doing, so they are left
+    out: saving a status on an overbooked booking warns of nothing, and
+    neither do overlaps among other bookings.
+    """
     end = start + timedelta(seconds=length_s)
     rows = con.execute("""
-        SELECT id, visit_at FROM bookings
-        WHERE staff_id = ? AND NOT deleted AND id IS DISTINCT FROM ?
-          AND visit_at < ? AND visit_at + to_seconds(length_s) > ?
-        ORDER BY visit_at LIMIT 5
-    """, [staff_id, booking_id, end, start]).fetchall()
-    return [Issue(1, "Date", f"overlaps booking {other} at {at:%H:%M} of the same employee",
-                  "warning") for other, at in rows]
+        SELECT o.id, o.visit_at, o.visit_at + to_seconds(o.length_s), count(*) OVER ()
+        FROM bookings o
+        WHERE o.staff_id = ? AND NOT o.deleted AND o.id IS DISTINCT FROM ?
+          AND o.visit_at < ? AND o.visit_at + to_seconds(o.length_s) > ?
+          AND NOT EXISTS (SELECT 1 FROM bookings b
+                          WHERE b.id = ? AND b.staff_id = o.staff_id AND NOT b.deleted
+                            AND o.visit_at < b.visit_at + to_seconds(b.length_s)
+                            AND o.visit_at + to_seconds(o.length_s) > b.visit_at)
+        ORDER BY o.visit_at, o.id LIMIT ?
+    """, [staff_id, booking_id, end, start, booking_id, _OVERLAPS_NAMED]).fetchall()
+    if not rows:
+        return []
+    named = [f"{other} ({at:%H:%M}–{until:%H:%M})" for other, at, until, _ in rows]
+    if rows[0][3] > len(rows):
+        named.append(f"{rows[0][3] - len(rows)} more")
+    listed = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else named[0]
+    this = f"Booking {booking_id}" if booking_id is not None else "The new booking"
+    which = "booking" if rows[0][3] == 1 else "bookings"
+    return [Issue(1, "Date", f"{this} ({start:%d.%m.%Y %H:%M}–{end:%H:%M}) overlaps {which} "
+                  f"{listed} of the same employee", "warning")]
+
+
+_OVERLAPS_NAMED = 3
 
 
 # --- saving ------------------------------------------------------------------------
@@ -286,11 +309,14 @@ def _stays_in_sight(user: User, parsed, what: str) -> None:
 
 def _require_change_rights(user: User, attendance: int, paid_full: bool) -> None:
     if attendance == Attendance.ARRIVED and not user.can(Right.DELETE_ARRIVED):
-        raise Forbidden("This booking is Arrived: changing it needs the right "
-                        "'delete_arrived_bookings' (change Arrived bookings).")
+        _refuse_change("This booking is Arrived", Right.DELETE_ARRIVED)
     if paid_full and not user.can(Right.DELETE_PAID):
-        raise Forbidden("This booking is paid in full: changing it needs the right "
-                        "'delete_paid_bookings' (change paid bookings).")
+        _refuse_change("This booking is paid in full", Right.DELETE_PAID)
+
+
+def _refuse_change(why: str, right: Right) -> None:
+    raise MissingRight(f"{why}: changing it needs the right to {right.description}, which "
+                       "your account does not have.", right)
 
 
 def _write(con: Connection, booking_id: int, parsed, draft: Draft, now: datetime, *,

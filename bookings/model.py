@@ -64,8 +64,9 @@ RIGHT_DESCRIPTIONS = {
     Right.EXPORT: "request downloads and fetch files from the Data log",
     Right.EDIT_BOOKINGS: "change bookings",
     Right.DELETE_BOOKINGS: "delete bookings",
-    Right.DELETE_PAID: "delete bookings paid in full",
-    Right.DELETE_ARRIVED: "delete bookings with the status Arrived",
+    # Both also guard changing such a booking (editing.py): the words say so.
+    Right.DELETE_PAID: "delete or change bookings paid in full",
+    Right.DELETE_ARRIVED: "delete or change bookings marked Arrived",
     Right.UPLOAD: "upload bookings from Excel (full access)",
     Right.MANAGE_SETTINGS: "manage users, rights, staff, services, categories, interval",
 }

@@ -1,12 +1,14 @@
-"""The appointment calendar: a day (or week) of bookings per employee, and the
-booking form. Edit in the Bookings list lands here with that booking open.
+"""The appointment calendar: a day of bookings per employee, or one employee's
+week, and the booking form beside it. Edit in the Bookings list lands here with
+that booking open: outlined, in view (the chart shows the hours around it), its
+form in a panel next to the chart (under it when the screen is too narrow).
 
-The day, view, employees and open booking live in the URL, like the list's view.
+The day, view and open booking live in the URL, like the list's view.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -14,16 +16,19 @@ from bookings import catalog, editing, listing
 from bookings.auth import Forbidden
 from bookings.model import Attendance, Right
 from bookings.store import StoreError, booking_interval_min
-from pages import common
+from pages import calendar_chart, common
 
 user = common.require(Right.VIEW_BOOKINGS)
 con = common.cursor()
 interval = booking_interval_min(con)
-STATUS_COLOURS = {"Pending": "#90a4ae", "Confirmed": "#42a5f5", "Arrived": "#66bb6a",
-                  "No-Show": "#ef5350"}
+FORM_PX = 420  # the form's panel
+CHART_LEAST_PX = 460  # a chart narrower than this beside the form puts the form under it
 
 
 st.title("Calendar")
+# No query: the list brings back its last view of this session.
+st.page_link("pages/bookings_list.py", label="Back to the list",
+             icon=":material/arrow_back:")
 notice = listing.scope_notice(user)
 if notice:
     st.warning(notice, icon=":material/person_off:")
@@ -81,100 +86,152 @@ staff_names = {s["id"]: s["name"] for s in catalog.staff(con) if s["active"]}
 if listing.sees_own_only(user):  # offer only the employee whose bookings they see
     staff_names = {i: name for i, name in staff_names.items() if i == user.staff_id}
     st.caption(f"You see only {listing.scope_in_words(con, user)} (your scope: own bookings).")
-back, picked_day, forward, view_col, staff_col = st.columns([0.5, 1.5, 0.5, 1.5, 4],
-                                                           vertical_alignment="bottom")
-step = timedelta(days=7 if week else 1)
-if back.button("←", help="Earlier"):
-    day = moved(day, -step)
-if forward.button("→", help="Later"):
-    day = moved(day, step)
-day = picked_day.date_input("Day", value=day, min_value=FIRST_DAY, max_value=LAST_DAY,
-                            format="DD.MM.YYYY")
-week = view_col.segmented_control("View", ["Day", "Week"],
-                                  default="Week" if week else "Day") == "Week"
-chosen_staff = staff_col.multiselect("Employees", list(staff_names), format_func=staff_names.get,
-                                     placeholder="All employees")
+
+
+def load_open(booking_id: int | None) -> tuple[editing.Draft, int] | None:
+    """The open booking as its form starts from (draft, version), or None, saying why."""
+    if booking_id is None:
+        return None
+    try:
+        return editing.current(con, booking_id, user)
+    except StoreError as refused:
+        st.error(str(refused))
+        return None
+
+
+def staff_control(week: bool, opened: editing.Draft | None) -> tuple[int, ...]:
+    """Day: any employees (none chosen is all). Week: one employee's week, the open
+    booking's by default."""
+    if not week:
+        return tuple(st.multiselect("Employees", list(staff_names), format_func=staff_names.get,
+                                    placeholder="All employees"))
+    options = list(staff_names)
+    if not options:
+        return ()
+    mine = opened.staff_id if opened else user.staff_id
+    return (st.selectbox("Whose week", options, index=options.index(mine) if mine in options
+                         else 0, format_func=staff_names.get, key=f"week-of-{open_id}"),)
+
+
+opened = load_open(open_id)
+draft = opened[0] if opened else None
+with st.container(horizontal=True, vertical_alignment="bottom", key="calendar-controls"):
+    step = timedelta(days=7 if week else 1)
+    earlier = st.button("←", help="Earlier")
+    picker = st.empty()  # the day, drawn after the arrows are read
+    later = st.button("→", help="Later")
+    if earlier or later:
+        day = moved(day, step if later else -step)
+    day = picker.date_input("Day", value=day, min_value=FIRST_DAY, max_value=LAST_DAY,
+                            format="DD.MM.YYYY", width=170)
+    week = st.segmented_control("View", ["Day", "Week"],
+                                default="Week" if week else "Day") == "Week"
+    chosen_staff = staff_control(week, draft)
+    page_picker = st.empty()  # which employees, once the day's are known
 st.query_params.update({"day": day.isoformat(), "view": "week" if week else "day"})
 
+days = 7 if week else 1
 start = datetime.combine(day - timedelta(days=day.weekday()) if week else day, time.min)
-bookings = editing.day(con, user, start, days=7 if week else 1, staff=tuple(chosen_staff))
+if draft and not start <= draft.visit_at < start + timedelta(days=days):
+    opened = draft = open_id = None  # another day: the booking's form closes
+    st.query_params.pop("booking", None)
+bookings = editing.day(con, user, start, days=days, staff=chosen_staff)
 
 
-def blocks(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame([{
-        "id": r["id"],
-        "employee": r["staff_name"],
-        "day": f"{r['visit_at']:%a %d.%m}",
-        "from": r["visit_at"].hour + r["visit_at"].minute / 60,
-        "to": r["visit_at"].hour + r["visit_at"].minute / 60 + r["length_s"] / 3600,
-        "status": r["status"],
-        "made": "online" if r["online"] else "by the salon",
-        "label": f"{r['visit_at']:%H:%M} {r['client_name']}\n"
-                 + (", ".join(s["title"] for s in r["services"]) or "no services"),
-        "services": ", ".join(s["title"] for s in r["services"]) or "no services",
-    } for r in rows])
+def day_columns(rows: list[dict]) -> dict[int, str]:
+    """The employees a day shows, by name: those chosen, else those with bookings
+    that day; the page of them that holds the open booking's employee."""
+    names = {**staff_names, **{r["staff_id"]: r["staff_name"] for r in rows}}
+    ids = set(chosen_staff) or {r["staff_id"] for r in rows}
+    if draft:
+        ids.add(draft.staff_id)
+    ordered = sorted((i for i in ids if i in names), key=lambda i: (names[i], i))
+    size = (calendar_chart.EMPLOYEES_PER_PAGE_BESIDE_FORM if draft
+            else calendar_chart.EMPLOYEES_PER_PAGE)
+    pages = calendar_chart.pages_of(ordered, size)
+    at = next((n for n, page in enumerate(pages) if draft and draft.staff_id in page), 0)
+    if len(pages) > 1:
+        at = page_picker.selectbox(
+            f"Employees shown, of {len(ordered)}", range(len(pages)), index=at,
+            key=f"employees-{day}-{open_id}",
+            format_func=lambda n: f"{n * size + 1}–{n * size + len(pages[n])}: "
+                                  f"{names[pages[n][0]]} – {names[pages[n][-1]]}")
+    return {i: names[i] for i in pages[at]}
 
 
-if not bookings:
-    st.info("No bookings on this " + ("week." if week else "day."))
-else:
-    frame = blocks(bookings)
-    column = "day" if week else "employee"
-    pick = alt.selection_point(fields=["id"], name="booking")
-    base = alt.Chart(frame).encode(
-        x=alt.X(f"{column}:N", title=None,
-                axis=alt.Axis(orient="top", labelAngle=0, labelOverlap=False, labelLimit=140),
-                sort=None if week else sorted(set(frame["employee"]))),
-        # Grid lines every booking interval, labels every hour.
-        y=alt.Y("from:Q", title=None, scale=alt.Scale(domain=[21, 8], nice=False),
-                axis=alt.Axis(values=[8 + i * interval / 60
-                                      for i in range(13 * 60 // interval + 1)],
-                              labelExpr="datum.value % 1 == 0 ? datum.value + ':00' : ''",
-                              gridOpacity=0.5)),
-    )
-    rects = base.mark_rect(cornerRadius=3, stroke="#37474f").encode(
-        y2="to:Q",
-        color=alt.Color("status:N", scale=alt.Scale(domain=list(STATUS_COLOURS),
-                                                    range=list(STATUS_COLOURS.values())),
-                        legend=alt.Legend(orient="bottom", title="Visit status")),
-        strokeDash=alt.StrokeDash("made:N", legend=alt.Legend(orient="bottom", title="Made"),
-                                  scale=alt.Scale(domain=["online", "by the salon"],
-                                                  range=[[4, 2], [1, 0]])),
-        strokeWidth=alt.value(1.5),
-        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.85)),
-        tooltip=["id", "label", "services", "status", "made", column],
-    ).add_params(pick)
-    # Text clipped to about a column's width so it never runs into the next one.
-    columns_shown = max(1, frame[column].nunique())
-    labels = base.mark_text(align="left", baseline="top", dx=-40, dy=3, fontSize=10,
-                            lineBreak="\n", color="#102027",
-                            limit=max(60, 1000 // columns_shown - 12)).encode(text="label:N")
-    height = 80 * 13
-    event = st.altair_chart((rects + labels).properties(height=height), width="stretch",
-                            on_select="rerun", selection_mode="booking",
-                            key=f"calendar-{day}-{week}-{chosen_staff}")
+def columns_of_view(rows: list[dict]) -> tuple[list[str], Callable[[dict], int | None]]:
+    """The chart's column titles, and which column a booking goes in."""
+    if week:
+        return ([f"{start + timedelta(days=n):%a %d.%m}" for n in range(7)],
+                lambda r: (r["visit_at"].date() - start.date()).days)
+    staff_shown = day_columns(rows)
+    position = {staff_id: n for n, staff_id in enumerate(staff_shown)}
+    return list(staff_shown.values()), lambda r: position.get(r["staff_id"])
+
+
+def hours_to_show(rows: list[dict]) -> tuple[int, int]:
+    """The whole day; with a booking open, the hours around it unless "Whole day" is on."""
+    if not draft:
+        return calendar_chart.hours_shown(rows, None, whole_day=False)
+    with st.container(horizontal=True, vertical_alignment="center"):
+        whole_day = st.toggle("Whole day", key=f"whole-day-{open_id}")
+        hours = calendar_chart.hours_shown(rows, vars(draft), whole_day)
+        if not whole_day:
+            st.caption(f"{hours[0]}:00–{hours[1]}:00, around booking {open_id}")
+    return hours
+
+
+def show_calendar(rows: list[dict]) -> None:
+    """The chart; a click on a booking opens it."""
+    columns, column_of = columns_of_view(rows)
+    if not rows:
+        st.info("No bookings on this " + ("week." if week else "day."))
+        return
+    hours = hours_to_show(rows)
+    frame = calendar_chart.blocks(rows, column_of, open_id, hours)
+    if frame.empty:
+        st.info("No bookings of these employees in these hours.")
+        return
+    event = st.altair_chart(calendar_chart.chart(frame, columns, hours, interval),
+                            width="stretch", on_select="rerun", selection_mode="booking",
+                            key=f"calendar-{day}-{week}-{chosen_staff}-{open_id}-{columns}")
     selected = event.selection.get("booking") if event else None
-    if selected:
-        open_id = int(selected[0]["id"])
-        st.query_params["booking"] = str(open_id)
+    if selected and int(selected[0]["id"]) != open_id:
+        st.query_params["booking"] = str(int(selected[0]["id"]))
+        st.rerun()
 
 
 # --- the form ----------------------------------------------------------------------
 
 
-def form(booking_id: int) -> None:
+def form(booking_id: int, draft: editing.Draft, version: int) -> None:
+    """The open booking's form; saving it shows the day it is saved on."""
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.subheader(f"Booking {booking_id}")
+        if st.button("Close", icon=":material/close:", help="Close the form: the whole day"):
+            st.query_params.pop("booking", None)
+            st.rerun()
+    changed = form_fields(booking_id, draft, version)
+    if changed is None:
+        return
     try:
-        draft, version = editing.current(con, booking_id, user)
-    except StoreError as refused:
+        result = editing.save(con, user, booking_id, changed, started_from=draft, version=version)
+    except (StoreError, Forbidden) as refused:
         st.error(str(refused))
         return
+    st.session_state["calendar_saved"] = (booking_id, [w.message for w in result.warnings])
+    st.query_params["day"] = changed.visit_at.date().isoformat()
+    st.rerun()
+
+
+def form_fields(booking_id: int, draft: editing.Draft, version: int) -> editing.Draft | None:
+    """The fields, as the booking is now; the changed draft once Save is pressed."""
     services = {s["id"]: s for s in catalog.services(con)}
     categories = {c["id"]: c["title"] for c in catalog.booking_categories(con)}
-    with st.form(f"booking-{booking_id}-{version}"):
-        st.subheader(f"Booking {booking_id}")
+    with st.form(f"booking-{booking_id}-{version}", border=False):
         left, right = st.columns(2)
         on_day = left.date_input("Date", value=draft.visit_at.date(), min_value=date.min,
-                                max_value=date.max, format="DD.MM.YYYY")
+                                 max_value=date.max, format="DD.MM.YYYY")
         at = right.time_input("Time", value=draft.visit_at.time(), step=interval * 60)
         staff_id = left.selectbox("Employee", list(staff_names) or [draft.staff_id],
                                   index=list(staff_names).index(draft.staff_id)
@@ -206,8 +263,8 @@ def form(booking_id: int) -> None:
         saved = st.form_submit_button("Save", type="primary", disabled=not user.can(
             Right.EDIT_BOOKINGS))
     if not saved:
-        return
-    changed = editing.with_changes(
+        return None
+    return editing.with_changes(
         draft, visit_at=datetime.combine(on_day, at), staff_id=staff_id, length_s=minutes * 60,
         client_name=client_name, client_phone=phone if user.can(Right.SEE_PHONES)
         else draft.client_phone, attendance=status, paid=paid, comment=comment,
@@ -216,13 +273,6 @@ def form(booking_id: int) -> None:
                         services[int(r["service"])]["price"]),
                         float(r["discount"] if pd.notna(r["discount"]) else 0))
                        for r in lines.to_dict("records") if pd.notna(r["service"])))
-    try:
-        result = editing.save(con, user, booking_id, changed, started_from=draft, version=version)
-    except (StoreError, Forbidden) as refused:
-        st.error(str(refused))
-        return
-    st.session_state["calendar_saved"] = (booking_id, [w.message for w in result.warnings])
-    st.rerun()
 
 
 notice = st.session_state.pop("calendar_saved", None)
@@ -230,8 +280,19 @@ if notice:
     st.success(f"Booking {notice[0]} saved.")
     for warning in notice[1]:
         st.warning(warning)
-if open_id is not None:
-    form(open_id)
+if opened is None:
+    with st.container(key="calendar-chart"):
+        show_calendar(bookings)
+else:
+    # The form beside the chart while the chart keeps CHART_LEAST_PX; on a narrower
+    # screen the row wraps and the form comes right under the chart.
+    st.html("<style>[data-testid=stLayoutWrapper]:has(> .st-key-calendar-chart) "
+            f"{{min-width: min(100%, {CHART_LEAST_PX}px)}}</style>")
+    with st.container(horizontal=True, gap="medium"):
+        with st.container(key="calendar-chart"):
+            show_calendar(bookings)
+        with st.container(width=FORM_PX, border=True, key="calendar-form"):
+            form(open_id, *opened)
 
 
 def new_booking_form() -> None:

@@ -65,22 +65,56 @@ def size_text(size: int | None) -> str:
     return ""
 
 
+# The order and widths let Kind, State, Progress and Fetches show without a sideways
+# scroll even at 800 px with the sidebar open, and every column at 1400 px but Note,
+# shown only when an entry has one; What is cut short (a double click opens it whole).
+LOG_COLUMNS = {
+    "ID": st.column_config.NumberColumn(format="%d", width=45, pinned=True),
+    "Kind": st.column_config.TextColumn(width=100),
+    "State": st.column_config.TextColumn(width=65),
+    "Progress": st.column_config.ProgressColumn(min_value=0, max_value=1, format="percent",
+                                                width=75),
+    "Fetches": st.column_config.NumberColumn(
+        format="localized", width=60,
+        help="How many times the file was fetched; who and when: the Fetches table below"),
+    "When": st.column_config.DatetimeColumn(format="DD.MM.YYYY HH:mm", width=125),
+    "Who": st.column_config.TextColumn(width=75),
+    "What": st.column_config.TextColumn(width=150),
+    "Rows": st.column_config.NumberColumn(format="localized", width=70),
+    "Left out": st.column_config.NumberColumn(format="localized", width=65),
+    "File": st.column_config.TextColumn(width=95, help="Format and size of the file"),
+    "Note": st.column_config.TextColumn(),
+}
+
+
 def as_table(entries: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame([{
+    table = pd.DataFrame([{
         "ID": e["id"],
-        "When": e["at"],
-        "Who": e["user"],
         "Kind": KIND_LABELS.get(e["kind"], e["kind"]),
-        "What": e["what"],
-        "Rows": e["rows"],
-        "Left out": e["rows_left_out"],
-        "Format": e["format"] or "",
-        "Size": size_text(e["size"]),
         "State": e["state"],
         "Progress": e["progress"] if e["kind"] == "export" else None,
-        "Fetches": "; ".join(f"{f['by']} {f['at']:%d.%m %H:%M}" for f in e["fetches"]),
+        "Fetches": len(e["fetches"]) if e["kind"] == "export" else None,
+        "When": e["at"],
+        "Who": e["user"] or "",
+        "What": e["what"] or "",
+        "Rows": e["rows"],
+        "Left out": e["rows_left_out"],
+        "File": " ".join(part for part in (e["format"], size_text(e["size"])) if part),
         "Note": e["error"] or "",
-    } for e in entries])
+    } for e in entries], columns=list(LOG_COLUMNS))
+    # Whole numbers stay whole where some are missing (no "200000.0"), shown as blanks.
+    return table.astype({"ID": "Int64", "Fetches": "Int64", "Rows": "Int64",
+                         "Left out": "Int64"})
+
+
+def fetches_table(entries: list[dict]) -> pd.DataFrame:
+    """Every fetch of the files shown, newest first: the Fetches column's details."""
+    rows = [{"Entry": e["id"], "Who": "someone with the link" if f["via"] == "link"
+             and f["by"] == "link" else f["by"], "When": f["at"],
+             "How": "emailed link" if f["via"] == "link" else "this page"}
+            for e in entries for f in e["fetches"]]
+    return pd.DataFrame(sorted(rows, key=lambda row: row["When"], reverse=True),
+                        columns=["Entry", "Who", "When", "How"])
 
 
 def fetched(login: str, log_id: int):
@@ -132,14 +166,25 @@ def log_view() -> None:
     if not entries:
         st.info("No entries match." if (kind or by or picked) else "Nothing logged yet.")
         return
-    st.dataframe(as_table(entries), hide_index=True, width="stretch", column_config={
-        "ID": st.column_config.NumberColumn(format="%d"),
-        "When": st.column_config.DatetimeColumn(format="DD.MM.YYYY HH:mm"),
-        "Rows": st.column_config.NumberColumn(format="%d"),
-        "Left out": st.column_config.NumberColumn(format="%d"),
-        "Progress": st.column_config.ProgressColumn(min_value=0, max_value=1, format="percent"),
-    })
+    table = as_table(entries)
+    st.dataframe(table, hide_index=True, width="stretch", placeholder="",
+                 column_config=LOG_COLUMNS, column_order=[
+                     name for name in LOG_COLUMNS if name != "Note" or table["Note"].any()])
+    show_fetches(entries)
     ready_files(cursor, entries, user)
+
+
+def show_fetches(entries: list[dict]) -> None:
+    fetches = fetches_table(entries)
+    if fetches.empty:
+        return
+    st.markdown("**Fetches** · who fetched the files above, and when")
+    st.dataframe(fetches, hide_index=True, width="content", placeholder="", column_config={
+        "Entry": st.column_config.NumberColumn(format="%d", width=60),
+        "Who": st.column_config.TextColumn(width=160),
+        "When": st.column_config.DatetimeColumn(format="DD.MM.YYYY HH:mm", width=125),
+        "How": st.column_config.TextColumn(width=110),
+    })
 
 
 log_view()

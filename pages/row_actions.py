@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bookings import deletion, history
+from bookings import deletion
 from bookings.auth import User
 from bookings.filters import BookingFilter
 from bookings.model import Right
 from bookings.store import StoreError
 from pages import common
+from pages.booking_info import booking_info
 
 _CONFIRMING = "confirming_delete"  # what waits for the user's confirmation
 _OUTCOME = "delete_outcome"
@@ -92,25 +93,6 @@ def _confirm_delete(user: User, pending: dict) -> None:
     if cancel.button("Cancel", width="stretch"):
         _forget()
         st.rerun()
-
-
-@st.dialog("Booking info", width="large")
-def booking_info(user: User, booking_id: int) -> None:
-    info = history.booking_info(common.cursor(), booking_id, user)
-    booking = info["booking"]
-    st.markdown(f"**Booking {booking['id']}** · {booking['visit_at']:%d.%m.%Y %H:%M} · "
-                f"{booking['staff_name']} · {booking['client_name']} · {booking['status']}")
-    deleted = info.get("deletion")
-    if deleted:
-        st.error(f"Deleted by **{deleted['by']}** on {deleted['at']:%d.%m.%Y %H:%M}, in one "
-                 f"operation with {deleted['bookings_in_operation'] - 1:,} other booking(s).")
-        if deleted["as_it_was"]:
-            st.markdown("As it was when deleted:")
-            st.json(deleted["as_it_was"], expanded=False)
-    st.markdown("History")
-    st.dataframe([{"When": h["at"], "Who": h["actor"], "What": h["action"],
-                   "Changes": str(h["changes"] or "")} for h in info["history"]],
-                 hide_index=True, width="stretch")
 
 
 def action_bar(user: User, rows: list[dict], selected: list[int], bfilter: BookingFilter,

@@ -206,8 +206,9 @@ def test_grant_and_revoke(con, make_user):
 def test_only_a_user_with_the_settings_right_changes_rights(con, make_user):
     admin, _ = make_user(Role.ADMINISTRATOR)
     owner, _ = make_user(Role.OWNER)
-    with pytest.raises(Forbidden, match="manage_settings"):
+    with pytest.raises(Forbidden, match="may not manage users, rights") as refused:
         auth.change_rights(con, "administrator", grant={Right.UPLOAD}, actor=admin)
+    assert refused.value.right == Right.MANAGE_SETTINGS
     changed = auth.change_rights(con, "administrator", grant={Right.UPLOAD}, actor=owner)
     assert changed.can(Right.UPLOAD)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -150,8 +150,7 @@ def test_inactive_staff_and_services_only_in_the_past(filled):
 def test_visits_on_the_grid_within_opening_hours(filled):
     con, _, _ = filled
     first, last = con.execute("SELECT min(visit_at), max(visit_at) FROM bookings").fetchone()
-    assert (NOW - first).days <= 3 * 365 + 1 and (last - NOW).days <= 61
-    assert (NOW - first).days > 2 * 365 and last > NOW
+    assert (NOW - first).days <= 365 and (last - NOW).days <= 61 and last > NOW
     off_grid = one(con, """
         SELECT count(*) FROM bookings
         WHERE minute(visit_at) % 15 <> 0 OR second(visit_at) <> 0
@@ -160,6 +159,104 @@ def test_visits_on_the_grid_within_opening_hours(filled):
                + INTERVAL 20 HOUR)
     """)
     assert off_grid == 0
+
+
+# --- a believable salon --------------------------------------------------------------
+
+
+def overlapping_pairs(con):
+    """Pairs of bookings of one employee that overlap (cancelled ones leave the calendar)."""
+    return one(con, """
+        SELECT count(*) FROM bookings a JOIN bookings b
+          ON a.staff_id = b.staff_id AND a.id < b.id
+         AND a.visit_at < b.visit_at + to_seconds(b.length_s)
+         AND b.visit_at < a.visit_at + to_seconds(a.length_s)
+        WHERE NOT a.deleted AND NOT b.deleted""")
+
+
+def test_one_client_after_another_but_for_a_few_overbooked(filled):
+    con, _, _ = filled
+    assert 0.003 * N < overlapping_pairs(con) <= demo.OVERBOOKED_SHARE * 1.5 * N
+
+
+def test_six_to_fourteen_bookings_per_employee_per_working_day(filled):
+    con, _, _ = filled
+    per_day = con.execute("""
+        SELECT staff_id, avg(n), max(n) FROM (
+            SELECT staff_id, visit_at::DATE AS day, count(*) AS n FROM bookings
+            WHERE visit_at < ? AND visit_at::DATE > (SELECT min(visit_at)::DATE FROM bookings)
+            GROUP BY ALL)
+        GROUP BY staff_id""", [NOW]).fetchall()
+    assert len(per_day) == 12
+    for staff_id, average, most in per_day:
+        assert 6 <= average <= 14 and most <= 14, (staff_id, average, most)
+
+
+def test_everyone_has_days_off(filled):
+    """Five working days a week at most, a few missed: about 5/7 of the days they worked."""
+    con, _, _ = filled
+    weeks = con.execute("""
+        SELECT staff_id, max(days), avg(days) FROM (
+            SELECT staff_id, date_trunc('week', visit_at) AS week,
+                   count(DISTINCT visit_at::DATE) AS days
+            FROM bookings GROUP BY ALL)
+        GROUP BY staff_id""").fetchall()
+    for staff_id, most, average in weeks:
+        assert most <= 5 and 4.2 <= average <= 5, (staff_id, most, average)
+
+
+def test_shifts_are_early_or_late(filled):
+    con, _, _ = filled
+    days = con.execute("""
+        SELECT min(visit_at)::TIME AS first, max(visit_at + to_seconds(length_s))::TIME AS last
+        FROM bookings GROUP BY staff_id, visit_at::DATE""").fetchall()
+    early, late = time(9), time(12)
+    assert all((first >= early and last <= time(17)) or (first >= late and last <= time(20))
+               for first, last in days)
+    assert {first >= late for first, _ in days} == {True, False}
+
+
+def test_the_demo_employee_works_today_and_the_days_after(filled):
+    con, _, _ = filled
+    anna_days = con.execute("""
+        SELECT DISTINCT visit_at::DATE FROM bookings b JOIN users u ON u.staff_id = b.staff_id
+        WHERE u.login = 'employee' AND visit_at >= ? AND visit_at < ? + INTERVAL 5 DAY
+        ORDER BY 1""", [NOW, NOW]).fetchall()
+    assert [d for (d,) in anna_days] == [TODAY + timedelta(days=i) for i in range(5)]
+
+
+def test_ahead_the_days_fill_less_the_further_off(filled):
+    con, _, _ = filled
+    weeks = con.execute("""
+        SELECT (visit_at::DATE - ?::DATE) // 7 AS week, count(*) FROM bookings
+        WHERE visit_at >= ? GROUP BY 1 ORDER BY 1""", [TODAY, NOW]).fetchall()
+    counts = [n for _, n in weeks]
+    assert len(counts) >= 4 and counts == sorted(counts, reverse=True)
+
+
+@pytest.mark.parametrize("bookings, teams", [(3_000, 1), (89_000, 1), (179_000, 2)])
+def test_the_staff_grows_with_the_bookings_and_the_span_stays_within_four_years(
+        tmp_path, bookings, teams):
+    """The largest N of each staff size spans the most: still within four years back
+    and two months ahead."""
+    con = open_store(tmp_path / "a.duckdb")
+    result = fill_demo(con, bookings, seed=2, today=TODAY)
+    assert result.staff == demo.staff_count(bookings) == 12 * teams
+    assert one(con, "SELECT count(*) FROM staff") == 12 * teams
+    assert one(con, "SELECT count(DISTINCT name) FROM staff") == 12 * teams
+    first, last = con.execute("SELECT min(visit_at), max(visit_at) FROM bookings").fetchone()
+    assert (NOW - first).days <= 4 * 365 and 0 <= (last - NOW).days <= 60
+    assert one(con, "SELECT count(*) FROM bookings") == bookings
+    assert overlapping_pairs(con) <= demo.OVERBOOKED_SHARE * 1.5 * bookings
+    con.close()
+
+
+def test_staff_size_and_names_for_large_demos():
+    assert [demo.staff_count(n) for n in (0, 20_000, 200_000, 1_000_000)] == [12, 12, 36, 144]
+    staff = demo.roster(demo.staff_count(100_000_000))
+    assert len({e.name for e in staff}) == len(staff) > 12_000
+    assert [e.name for e in staff[:12]] == [name for name, *_ in demo.STAFF]
+    assert sum(not e.active for e in staff) == len(staff) // 12
 
 
 def test_timestamps_are_in_order(filled):

@@ -91,6 +91,49 @@ def test_an_overlap_is_a_warning_not_a_block(store):
     assert any("overlaps booking 4" in w.message for w in saved.warnings)
 
 
+def overlapping(con, staff_id, at, count, length_s=3600):
+    """COUNT more bookings of STAFF_ID at AT (as an overbooked salon has them)."""
+    first = con.execute("SELECT max(id) + 1 FROM bookings").fetchone()[0]
+    con.executemany(
+        "INSERT INTO bookings (id, visit_at, length_s, staff_id, client_id, attendance, online, "
+        "source, created_at, last_change_at) VALUES (?, ?, ?, ?, 1, 0, FALSE, 'admin', ?, ?)",
+        [[first + i, at, length_s, staff_id, at, at] for i in range(count)])
+    return list(range(first, first + count))
+
+
+def test_one_warning_and_only_about_the_booking_saved(store):
+    """Moving booking 2 onto an overbooked hour: one warning, naming booking 2 and what
+    it now overlaps (the others' overlaps among themselves are not its business)."""
+    at = datetime(2024, 6, 20, 15)  # booking 4's hour, Ben Brown
+    others = overlapping(store, 2, at, 5)
+    saved = edit(store, "owner", 2, visit_at=at)
+    (warning,) = saved.warnings
+    assert warning.level == "warning"
+    assert warning.message == (
+        f"Booking 2 (20.06.2024 15:00–16:00) overlaps bookings 4 (15:00–16:00), {others[0]} "
+        "(15:00–16:00), "
+        f"{others[1]} (15:00–16:00) and 3 more of the same employee")
+
+
+def test_overlaps_the_booking_had_before_the_save_are_not_warned_about(store):
+    """An overbooked booking saved with a new status: the save changed no overlap."""
+    overlapping(store, 2, datetime(2024, 6, 20, 15, 30), 5)
+    assert edit(store, "owner", 4, attendance=0).warnings == []
+    # moved within the same crowd: still nothing new; moved onto booking 2: that one only
+    assert edit(store, "owner", 4, visit_at=datetime(2024, 6, 20, 15, 15)).warnings == []
+    (warning,) = edit(store, "owner", 4, visit_at=datetime(2024, 5, 15, 12, 30)).warnings
+    assert warning.message == ("Booking 4 (15.05.2024 12:30–13:30) overlaps booking 2 "
+                               "(12:00–13:00) of the same employee")
+
+
+def test_a_new_booking_is_warned_about_as_the_new_one(store):
+    draft = editing.Draft(visit_at=datetime(2024, 6, 20, 15, 30), staff_id=2, length_s=900,
+                          client_name="Walk In", client_phone="447700900999")
+    (warning,) = editing.create(store, get_user(store, "admin"), draft).warnings
+    assert warning.message == ("The new booking (20.06.2024 15:30–15:45) overlaps booking 4 "
+                               "(15:00–16:00) of the same employee")
+
+
 def test_create_a_booking_from_the_calendar(store):
     draft = editing.Draft(visit_at=datetime(2026, 12, 1, 10, 0), staff_id=1, length_s=3600,
                           client_name="Walk In", client_phone="447700900999",

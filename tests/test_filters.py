@@ -163,8 +163,9 @@ def test_masked_phones_and_no_phone_search_without_the_right(known):
 def test_no_list_right_no_list(known):
     admin = get_user(known, "admin")
     without = replace(admin, rights=admin.rights - {Right.VIEW_BOOKINGS})
-    with pytest.raises(Forbidden, match="view_bookings"):
+    with pytest.raises(Forbidden, match="may not open the Overview > Bookings list") as refused:
         listing.count(known, without, BookingFilter())
+    assert refused.value.right == Right.VIEW_BOOKINGS
 
 
 def test_the_cli_refuses_phone_search_for_a_user_without_the_right(known_path, known, capsys):

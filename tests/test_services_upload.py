@@ -171,7 +171,7 @@ def test_the_commit_checks_again_against_the_catalogue_as_it_is_then(con, owner)
 
 def test_only_the_settings_right_uploads_services(con, owner, make_user):
     administrator, _ = make_user(Role.ADMINISTRATOR)
-    with pytest.raises(Forbidden, match="manage_settings"):
+    with pytest.raises(Forbidden, match="may not manage users, rights"):
         services_upload.preview(con, administrator, file_of(CUT), "x.xlsx")
 
 

@@ -154,7 +154,7 @@ SETTINGS_ACTIONS = [
 @pytest.mark.parametrize("action", SETTINGS_ACTIONS)
 def test_without_the_settings_right_every_change_is_refused(con, owner, make_user, action):
     administrator, _ = make_user(Role.ADMINISTRATOR, "administrator")
-    with pytest.raises(Forbidden, match="manage_settings"):
+    with pytest.raises(Forbidden, match="may not manage users, rights"):
         action(con, administrator)
     assert log(con) == []
 

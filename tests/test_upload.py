@@ -171,7 +171,7 @@ def test_row_numbers_are_excel_row_numbers_even_after_empty_rows(store, owner):
 
 
 def test_only_full_access_may_upload(store):
-    with pytest.raises(Forbidden, match="upload_bookings"):
+    with pytest.raises(Forbidden, match="may not upload bookings from Excel"):
         upload.preview(store, get_user(store, "admin"), xlsx([GOOD]), "x.xlsx")
 
 

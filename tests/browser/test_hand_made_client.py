@@ -82,12 +82,16 @@ def signed_in(url: str, login: str, password: str, page: str) -> StreamlitClient
 
 
 def fetched_by(owner: StreamlitClient, log_id: int) -> list[str]:
-    """The logins in the Fetches column of entry LOG_ID, as the owner's Data log shows it
-    ("admin 25.11 14:02; link 25.11 14:05")."""
+    """Who fetched entry LOG_ID's file, oldest first, as the owner's Data log shows it:
+    its Fetches count, and the Fetches table below the log (Entry, Who, When, How)."""
     owner.open("data-log")
-    table = owner.table()
-    (fetches,) = table.loc[table["ID"] == log_id, "Fetches"]
-    return [fetch.split(" ")[0] for fetch in fetches.split("; ") if fetch]
+    (count,) = owner.table(0).set_index("ID").loc[[log_id], "Fetches"]
+    if not count:
+        return []
+    fetches = owner.table(1)
+    who = list(fetches.loc[fetches["Entry"] == log_id, "Who"])[::-1]  # newest first there
+    assert len(who) == count
+    return who
 
 
 def recorded_fetches(store: Store, log_id: int) -> list[tuple[str, str]]:
