@@ -39,6 +39,7 @@ from bookings import users as user_admin
 from bookings.filters import CHOICES, STATUS_NAMES, BookingFilter, FilterError, parse_status
 from bookings.model import BOOKING_INTERVALS_MIN, Role, Scope, Source
 from bookings.store import Connection, StoreBusy, StoreError, is_empty, open_store
+from bookings.upload_batch import plural
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
@@ -656,7 +657,7 @@ def cmd_users_sessions(args, con: Connection) -> None:
     if args.users_command == "sign-out-everywhere":
         ended = user_admin.sign_out_everywhere(con, actor, args.login)
         emit(args, {"login": args.login, "sessions_ended": ended},
-             f"{args.login}: {ended:,} signed-in session{'s' if ended != 1 else ''} ended.")
+             f"{args.login}: {plural(ended, 'signed-in session')} ended.")
     else:
         cleared = user_admin.unthrottle(con, actor, args.login)
         emit(args, {"login": args.login, "failures_forgotten": cleared},

@@ -12,6 +12,7 @@ from bookings import users as user_admin
 from bookings.auth import User
 from bookings.store import Connection
 from pages import settings_forms as forms
+from pages.common import counted
 
 
 def render(con: Connection, actor: User) -> None:
@@ -35,9 +36,8 @@ def _sessions(con: Connection, actor: User) -> None:
         if st.form_submit_button("Sign out everywhere", icon=":material/devices:"):
             ended = forms.attempt(user_admin.sign_out_everywhere, con, actor, login)
             if ended is not None:
-                forms.finish("everywhere", f"{login}: {ended:,} signed-in "
-                                           f"browser{'s' if ended != 1 else ''} signed out. "
-                                           "Each is signed out at its next click.")
+                forms.finish("everywhere", f"{login}: {counted(ended, 'signed-in browser')} "
+                                           "signed out. Each is signed out at its next click.")
 
 
 def _throttles(con: Connection, actor: User) -> None:
