@@ -157,18 +157,22 @@ with st.expander("Counts by source, payment, visit status and employee (select a
             else:
                 show(bfilter.narrowed(**narrowing))
 
-with st.expander("Bookings over time"):
-    grain_col, split_col = st.columns(2)
-    grain = grain_col.segmented_control("Per", listing.GRAINS, default="month",
-                                        key="chart_grain") or "month"
-    split = split_col.segmented_control("Split by", ["source", "payment", "online"],
-                                        default="source", key="chart_split") or "source"
-    points = pd.DataFrame(listing.timeline(con, user, bfilter, grain=grain, split=split))
-    if points.empty:
-        st.caption("No bookings to chart.")
-    else:
-        st.bar_chart(points, x="period", y="bookings", color="series", stack=True,
-                     x_label="visit " + grain, y_label="bookings")
+# Drawn only while open: a chart nobody looks at would cost every list its query and
+# the browser its charting library (about a third of the first list's time).
+over_time = st.expander("Bookings over time", key="over_time", on_change="rerun")
+with over_time:
+    if over_time.open:
+        grain_col, split_col = st.columns(2)
+        grain = grain_col.segmented_control("Per", listing.GRAINS, default="month",
+                                            key="chart_grain") or "month"
+        split = split_col.segmented_control("Split by", ["source", "payment", "online"],
+                                            default="source", key="chart_split") or "source"
+        points = pd.DataFrame(listing.timeline(con, user, bfilter, grain=grain, split=split))
+        if points.empty:
+            st.caption("No bookings to chart.")
+        else:
+            st.bar_chart(points, x="period", y="bookings", color="series", stack=True,
+                         x_label="visit " + grain, y_label="bookings")
 
 
 # --- the table --------------------------------------------------------------------

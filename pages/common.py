@@ -16,6 +16,7 @@ from bookings.auth import User
 from bookings.model import Right
 from bookings.store import Connection, StoreError, open_store
 from bookings.upload_batch import plural
+from pages.prefetch import prefetch_list_page
 
 _CURSOR = "_cursor"
 _IN_PROCESS_TOKEN = "session_token"  # AppTest only: no browser, no cookie
@@ -208,6 +209,7 @@ def sign_in_page() -> None:
         login = st.text_input("Login")
         password = st.text_input("Password", type="password")
         submitted = st.form_submit_button("Sign in", type="primary")
+    prefetch_list_page()
     if submitted:
         try:
             user = auth.sign_in(cursor(), login.strip(), password, client=_client_address())

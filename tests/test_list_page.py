@@ -152,3 +152,15 @@ def test_a_start_date_alone_means_from_that_day_on(app):
     next(b for b in at.button if b.label == "Show").click().run()
     assert showing(at) == "**Showing:** visits from 1 May 2024 on"
     assert table_ids(at) == [6, 5, 4, 3, 2, 1]  # not the one day: booking 1's alone
+
+
+def test_the_chart_over_time_is_drawn_only_while_its_expander_is_open(app):
+    """A closed chart costs the list neither its query nor the browser its chart."""
+    at = app("owner", sort="visit_at")
+    assert not at.exception
+    assert [e for e in at.get("vega_lite_chart")] == []
+    at.session_state["over_time"] = True  # what opening the expander sends
+    at.run()
+    assert not at.exception
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 1

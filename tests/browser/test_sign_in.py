@@ -156,3 +156,20 @@ def test_sign_out_returns_to_the_sign_in_form(sign_in_as):
     expect_sign_in_form(page)
     expect(heading(page, "Bookings")).to_have_count(0)
     expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
+
+
+def test_the_sign_in_form_fetches_the_lists_code_before_sign_in(page, app_url, credentials):
+    """While the password is typed, the browser fetches the list's grid code; the list
+    after sign-in then takes it from the cache instead of the network."""
+    grid_code = "() => performance.getEntriesByType('resource').filter(e => " \
+                "/\\/static\\/js\\/DataFrame\\.[^/]+\\.js$/.test(e.name)).length"
+    open_app(page, app_url)
+    page.wait_for_function(grid_code, timeout=10_000)
+    login, password = credentials["owner"]
+    submit_sign_in(page, login, password)
+    expect(heading(page, "Bookings")).to_be_visible()
+    page.get_by_test_id("stDataFrame").last.locator("canvas").first.wait_for()
+    fetched = page.evaluate("() => performance.getEntriesByType('resource').filter(e => "
+                            "/\\/static\\/js\\/DataFrame\\./.test(e.name)).map(e => "
+                            "e.transferSize)")
+    assert fetched == [0], "the grid's code came over the network again"
