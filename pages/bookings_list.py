@@ -235,11 +235,13 @@ def table_and_actions(rows: list[dict], view_key: str, deletable: int | None,
     """The table with its action bar above it: a tick reruns only this."""
     bar = st.container()
     table = as_table(rows)
-    deleted = table["Deleted"] != ""
-    styled = table.style.apply(lambda row: [PINK if deleted[row.name] else ""] * len(row),
-                               axis=1)
+    deleted = list(table.index[table["Deleted"] != ""])
+    # Only deleted rows are styled, and a page without any goes without a Styler: it
+    # costs each tick its work and doubles what is sent (pandas' display values).
+    shown = (table.style.apply(lambda row: [PINK] * len(row), axis=1,
+                               subset=pd.IndexSlice[deleted, :]) if deleted else table)
     selection = st.dataframe(
-        styled, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 720),
+        shown, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 720),
         key=view_key, on_select="rerun", selection_mode="multi-row",
         column_config={
             "ID": st.column_config.NumberColumn(format="%d", pinned=True),
