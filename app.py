@@ -70,4 +70,5 @@ if user is not None:
     common.fit_sidebar_to_width()
     common.sidebar_account(user)
     common.show_refusal()
-navigation.run()
+with common.page_run(user):
+    navigation.run()

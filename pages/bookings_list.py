@@ -233,6 +233,7 @@ def as_table(rows: list[dict]) -> pd.DataFrame:
 def table_and_actions(rows: list[dict], view_key: str, deletable: int | None,
                       words: str) -> None:
     """The table with its action bar above it: a tick reruns only this."""
+    user = common.require(Right.VIEW_BOOKINGS)  # a tick's rerun skips the page's check
     bar = st.container()
     table = as_table(rows)
     deleted = list(table.index[table["Deleted"] != ""])

@@ -3,7 +3,9 @@ rights check. Streamlit-side only; the rules live in `bookings/`."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -116,10 +118,30 @@ def _client_address() -> str:
     return address if isinstance(address, str) and address else auth.LOCAL_CLIENT
 
 
+_this_run = threading.local()  # the user app.py found for the script run in progress
+
+
+@contextmanager
+def page_run(user: User | None):
+    """app.py runs the page inside this: the page's `require` takes the user app.py
+    found from the cookie in this very run instead of asking the store again."""
+    _this_run.user = user
+    try:
+        yield
+    finally:
+        del _this_run.user
+
+
 def require(right: Right) -> User:
-    """Stop the page unless the signed-in user has the right (checked server side)."""
-    user = current_user()
+    """Stop the page unless the signed-in user has the right (checked server side).
+
+    Also at the top of every fragment (a tick, a dialog's button): such a rerun skips
+    app.py, and the sign-in may have ended or the rights changed since the page ran.
+    """
+    user = getattr(_this_run, "user", None) or current_user()
     if user is None:
+        if get_script_run_ctx().fragment_ids_this_run:
+            st.rerun()  # the whole app: the sign-in form, saying why the session ended
         st.warning("Please sign in.")
         st.stop()
     if not user.can(right):
@@ -133,7 +155,7 @@ _REFUSED = "refused_page"
 
 def refusal(title: str, right: Right) -> str:
     """What a user is told who asked for a page whose right they lack."""
-    return (f"The page {title} needs the right '{right.description}' ({right.value}), "
+    return (f"The page {title} needs the right '{right.description}', "
             "which your account does not have. Ask the salon's owner.")
 
 

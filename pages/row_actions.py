@@ -67,7 +67,10 @@ def _run_delete(action) -> None:
 
 
 @st.dialog("Delete bookings", on_dismiss=_forget)
-def _confirm_delete(user: User, pending: dict) -> None:
+def _confirm_delete(pending: dict) -> None:
+    # The dialog's buttons rerun only the dialog: the sign-in and rights are checked
+    # again here, not taken from when the dialog opened.
+    user = common.require(Right.DELETE_BOOKINGS)
     ids, bfilter = pending.get("ids"), pending.get("filter")
     if ids is not None:
         st.write(f"Delete **{common.counted(len(ids), 'selected booking')}**? "
@@ -124,4 +127,4 @@ def action_bar(user: User, rows: list[dict], selected: list[int], bfilter: Booki
         st.caption(f"{len(ids):,} selected" if ids else "Tick rows to act on them")
     pending = st.session_state.get(_CONFIRMING) if user.can(Right.DELETE_BOOKINGS) else None
     if pending is not None:
-        _confirm_delete(user, pending)
+        _confirm_delete(pending)

@@ -11,10 +11,10 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import open_app, sidebar, submit_sign_in, wait_for_app
 
 SETTINGS_REFUSAL = ("The page Settings needs the right 'manage users, rights, staff, services, "
-                    "categories, interval' (manage_settings), which your account does not "
+                    "categories, interval', which your account does not "
                     "have. Ask the salon's owner.")
 UPLOAD_REFUSAL = ("The page Upload from Excel needs the right 'upload bookings from Excel "
-                  "(full access)' (upload_bookings), which your account does not have. "
+                  "(full access)', which your account does not have. "
                   "Ask the salon's owner.")
 
 

@@ -23,6 +23,7 @@ from tests.browser.conftest import (
     sidebar,
     sign_in,
     submit_sign_in,
+    tick_rows,
     wait_for_app,
     wait_for_render,
 )
@@ -188,3 +189,30 @@ def test_what_the_owner_does_ends_the_users_open_sessions(browser, page, own_app
         expect_signed_out(theirs, message)
     finally:
         staff.close()
+
+
+def test_a_delete_after_the_sign_in_ended_opens_the_sign_in_form(browser, own_app):
+    """Ticks and the action bar rerun only their part of the page, without app.py: the
+    sign-in is checked there too, so a tab left open cannot act once it has ended."""
+    url, store = own_app
+    login, password = store.credentials["administrator"]
+    context = new_browser(browser)
+    try:
+        listing = context.new_page()
+        sign_in(listing, url, login, password, path="?cancelled=no&sort=visit_at")
+        wait_for_render(listing)
+        tick_rows(listing, listing.get_by_test_id("stDataFrame").last, [0])
+        delete = listing.get_by_role("button", name="Delete selected (1)")
+        expect(delete).to_be_enabled()
+
+        other = context.new_page()  # the same browser: signing out there ends this one
+        other.goto(url)
+        wait_for_app(other)
+        sidebar(other).get_by_role("button", name="Sign out", exact=True).click()
+        expect_signed_out(other)
+
+        delete.click()
+        expect_signed_out(listing)
+        expect(listing.get_by_role("dialog")).to_have_count(0)
+    finally:
+        context.close()
