@@ -16,6 +16,11 @@ def test_each_list_element_has_one_chunk_in_this_streamlit(element):
     assert len(prefetch.entry_chunks(prefetch.STATIC / "js", [element], ".js")) == 1
 
 
+@pytest.mark.parametrize("font", prefetch.LIST_FONTS)
+def test_each_list_font_is_in_this_streamlit(font):
+    assert len(prefetch.entry_chunks(prefetch.STATIC / "media", [font], ".woff2")) == 1
+
+
 def test_the_files_are_the_chunks_with_all_they_import():
     files = prefetch.list_page_files()
     assert all((prefetch.STATIC / name).is_file() for name in files)
