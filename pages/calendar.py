@@ -104,7 +104,7 @@ def staff_control(week: bool, opened: editing.Draft | None) -> tuple[int, ...]:
     booking's by default."""
     if not week:
         return tuple(st.multiselect("Employees", list(staff_names), format_func=staff_names.get,
-                                    placeholder="All employees"))
+                                    placeholder="All employees", wrap=True))
     options = list(staff_names)
     if not options:
         return ()
@@ -127,7 +127,6 @@ with st.container(horizontal=True, vertical_alignment="bottom", key="calendar-co
     week = st.segmented_control("View", ["Day", "Week"],
                                 default="Week" if week else "Day") == "Week"
     chosen_staff = staff_control(week, draft)
-    page_picker = st.empty()  # which employees, once the day's are known
 st.query_params.update({"day": day.isoformat(), "view": "week" if week else "day"})
 
 days = 7 if week else 1
@@ -151,9 +150,9 @@ def day_columns(rows: list[dict]) -> dict[int, str]:
     pages = calendar_chart.pages_of(ordered, size)
     at = next((n for n, page in enumerate(pages) if draft and draft.staff_id in page), 0)
     if len(pages) > 1:
-        at = page_picker.selectbox(
+        at = st.selectbox(
             f"Employees shown, of {len(ordered)}", range(len(pages)), index=at,
-            key=f"employees-{day}-{open_id}",
+            key=f"employees-{day}-{open_id}", width=320,
             format_func=lambda n: f"{n * size + 1}–{n * size + len(pages[n])}: "
                                   f"{names[pages[n][0]]} – {names[pages[n][-1]]}")
     return {i: names[i] for i in pages[at]}
@@ -177,17 +176,21 @@ def hours_to_show(rows: list[dict]) -> tuple[int, int]:
         whole_day = st.toggle("Whole day", key=f"whole-day-{open_id}")
         hours = calendar_chart.hours_shown(rows, vars(draft), whole_day)
         if not whole_day:
-            st.caption(f"{hours[0]}:00–{hours[1]}:00, around booking {open_id}")
+            st.caption(f"{hours[0]}:00–{hours[1]}:00, around booking {open_id}",
+                       width="content")
     return hours
 
 
 def show_calendar(rows: list[dict]) -> None:
     """The chart; a click on a booking opens it."""
-    columns, column_of = columns_of_view(rows)
+    # One row over the chart: the page of employees shown (once the day's are known)
+    # and the hours around the open booking; it wraps rather than cut them.
+    with st.container(horizontal=True, vertical_alignment="bottom", key="calendar-view"):
+        columns, column_of = columns_of_view(rows)
+        hours = hours_to_show(rows) if rows else None
     if not rows:
         st.info("No bookings on this " + ("week." if week else "day."))
         return
-    hours = hours_to_show(rows)
     frame = calendar_chart.blocks(rows, column_of, open_id, hours)
     if frame.empty:
         st.info("No bookings of these employees in these hours.")

@@ -142,7 +142,8 @@ def chart(frame: pd.DataFrame, columns: list[str], hours: tuple[int, int],
               axis=alt.Axis(
                   orient="top", values=[i + 0.5 for i in range(count)], grid=False,
                   ticks=False, domain=False, labelAngle=0, labelFontSize=11,
-                  labelFontWeight="bold", labelOverlap=False, labelPadding=10,
+                  labelFontWeight="bold", labelOverlap=False,
+                  labelPadding=18,  # a name of two lines stays above the plot
                   # each word on a line of its own, cut to the column's width
                   labelExpr=f"split({json.dumps(columns)}[floor(datum.value)], ' ')",
                   labelLimit=alt.ExprRef(f"width / {count} - 6")))

@@ -12,7 +12,7 @@ from bookings.filters import CLIENT, BookingFilter
 from bookings.model import Attendance, Source
 
 CANCELLED_LABELS = {"all": "Both", "yes": "Canceled", "no": "Not canceled"}
-# Short enough to read whole in a quarter of the form at 1400 px.
+# Short enough to read whole in a third of the form at 800 px.
 SOURCE_LABELS = {"all": "All sources", "online": "Online", "offline": "Offline"}
 PAYMENT_LABELS = {"all": "Any payment", "paid": "Paid in full", "unpaid": "Not paid in full"}
 SERVICES_LABELS = {"all": "Any", "with": "With services", "without": "Without services"}
@@ -46,7 +46,9 @@ def filter_form(current: BookingFilter, choices: dict, revision: int) -> Booking
     """
     k = f"-{revision}"
     with st.form("filters", border=True):
-        first, second, third, fourth = st.columns([1.25, 1, 1, 1])
+        # Three columns, wide enough for the chips of the pickers of many values
+        # (employees' names) to read whole at 1400 and 800 px.
+        first, second, third = st.columns([1.4, 1.4, 1.2])
         with first:
             created_from, created_to = _date_range(
                 "Date of creation", current.created_from, current.created_to, "created" + k)
@@ -54,38 +56,38 @@ def filter_form(current: BookingFilter, choices: dict, revision: int) -> Booking
                 "Date of visit", current.visit_from, current.visit_to, "visit" + k)
             client = st.text_input("Client's name or phone number", current.client,
                                    key="client" + k, placeholder="e.g. Kate or +1 212 344")
+            payment = _pick("Payment", PAYMENT_LABELS, current.payment, "payment" + k)
             shown = st.form_submit_button("Show", type="primary", icon=":material/search:",
                                           width="stretch")
         with second:
             staff = st.multiselect("Employees", list(choices["staff"]), default=current.staff,
                                    format_func=choices["staff"].get, key="staff" + k,
-                                   placeholder="All employees")
+                                   placeholder="All employees", wrap=True)
+            status = st.multiselect("Visit status", list(Attendance), default=current.status,
+                                    format_func=lambda s: s.label, key="status" + k,
+                                    placeholder="Any status", wrap=True)
             creators = {CLIENT: "The client (online)", **{u: u for u in choices["creators"]}}
             created_by = st.multiselect("User", list(creators),
                                         default=[c for c in current.created_by if c in creators],
                                         format_func=creators.get, key="created_by" + k,
-                                        placeholder="Any user")
-            status = st.multiselect("Visit status", list(Attendance), default=current.status,
-                                    format_func=lambda s: s.label, key="status" + k,
-                                    placeholder="Any status")
+                                        placeholder="Any user", wrap=True)
+            services = _pick("Services", SERVICES_LABELS, current.services, "services" + k)
         with third:
-            cancelled = _pick("Canceled", CANCELLED_LABELS, current.cancelled, "cancelled" + k)
             service_category = st.multiselect(
                 "Service category", list(choices["service_categories"]),
                 default=current.service_category, format_func=choices["service_categories"].get,
-                key="service_category" + k, placeholder="Any service category")
+                key="service_category" + k, placeholder="Any", wrap=True)
             booking_category = st.multiselect(
                 "Booking category", list(choices["booking_categories"]),
                 default=current.booking_category, format_func=choices["booking_categories"].get,
-                key="booking_category" + k, placeholder="Any booking category")
-        with fourth:
-            source = _pick("Booking source", SOURCE_LABELS, current.source, "source" + k)
+                key="booking_category" + k, placeholder="Any", wrap=True)
             source_detail = st.multiselect("Finer source", list(Source),
                                            default=current.source_detail,
                                            format_func=lambda s: s.value,
-                                           key="source_detail" + k, placeholder="Any")
-            payment = _pick("Payment", PAYMENT_LABELS, current.payment, "payment" + k)
-            services = _pick("Services", SERVICES_LABELS, current.services, "services" + k)
+                                           key="source_detail" + k, placeholder="Any",
+                                           wrap=True)
+            source = _pick("Booking source", SOURCE_LABELS, current.source, "source" + k)
+            cancelled = _pick("Canceled", CANCELLED_LABELS, current.cancelled, "cancelled" + k)
     if not shown:
         return None
     return BookingFilter(

@@ -91,7 +91,8 @@ def expect_names_apart(page: Page) -> None:
     """Employee names (or days) are each within their own column, none over another,
     and above the blocks."""
     names = page.locator(f'{CHART} g[aria-label^="X-axis"] .role-axis-label text')
-    plot_top = min(box(b)["y"] for b in page.locator(f"{CHART} .mark-rect path").all())
+    # The plot's own frame: a block cut to the first hour shown starts at its top.
+    plot_top = box(page.locator(f"{CHART} .role-frame path.background").first)["y"]
     columns = sorted((box(n) for n in names.all()), key=lambda b: b["x"])
     assert len(columns) >= 2
     for left, right in zip(columns, columns[1:], strict=False):
@@ -108,8 +109,21 @@ def expect_labels_inside_blocks(page: Page) -> None:
             assert inside(box(label), box(block(page, booking))), booking
 
 
+def expect_controls_whole(page: Page) -> None:
+    """The day, the view, the employees, the page of them and the hours shown read
+    whole (a row too narrow for them wraps)."""
+    cut = page.evaluate("""() => [...document.querySelectorAll(
+            '.st-key-calendar-controls *, .st-key-calendar-view *')]
+        .filter(e => e.children.length === 0 && e.innerText && e.innerText.trim()
+                && e.scrollWidth > e.clientWidth + 1
+                && getComputedStyle(e).overflowX !== 'visible')
+        .map(e => e.innerText.trim())""")
+    assert cut == []
+
+
 def expect_open_booking_readable(page: Page, booking: str, width: int) -> None:
     expect(block(page, booking)).to_have_count(1)
+    expect_controls_whole(page)
     assert inside(box(block(page, booking)), viewport(page)), "the booking is off screen"
     expect_outlined_alone(page, booking)
     expect_form_next_to(page, booking, width)

@@ -116,3 +116,27 @@ def test_metrics_and_buttons_read_whole(sign_in_as, width):
             + ' [data-testid="stMetricValue"], [data-testid="stButton"] button p')]
         .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
     assert cut == [], f"cut at {width} px: {cut}"
+
+
+def cut_texts(page: Page, scope: str) -> list[str]:
+    """Texts under SCOPE (a test id) that the page ellipsizes or clips: wider than
+    their box."""
+    return page.evaluate("""(scope) => [...document.querySelector(`[data-testid="${scope}"]`)
+            .querySelectorAll('*')]
+        .filter(e => e.children.length === 0 && e.innerText && e.innerText.trim()
+                && e.scrollWidth > e.clientWidth + 1
+                && getComputedStyle(e).overflowX !== 'visible')
+        .map(e => e.innerText.trim())""", scope)
+
+
+def test_the_filter_form_reads_whole(sign_in_as, width):
+    """Chosen employees, statuses and the plain choices, at their longest, read whole."""
+    page = sign_in_as("owner", "?staff=1&staff=2&staff=3&status=1&status=2"
+                               "&source_detail=online+widget&cancelled=no&payment=unpaid"
+                               "&services=without&source=offline&sort=visit_at")
+    wait_for_render(page)
+    chips = page.get_by_test_id("stMultiSelectTagsContainer")
+    expect(chips.first).to_be_visible()
+    assert cut_texts(page, "stForm") == [], f"cut at {width} px"
+    page.get_by_test_id("stForm").screenshot(
+        path=PROJECT_DIR / "docs" / f"filters-{width}.png")
