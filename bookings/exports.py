@@ -43,7 +43,7 @@ from pathlib import Path
 from bookings import datalog, listing, mail
 from bookings.auth import AuthError, User, user_by_id
 from bookings.export_files import SHEET_ROWS, Cover, open_sink, table_sql
-from bookings.filters import BookingFilter
+from bookings.filters import BookingFilter, FilterError
 from bookings.model import Right
 from bookings.store import (
     Connection,
@@ -180,7 +180,13 @@ def run_job(con: Connection, log_id: int, *, stop: Callable[[], bool] | None = N
 
     Raises Stopped (the entry queued again) when STOP says the worker is ending.
     """
-    job = _claim(con, log_id)
+    try:
+        job = _claim(con, log_id)
+    except FilterError as unreadable:
+        reason = (f"The download's filter does not read back ({unreadable}). Nothing was "
+                  "written: read loosely, it would have let more bookings through.")
+        _set(con, log_id, state="failed", error=reason, finished_at=now())
+        return Outcome(log_id, "failed", error=reason)
     folder = exports_dir(con)
     name = secrets.token_hex(16)
     partial, final = folder / f"{name}.part", folder / f"{name}.{job.fmt}"
@@ -227,7 +233,7 @@ def _claim(con: Connection, log_id: int) -> Job:
         raise StoreError(f"Data log entry {log_id} is not a queued download.")
     log_id, user_id, fmt, what, details, requested_at = row
     details = json.loads(details)
-    bfilter, _ = BookingFilter.from_params(details["filter"])
+    bfilter = BookingFilter.stored(details["filter"])
     return Job(log_id, user_id, fmt, what, bfilter, details.get("email"), requested_at)
 
 

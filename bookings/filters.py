@@ -167,6 +167,22 @@ class BookingFilter:
             dates = {k: v for k, v in values.items() if not k.endswith(("_from", "_to"))}
             return cls(**dates), [*notices, f"ignored the dates: {exc}"]
 
+    @classmethod
+    def stored(cls, params: Mapping[str, str | list[str]]) -> BookingFilter:
+        """A filter kept as parameters (a queued download) read back strictly.
+
+        A value that does not parse, or a name this version does not know, is
+        refused, never left out: left out, it would widen what the filter lets through.
+        """
+        unknown = [f"unknown {name}" for name in sorted(set(params) - _FIELD_NAMES)]
+        bfilter, notices = cls.from_params(params)
+        if unknown or notices:
+            raise FilterError("; ".join(unknown + notices))
+        return bfilter
+
+
+_FIELD_NAMES = frozenset(f.name for f in fields(BookingFilter))
+
 
 @dataclass(frozen=True)
 class Clause:

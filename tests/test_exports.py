@@ -364,6 +364,34 @@ def test_a_job_fails_with_the_reason_when_the_right_went_meanwhile(store):
     assert not list(exports.exports_dir(store).iterdir())  # nothing half-written is left
 
 
+@pytest.mark.parametrize("stored", [
+    {"staff": ["one"]},  # a value that does not parse: left out, every employee would go
+    {"visit_from": "2026-13-01"},
+    {"branch": ["2"]},  # a name this version does not know
+])
+def test_a_stored_filter_that_does_not_read_back_fails_instead_of_widening(store, stored):
+    narrow = BookingFilter(staff=(1,))
+    log_id = exports.request_export(store, user(store, "admin"), narrow)
+    details = json.loads(store.execute("SELECT filter FROM data_log WHERE id = ?",
+                                       [log_id]).fetchone()[0])
+    details["filter"] = {**details["filter"], **stored}
+    store.execute("UPDATE data_log SET filter = ? WHERE id = ?", [json.dumps(details), log_id])
+
+    outcome = exports.run_job(store, log_id)
+
+    assert outcome.state == "failed"
+    state, error, path = store.execute(
+        "SELECT state, error, file_path FROM data_log WHERE id = ?", [log_id]).fetchone()
+    assert state == "failed" and path is None
+    assert "does not read back" in error and next(iter(stored)) in error
+    assert not list(exports.exports_dir(store).iterdir())
+
+
+def test_a_stored_filter_reads_back_as_it_was(store):
+    bfilter = BookingFilter(staff=(1, 2), cancelled="no", client="Kate", payment="paid")
+    assert BookingFilter.stored(bfilter.to_params()) == bfilter
+
+
 def test_a_job_runs_once(store):
     log_id = exports.request_export(store, user(store, "admin"), BookingFilter())
     exports.run_job(store, log_id)
