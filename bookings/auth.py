@@ -229,38 +229,6 @@ def insert_user(con: Connection, login: str, role: Role, *, name: str, email: st
     return user_id
 
 
-def change_rights(
-    con: Connection,
-    login: str,
-    *,
-    grant: Iterable[Right] = (),
-    revoke: Iterable[Right] = (),
-    actor: User | None = None,
-) -> User:
-    """Grant and revoke rights; an actor (when acting as a user) needs the settings right.
-
-    The raw write (tests, the demo): Settings and the CLI go through
-    `bookings.users`, which keeps an active owner and records the change.
-    """
-    if actor is not None:
-        actor.require(Right.MANAGE_SETTINGS)
-    user = get_user(con, login)
-    if user is None:
-        raise AuthError(f"There is no user {login!r}.")
-    with transaction(con):
-        for right in grant:
-            con.execute(
-                'INSERT INTO user_rights (user_id, "right") VALUES (?, ?) ON CONFLICT DO NOTHING',
-                [user.id, right.value],
-            )
-        for right in revoke:
-            con.execute(
-                'DELETE FROM user_rights WHERE user_id = ? AND "right" = ?',
-                [user.id, right.value],
-            )
-    return get_user(con, login)
-
-
 def set_viewing_period(
     con: Connection, login: str, days: int | None, *, actor: User | None = None
 ) -> User:

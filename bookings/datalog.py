@@ -21,7 +21,6 @@ from bookings.store import Connection, StoreError, exclusive, next_id
 
 # sign-in: a refused sign-in (user_id NULL, so only the settings right sees it)
 KINDS = ("export", "upload", "delete", "sign-in")
-STATES = ("queued", "running", "ready", "failed", "done")
 
 
 def sees_everyone(viewer: User | None) -> bool:

@@ -32,10 +32,6 @@ STATUS_NAMES = {"no-show": Attendance.NO_SHOW, "pending": Attendance.PENDING,
 # services, or all free) is neither paid in full nor unpaid.
 PAID_FULL_SQL = "(b.to_pay > 0 AND b.paid >= b.to_pay)"
 UNPAID_SQL = "(b.to_pay > 0 AND b.paid < b.to_pay)"
-PAYMENT_STATUS_SQL = (
-    f"CASE WHEN b.to_pay <= 0 THEN 'nothing to pay' WHEN {PAID_FULL_SQL} THEN 'paid in full' "
-    "WHEN b.paid > 0 THEN 'partly paid' ELSE 'not paid' END"
-)
 
 
 class FilterError(ValueError):

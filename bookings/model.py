@@ -17,13 +17,6 @@ class Attendance(IntEnum):
     def label(self) -> str:
         return {-1: "No-Show", 0: "Pending", 1: "Arrived", 2: "Confirmed"}[self.value]
 
-    @classmethod
-    def from_label(cls, text: str) -> Attendance:
-        for status in cls:
-            if status.label == text:
-                return status
-        raise ValueError(f"unknown visit status {text!r}")
-
 
 class Source(StrEnum):
     """Where a booking came from. Online ones were made by the client."""

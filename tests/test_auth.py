@@ -195,24 +195,6 @@ def test_a_deactivated_user_cannot_sign_in(con, make_user):
         auth.sign_in(con, user.login, password, now=NOW)
 
 
-def test_grant_and_revoke(con, make_user):
-    make_user(Role.EMPLOYEE)
-    user = auth.change_rights(con, "employee", grant={Right.SEE_PHONES, Right.EXPORT})
-    assert {Right.SEE_PHONES, Right.EXPORT} <= user.rights
-    user = auth.change_rights(con, "employee", revoke={Right.VIEW_BOOKINGS})
-    assert not user.can(Right.VIEW_BOOKINGS)
-
-
-def test_only_a_user_with_the_settings_right_changes_rights(con, make_user):
-    admin, _ = make_user(Role.ADMINISTRATOR)
-    owner, _ = make_user(Role.OWNER)
-    with pytest.raises(Forbidden, match="may not manage users, rights") as refused:
-        auth.change_rights(con, "administrator", grant={Right.UPLOAD}, actor=admin)
-    assert refused.value.right == Right.MANAGE_SETTINGS
-    changed = auth.change_rights(con, "administrator", grant={Right.UPLOAD}, actor=owner)
-    assert changed.can(Right.UPLOAD)
-
-
 def test_viewing_period(con, make_user):
     make_user(Role.EMPLOYEE)
     assert auth.set_viewing_period(con, "employee", 7).viewing_period_days == 7

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
-from bookings import auth, datalog, deletion, downloads, exports
+from bookings import auth, datalog, deletion, downloads, exports, users
 from bookings.auth import Forbidden
 from bookings.cli import main
 from bookings.filters import BookingFilter
@@ -40,7 +40,7 @@ def test_the_owner_sees_everyone_others_their_own(logged):
 
 
 def test_the_log_needs_the_list_right(logged):
-    auth.change_rights(logged, "employee", revoke={Right.VIEW_BOOKINGS})
+    users.revoke(logged, None, "employee", {Right.VIEW_BOOKINGS})
     with pytest.raises(Forbidden):
         datalog.entries(logged, auth.get_user(logged, "employee"))
 

@@ -65,7 +65,7 @@ def test_the_owner_fetches_anyones_file(store):
 
 def test_a_revoked_export_right_refuses_the_open_pages_file(store):
     outcome = export_by(store, "admin")
-    auth.change_rights(store, "admin", revoke={Right.EXPORT})
+    users.revoke(store, None, "admin", {Right.EXPORT})
     with pytest.raises(Forbidden, match="may not"):
         downloads.fetch_for_page(store, "admin", outcome.log_id)
     assert fetches(store) == []
@@ -83,7 +83,7 @@ def test_a_deactivated_user_gets_nothing(store):
 
 def test_another_users_entry_needs_the_owners_settings_right(store):
     outcome = export_by(store, "admin")
-    auth.change_rights(store, "employee", grant={Right.EXPORT})
+    users.grant(store, None, "employee", {Right.EXPORT})
     with pytest.raises(StoreError, match="not yours"):
         downloads.fetch_for_page(store, "employee", outcome.log_id)
     assert fetches(store) == []
@@ -91,7 +91,7 @@ def test_another_users_entry_needs_the_owners_settings_right(store):
 
 def test_a_file_with_phones_needs_the_phone_right_from_the_page(store):
     outcome = export_by(store, "admin")
-    auth.change_rights(store, "admin", revoke={Right.SEE_PHONES})
+    users.revoke(store, None, "admin", {Right.SEE_PHONES})
     with pytest.raises(Forbidden, match="phone numbers"):
         downloads.fetch_for_page(store, "admin", outcome.log_id)
     assert fetches(store) == []
@@ -102,7 +102,7 @@ def test_a_file_with_phones_needs_the_phone_right_from_the_page(store):
 
 def test_the_job_records_whether_the_file_shows_phones(store):
     shown = export_by(store, "admin")
-    auth.change_rights(store, "admin", revoke={Right.SEE_PHONES})
+    users.revoke(store, None, "admin", {Right.SEE_PHONES})
     masked = export_by(store, "admin")
     assert exports.made_with_phones(store, shown.log_id)
     assert not exports.made_with_phones(store, masked.log_id)
@@ -111,7 +111,7 @@ def test_the_job_records_whether_the_file_shows_phones(store):
 def test_a_link_to_phones_is_withdrawn_with_the_phone_right(store, client):
     outcome = export_by(store, "admin")
     assert client.head(f"/download/{token_of(outcome)}").status_code == 200
-    auth.change_rights(store, "admin", revoke={Right.SEE_PHONES})
+    users.revoke(store, None, "admin", {Right.SEE_PHONES})
     response = client.get(f"/download/{token_of(outcome)}")
     assert response.status_code == 410
     assert response.headers["content-type"].startswith("text/plain")
@@ -120,7 +120,7 @@ def test_a_link_to_phones_is_withdrawn_with_the_phone_right(store, client):
 
 
 def test_a_link_to_masked_phones_keeps_serving_without_the_phone_right(store, client):
-    auth.change_rights(store, "admin", revoke={Right.SEE_PHONES})
+    users.revoke(store, None, "admin", {Right.SEE_PHONES})
     outcome = export_by(store, "admin")
     response = client.get(f"/download/{token_of(outcome)}")
     assert response.status_code == 200 and response.content == outcome.file.read_bytes()
@@ -136,7 +136,7 @@ def test_a_link_written_before_phones_were_recorded_counts_as_showing_them(store
     store.execute("UPDATE data_log SET filter = ? WHERE id = ?",
                   [json.dumps(details), outcome.log_id])
     assert client.get(f"/download/{token_of(outcome)}").status_code == 200
-    auth.change_rights(store, "admin", revoke={Right.SEE_PHONES})
+    users.revoke(store, None, "admin", {Right.SEE_PHONES})
     assert client.get(f"/download/{token_of(outcome)}").status_code == 410
     assert fetches(store) == [(outcome.log_id, None, "link")]
 

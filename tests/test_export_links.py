@@ -12,7 +12,7 @@ from aiosmtpd.controller import Controller
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from bookings import auth, datalog, downloads, exports, mail
+from bookings import auth, datalog, downloads, exports, mail, users
 from bookings.auth import Forbidden
 from bookings.filters import BookingFilter
 from bookings.model import Right
@@ -138,7 +138,7 @@ def test_links_expire_after_the_configured_days(store):
 
 def test_a_link_of_a_user_who_lost_the_right_is_refused(store, client):
     outcome = exports.export_now(store, admin(store), BookingFilter())
-    auth.change_rights(store, "admin", revoke={Right.EXPORT})
+    users.revoke(store, None, "admin", {Right.EXPORT})
     response = client.get(f"/download/{token_of(outcome.link)}")
     assert response.status_code == 410 and "withdrawn" in response.text
 
@@ -219,7 +219,7 @@ def test_others_may_not_fetch_from_the_page(store):
     employee = auth.get_user(store, "employee")
     with pytest.raises(Forbidden):  # no export right
         downloads.fetch_from_page(store, employee, outcome.log_id)
-    auth.change_rights(store, "employee", grant={Right.EXPORT})
+    users.grant(store, None, "employee", {Right.EXPORT})
     with pytest.raises(StoreError, match="not yours"):  # not their entry
         downloads.fetch_from_page(store, auth.get_user(store, "employee"), outcome.log_id)
     assert fetches(store) == []

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from bookings import auth, deletion, downloads, exports
+from bookings import auth, deletion, downloads, exports, users
 from bookings.filters import BookingFilter
 from bookings.model import Right
 from tests import known_store
@@ -73,7 +73,7 @@ def test_no_download_button_without_the_export_right(app):
 
 
 def test_the_masked_phone_note_for_a_user_without_phones(app, con):
-    auth.change_rights(con, "employee", grant={Right.EXPORT})
+    users.grant(con, None, "employee", {Right.EXPORT})
     at = app("employee", sort="visit_at")
     button(at, "Download as Excel").click().run()
     assert any("Phone numbers are masked" in c.value for c in at.caption)
@@ -128,7 +128,7 @@ def test_others_see_their_own_entries(app, logged):
 
 def test_without_the_export_right_no_file_is_offered(app, con, logged):
     logged()
-    auth.change_rights(con, "admin", revoke={Right.EXPORT})
+    users.revoke(con, None, "admin", {Right.EXPORT})
     at = log_page(app, "admin")
     assert list(log_table(at)["ID"]) == [2, 1]
     assert len(at.download_button) == 0

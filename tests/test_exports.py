@@ -166,7 +166,7 @@ def test_the_cover_sheet_says_who_when_and_what(store):
 
 
 def test_a_user_without_phones_gets_masked_phones_only(store):
-    auth.change_rights(store, "employee", grant={Right.EXPORT})
+    users.grant(store, None, "employee", {Right.EXPORT})
     auth.set_viewing_period(store, "employee", None)
     users.set_scope(store, None, "employee", "all")
     employee = user(store, "employee")
@@ -296,7 +296,7 @@ def test_the_rights_are_checked_on_request(store):
     with pytest.raises(Forbidden, match="may not request downloads") as refused:
         exports.request_export(store, employee, BookingFilter())
     assert refused.value.right == Right.EXPORT
-    auth.change_rights(store, "employee", grant={Right.EXPORT})
+    users.grant(store, None, "employee", {Right.EXPORT})
     with pytest.raises(Forbidden, match="phone"):
         exports.request_export(store, user(store, "employee"), BookingFilter(client="1212"))
     with pytest.raises(StoreError, match="format"):
@@ -355,7 +355,7 @@ def test_link_days_and_public_url_come_from_the_environment(store, monkeypatch):
 
 def test_a_job_fails_with_the_reason_when_the_right_went_meanwhile(store):
     log_id = exports.request_export(store, user(store, "admin"), BookingFilter())
-    auth.change_rights(store, "admin", revoke={Right.EXPORT})
+    users.revoke(store, None, "admin", {Right.EXPORT})
     outcome = exports.run_job(store, log_id)
     assert outcome.state == "failed"
     state, error, path = store.execute(

@@ -119,7 +119,7 @@ def test_a_page_with_its_right_opens_without_a_word(users):
 def test_the_data_log_without_the_list_right(con, users):
     """No page at all: the Welcome page says what the Data log needs."""
     login = users[Role.EMPLOYEE].login
-    auth.change_rights(con, login, revoke=[Right.VIEW_BOOKINGS])
+    user_admin.revoke(con, None, login, [Right.VIEW_BOOKINGS])
     at = open_at(login, "data-log")
     assert not at.exception
     assert at.title[0].value == "Bookings Overview"
@@ -128,7 +128,8 @@ def test_the_data_log_without_the_list_right(con, users):
 
 def test_an_upload_only_user_lands_on_upload(con, users):
     login = users[Role.EMPLOYEE].login
-    auth.change_rights(con, login, grant=[Right.UPLOAD], revoke=[Right.VIEW_BOOKINGS])
+    user_admin.grant(con, None, login, [Right.UPLOAD])
+    user_admin.revoke(con, None, login, [Right.VIEW_BOOKINGS])
     at = open_at(login, "bookings")
     assert not at.exception
     assert at.title[0].value == "Upload bookings from Excel"
