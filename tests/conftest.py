@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 from bookings import auth
 from bookings.auth import get_user
@@ -15,6 +16,18 @@ from tests import known_store
 from tests.helpers import sign_in_app
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes():
+    """argon2 at its cheapest in the test process: tests make users by the hundred, and
+    the real parameters (64 MiB, 3 passes, `auth._hasher`) cost about 0.1 s a hash.
+    The app and the CLI run as subprocesses keep the real ones, and
+    test_auth.py::test_real_hashes_use_the_real_parameters checks them there."""
+    patch = pytest.MonkeyPatch()
+    patch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    yield
+    patch.undo()
 
 
 @pytest.fixture

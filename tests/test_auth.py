@@ -1,3 +1,4 @@
+import os
 from datetime import datetime, timedelta
 
 import pytest
@@ -5,6 +6,7 @@ import pytest
 from bookings import auth
 from bookings.auth import AuthError, Forbidden, SignInRefused
 from bookings.model import ROLE_PRESETS, Right, Role
+from bookings.store import open_store
 
 NOW = datetime(2026, 5, 1, 12, 0, 0)
 
@@ -228,3 +230,24 @@ def test_a_deactivated_user_has_no_rights(con, make_user):
     user, _ = make_user(Role.OWNER)
     con.execute("UPDATE users SET active = FALSE WHERE id = ?", [user.id])
     assert not auth.get_user(con, "owner").can(Right.VIEW_BOOKINGS)
+
+
+def test_real_hashes_use_the_real_parameters(store_path):
+    """Outside the tests' process (here the CLI) passwords are hashed with argon2id
+    at 64 MiB and 3 passes; the tests' own process uses cheap ones (conftest.py)."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "BOOKINGS_DATA_DIR": str(store_path.parent)}
+    for args in (["init"], ["users", "add", "stylist", "--role", "employee",
+                            "--password-stdin"]):
+        subprocess.run([sys.executable, "-m", "bookings.cli", "--db", str(store_path), *args],
+                       input="a-long-enough-password\n", text=True, env=env, check=True,
+                       capture_output=True)
+    con = open_store(store_path)
+    try:
+        (stored,) = con.execute("SELECT password_hash FROM users WHERE login = 'stylist'"
+                                ).fetchone()
+    finally:
+        con.close()
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
