@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from bookings import auth, editing
+from bookings.auth import Forbidden
 from bookings.demo import fill_demo
 from bookings.store import open_store
 from pages import calendar_chart
@@ -53,13 +55,21 @@ def test_edit_is_not_offered_without_the_right_nor_for_deleted_rows(app):
     assert not [b for b in at.button if b.label == "Edit"]
 
 
-def test_saving_without_the_right_is_refused_on_the_server(app):
+def test_saving_without_the_right_is_refused_on_the_server(app, con):
+    """The page offers no Save to a user without the right, and the save it would
+    have called refuses them all the same, the booking as it was."""
     at = app("employee")
     at.switch_page(CALENDAR)
     at.query_params.update({"day": known_store.RECENT.date().isoformat(), "booking": "6"})
     at.run()
     save = next(b for b in at.button if b.label == "Save")
     assert save.disabled
+    employee = auth.get_user(con, "employee")
+    draft, version = editing.current(con, 6, employee)
+    changed = editing.with_changes(draft, client_name="Someone Else")
+    with pytest.raises(Forbidden, match="may not change bookings"):
+        editing.save(con, employee, 6, changed, started_from=draft, version=version)
+    assert editing.current(con, 6)[0] == draft
 
 
 @pytest.mark.parametrize("day, view, message, shown", [
