@@ -11,7 +11,7 @@ from bookings.demo import fill_demo
 from bookings.store import open_store
 from pages import calendar_chart
 from tests import known_store
-from tests.test_delete_page import bookings_grid, button, select
+from tests.helpers import bookings_grid, button, select
 
 ROOT = Path(__file__).resolve().parent.parent
 CALENDAR = str(ROOT / "pages" / "calendar.py")

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from bookings import auth, datalog, deletion, downloads, exports
 from bookings.filters import BookingFilter
 from tests import known_store
-from tests.test_export_pages import DATA_LOG_PAGE
+from tests.helpers import DATA_LOG_PAGE
 
 # What must show without a sideways scroll (tests/browser/test_data_log.py measures it).
 FIRST_COLUMNS = ["ID", "Kind", "State", "Progress", "Fetches"]

@@ -3,9 +3,9 @@
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from tests import known_store
+from tests.helpers import bookings_grid, button, select
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -14,24 +14,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def app(con, store_path, app_as):
     known_store.build(con)
     return app_as(store_path)
-
-
-def bookings_grid(at: AppTest):
-    return next(df for df in at.dataframe if "ID" in df.value.columns)
-
-
-def select(at: AppTest, booking_ids: list[int]) -> AppTest:
-    """Tick the rows of these bookings (what a click on the row checkboxes does)."""
-    grid = bookings_grid(at)
-    positions = [list(grid.value["ID"]).index(i) for i in booking_ids]
-    at.session_state[grid.key] = {"selection": {"rows": positions, "columns": [], "cells": []}}
-    return at.run()
-
-
-def button(at: AppTest, label: str):
-    """The button with this label, else the first whose label starts with it."""
-    return next((b for b in at.button if b.label == label), None) or next(
-        b for b in at.button if b.label.startswith(label))
 
 
 def test_select_delete_confirm_and_see_pink_rows_and_reasons(app, con):

@@ -12,9 +12,9 @@ from bookings import auth, deletion, downloads, exports, users
 from bookings.filters import BookingFilter
 from bookings.model import Right
 from tests import known_store
+from tests.helpers import DATA_LOG_PAGE
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA_LOG_PAGE = str(ROOT / "pages" / "data_log.py")
 
 
 @pytest.fixture

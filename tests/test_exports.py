@@ -21,6 +21,7 @@ from bookings.filters import BookingFilter
 from bookings.model import Right
 from bookings.store import StoreError, open_store
 from tests import known_store
+from tests.helpers import xlsx_rows
 
 FORMULA_NAME = '=HYPERLINK("http://x","y")'
 RISKY_COMMENTS = {8: "+1 555 0100 call first", 9: "-5 discount agreed", 10: "@SUM(A1:A9)"}
@@ -89,20 +90,6 @@ def as_csv(values: list) -> list[str]:
                     "bool": lambda x: "TRUE" if x else "FALSE",
                     "datetime": lambda x: x.isoformat(sep=" "), "text": csv_safe}[kind](v))
     return out
-
-
-def xlsx_rows(path) -> tuple[list[str], list[list]]:
-    """Header and rows of every Bookings sheet, in order (the cover sheet left out)."""
-    book = openpyxl.load_workbook(path, read_only=True)
-    header, rows = None, []
-    for sheet in book.worksheets[1:]:
-        sheet_rows = [["" if v is None else v for v in row]
-                      for row in sheet.iter_rows(values_only=True)]
-        header = header or sheet_rows[0]
-        assert sheet_rows[0] == header  # every sheet has the header
-        rows += sheet_rows[1:]
-    book.close()
-    return header, rows
 
 
 def csv_rows(path) -> tuple[list[str], list[list[str]]]:

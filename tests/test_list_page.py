@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.helpers import sign_in_app
+from tests.helpers import bookings_table, sign_in_app, table_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -13,16 +13,6 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def app(known_path, app_as):
     return app_as(known_path)
-
-
-def bookings_table(at: AppTest):
-    """The list itself (the facets are small tables too), or None."""
-    return next((df.value for df in at.dataframe if "ID" in df.value.columns), None)
-
-
-def table_ids(at: AppTest) -> list[int]:
-    table = bookings_table(at)
-    return [] if table is None else list(table["ID"])
 
 
 def metric(at: AppTest, label: str) -> str:

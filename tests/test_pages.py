@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from bookings import users as user_admin
 from bookings.model import Right, Role
-from tests.helpers import sign_in_app
+from tests.helpers import sign_in, sign_in_app
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOKINGS_PAGE = str(ROOT / "pages" / "bookings_list.py")
@@ -23,14 +23,6 @@ def users(con, make_user, store_path, monkeypatch):
 
 def open_app() -> AppTest:
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
-
-
-def sign_in(at: AppTest, login: str, password: str) -> AppTest:
-    login_box, password_box = at.text_input
-    login_box.input(login)
-    password_box.input(password)
-    at.button[0].click()
-    return at.run()
 
 
 def can_open(at: AppTest, page: str) -> bool:

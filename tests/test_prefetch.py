@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from bookings.model import Role
 from pages import prefetch
-from tests.test_pages import ROOT, sign_in
+from tests.helpers import ROOT, sign_in
 
 
 @pytest.mark.parametrize("element", prefetch.LIST_ELEMENTS)

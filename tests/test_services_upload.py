@@ -14,20 +14,12 @@ from bookings.auth import Forbidden
 from bookings.model import Role
 from bookings.upload_batch import UploadRefused
 from bookings.upload_file import failed_rows_xlsx, read_sheet
-from tests.test_upload import xlsx
-
-HEADERS = ["Title", "Category", "Price", "Duration (minutes)"]
-CUT = {"Title": "Haircut", "Category": "Hair", "Price": 500, "Duration (minutes)": 60}
-NAILS = {"Title": "Manicure", "Category": "Nails", "Price": "300,50", "Duration (minutes)": 45}
+from tests.helpers import CUT, NAILS, SERVICE_HEADERS, file_of
 
 
 @pytest.fixture
 def owner(make_user):
     return make_user(Role.OWNER, "owner")[0]
-
-
-def file_of(*rows, headers=HEADERS) -> bytes:
-    return xlsx(list(rows), headers)
 
 
 def check(con, owner, **changes):
@@ -180,13 +172,13 @@ def test_the_rows_to_fix_file_has_the_services_columns(con, owner):
     sheet = load_workbook(io.BytesIO(failed_rows_xlsx(result.sheet, result.issues,
                                                       result.error_rows))).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == (*HEADERS, "Error") and len(rows) == 2
+    assert rows[0] == (*SERVICE_HEADERS, "Error") and len(rows) == 2
     assert rows[1][0] == "Manicure" and "row 3, Price" in rows[1][-1]
     assert sheet.cell(2, 3).comment is not None
 
 
 def test_the_template_reads_back_and_its_examples_upload(con, owner):
     data = services_upload.template_xlsx()
-    assert list(read_sheet(data, services_upload.SERVICES_FILE).header) == HEADERS
+    assert list(read_sheet(data, services_upload.SERVICES_FILE).header) == SERVICE_HEADERS
     result = services_upload.preview(con, owner, data, "template.xlsx")
     assert result.counts() == {"rows": 2, "ready": 2, "with_warnings": 2, "with_errors": 0}

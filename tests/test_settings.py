@@ -11,7 +11,7 @@ from bookings.changelog import SettingsRefused
 from bookings.model import BUILTIN_BOOKING_CATEGORIES, ROLE_PRESETS, Right, Role
 from bookings.users import LastOwner
 from tests import known_store
-from tests.test_upload import GOOD, xlsx
+from tests.helpers import GOOD, xlsx
 
 
 @pytest.fixture

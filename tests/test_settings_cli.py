@@ -8,7 +8,7 @@ import json
 import pytest
 
 from bookings.cli import main
-from tests.test_services_upload import CUT, NAILS, file_of
+from tests.helpers import CUT, NAILS, file_of
 
 
 @pytest.fixture

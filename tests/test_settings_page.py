@@ -12,8 +12,7 @@ from bookings.auth import SignInRefused
 from bookings.model import Right
 from bookings.store import booking_interval_min
 from tests import known_store
-from tests.helpers import sign_in_app
-from tests.test_services_upload import CUT, NAILS, file_of
+from tests.helpers import CUT, NAILS, file_of, sign_in_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_PAGE = str(ROOT / "pages" / "settings.py")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bookings import auth, catalog, changelog, listing, services_upload, settings, upload, users
 from bookings.filters import BookingFilter
 from bookings.model import Right, Role
-from tests.test_upload import xlsx
+from tests.helpers import xlsx
 
 
 def test_from_an_empty_store_to_a_first_bookings_upload(con):

@@ -9,36 +9,13 @@ import threading
 from datetime import datetime
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from bookings import listing, upload, upload_batch
 from bookings.auth import Forbidden, get_user
 from bookings.filters import BookingFilter
-from bookings.upload_file import COLUMNS, read_sheet, template_xlsx
-
-HEADERS = [header for _, header, _ in COLUMNS]
-GOOD = {"Date": "04.01.2026 10:30", "Employee ID": 1, "Customer phone number": "12125550000",
-        "Client name": "New Client", "Employee name": "Anna Smith", "Duration": 3600,
-        "Service ID": "10", "Name of service": "", "Price of service": "500",
-        "Discount on the service": "0", "Comment": "from the old system",
-        "Booking status (number)": 2, "Appointment status (line)": "Confirmed"}
-
-
-def xlsx(rows: list[dict | list], headers: list[str] | None = HEADERS) -> bytes:
-    """An .xlsx file: a header row (unless None), then rows given as dicts or lists."""
-    book = Workbook()
-    sheet = book.active
-    if headers is not None:
-        sheet.append(headers)
-    for row in rows:
-        values = row if isinstance(row, list) else [row.get(h) for h in headers or HEADERS]
-        sheet.append(values)
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # text stays text, as a person typed it
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+from bookings.upload_file import read_sheet, template_xlsx
+from tests.helpers import GOOD, HEADERS, xlsx
 
 
 def check(store, owner, **changes) -> upload.Preview:

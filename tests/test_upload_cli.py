@@ -13,7 +13,7 @@ import pytest
 from bookings.cli import main
 from bookings.store import open_store
 from tests import known_store
-from tests.test_upload import GOOD, xlsx
+from tests.helpers import GOOD, xlsx
 
 FILES = Path(__file__).parent / "files"
 PREVIEW_KEYS = {"status", "batch", "file_sha256", "sheet", "rows", "ready", "with_warnings",

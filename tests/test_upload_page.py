@@ -10,10 +10,7 @@ from streamlit.testing.v1 import AppTest
 from bookings import catalog, services_upload, upload
 from bookings.upload_batch import FilePreview
 from tests import known_store
-from tests.helpers import sign_in_app
-from tests.test_services_upload import CUT, NAILS
-from tests.test_services_upload import HEADERS as SERVICE_HEADERS
-from tests.test_upload import GOOD, HEADERS, xlsx
+from tests.helpers import CUT, GOOD, HEADERS, NAILS, SERVICE_HEADERS, sign_in_app, xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = ROOT / "tests" / "files"

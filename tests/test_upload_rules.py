@@ -18,8 +18,7 @@ from openpyxl import Workbook
 
 from bookings import upload
 from bookings.spreadsheets import read_sheets
-from tests.helpers import stored
-from tests.test_upload import GOOD, HEADERS, xlsx
+from tests.helpers import GOOD, HEADERS, stored, xlsx
 
 
 def check(store, owner, *rows: dict, **options) -> upload.Preview:

@@ -25,9 +25,8 @@ from bookings.filters import BookingFilter
 from bookings.model import ROLE_SCOPES, Right, Role, Scope
 from bookings.store import StoreError, migrate, open_store
 from tests import known_store
+from tests.helpers import bookings_table, table_ids, xlsx_rows
 from tests.known_store import ALL, RECENT
-from tests.test_exports import xlsx_rows
-from tests.test_list_page import bookings_table, table_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 CALENDAR = str(ROOT / "pages" / "calendar.py")

@@ -474,3 +474,31 @@ def app_of_its_own(directory: Path) -> Iterator[tuple[str, Store]]:
     store = build_store(directory)
     with serving(store.path, store.path.parent / "streamlit.log") as url:
         yield url, store
+
+
+# --- shared by the browser tests ------------------------------------------------------
+
+
+def bookings_metric(page: Page):
+    """The value of the metric labelled "Bookings" (how many the user may see)."""
+    label = page.get_by_test_id("stMetricLabel").filter(has_text=re.compile(r"^\s*Bookings\s*$"))
+    return page.get_by_test_id("stMetric").filter(has=label).get_by_test_id("stMetricValue")
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick OPTION in the select box or multiselect labelled LABEL."""
+    widget = page.get_by_test_id("stForm").locator(
+        '[data-testid="stSelectbox"], [data-testid="stMultiSelect"]').filter(
+        has=page.get_by_text(label, exact=True))
+    options = page.get_by_role("listbox")
+    for _ in range(3):  # the first click after scrolling may only focus the box
+        widget.first.locator("input").click()
+        try:
+            expect(options).to_have_count(1, timeout=1500)
+            break
+        except AssertionError:
+            continue
+    widget.first.locator("input").fill(option)  # the list is virtual: narrow it first
+    options.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+    expect(options).to_have_count(0)  # closed before the next widget opens

@@ -12,8 +12,7 @@ from bookings import listing
 from bookings.demo import fill_demo
 from bookings.filters import BookingFilter
 from bookings.store import open_store
-from tests.browser.conftest import DEMO_BOOKINGS, wait_for_render
-from tests.browser.test_sign_in import bookings_metric
+from tests.browser.conftest import DEMO_BOOKINGS, bookings_metric, choose, wait_for_render
 
 PINK = (0xFB, 0xD3, 0xE0)  # the deleted rows' background in pages/bookings_list.py
 
@@ -25,25 +24,6 @@ def twin(tmp_path_factory):
     fill_demo(con, DEMO_BOOKINGS, seed=1)
     yield con
     con.close()
-
-
-def choose(page: Page, label: str, option: str) -> None:
-    """Pick OPTION in the select box or multiselect labelled LABEL."""
-    widget = page.get_by_test_id("stForm").locator(
-        '[data-testid="stSelectbox"], [data-testid="stMultiSelect"]').filter(
-        has=page.get_by_text(label, exact=True))
-    options = page.get_by_role("listbox")
-    for _ in range(3):  # the first click after scrolling may only focus the box
-        widget.first.locator("input").click()
-        try:
-            expect(options).to_have_count(1, timeout=1500)
-            break
-        except AssertionError:
-            continue
-    widget.first.locator("input").fill(option)  # the list is virtual: narrow it first
-    options.get_by_role("option", name=option, exact=True).click()
-    page.keyboard.press("Escape")
-    expect(options).to_have_count(0)  # closed before the next widget opens
 
 
 def show(page: Page) -> None:

@@ -16,14 +16,14 @@ from pages.calendar_chart import OPEN_STROKE
 from tests.browser.conftest import (
     PROJECT_DIR,
     app_of_its_own,
+    bookings_metric,
+    choose,
     full_page_screenshot,
     open_app,
     sign_in,
     tick_rows,
     wait_for_render,
 )
-from tests.browser.test_bookings_list import choose
-from tests.browser.test_sign_in import bookings_metric
 
 # Today's first pending visit: a full day, every employee at work.
 PENDING = (f"?status=pending&cancelled=no&payment=unpaid&visit_from={date.today().isoformat()}"

@@ -7,8 +7,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import app_of_its_own, sign_in, tick_rows, wait_for_render
-from tests.browser.test_sign_in import bookings_metric
+from tests.browser.conftest import (
+    app_of_its_own,
+    bookings_metric,
+    sign_in,
+    tick_rows,
+    wait_for_render,
+)
 
 # Pending and unpaid: an administrator may delete every one of them.
 DELETABLE = "?payment=unpaid&status=pending&cancelled=no&sort=id&asc=1"

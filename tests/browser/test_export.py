@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from bookings.export_files import HEADER
 from tests.browser.conftest import (
+    bookings_metric,
     build_store,
     run_cli,
     serving,
@@ -20,7 +21,6 @@ from tests.browser.conftest import (
     wait_for_app,
     wait_for_render,
 )
-from tests.browser.test_sign_in import bookings_metric
 
 FILTER = "?status=no-show"
 READY_TIMEOUT_MS = 60_000  # the worker writes in the background; the page refreshes

@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import (
     PROJECT_DIR,
+    bookings_metric,
     full_page_screenshot,
     navigation_links,
     open_app,
@@ -28,12 +29,6 @@ def owner_pages() -> int:
 
 def heading(page: Page, text: str):
     return page.get_by_test_id("stMain").get_by_role("heading", name=text, exact=True, level=1)
-
-
-def bookings_metric(page: Page):
-    """The value of the metric labelled "Bookings" (how many the user may see)."""
-    label = page.get_by_test_id("stMetricLabel").filter(has_text=re.compile(r"^\s*Bookings\s*$"))
-    return page.get_by_test_id("stMetric").filter(has=label).get_by_test_id("stMetricValue")
 
 
 def expect_sign_in_form(page: Page) -> None:

@@ -12,8 +12,13 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from bookings.upload_file import EXAMPLE_ROW, HEADERS
-from tests.browser.conftest import app_of_its_own, sign_in, wait_for_app, wait_for_render
-from tests.browser.test_sign_in import bookings_metric
+from tests.browser.conftest import (
+    app_of_its_own,
+    bookings_metric,
+    sign_in,
+    wait_for_app,
+    wait_for_render,
+)
 
 
 @pytest.fixture(scope="module")
