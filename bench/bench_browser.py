@@ -386,19 +386,24 @@ def timed_runs(measure: Measure, repeat: int, once: Callable[[], float]) -> None
         log(f"  {measure.name}: run {run + 1}/{repeat} {measure.seconds[-1]:.3f} s")
 
 
+def timed_sign_in(page, url: str, login: str, password: str, what: str) -> float:
+    """The sign-in form, then Sign in -> the list rendered."""
+    page.goto(url)
+    wait_for_app(page)
+    page.get_by_label("Login", exact=True).fill(login)
+    page.get_by_label("Password", exact=True).fill(password)
+    arm(page, "list", next_document=True)
+    page.get_by_role("button", name="Sign in").click()
+    seconds = answered(page, what)
+    wait_for_render(page)
+    return seconds
+
+
 def first_list(browser, url: str, login: str, password: str) -> float:
-    """A fresh browser (no cookie): the sign-in form, then Sign in -> the list rendered."""
+    """A fresh browser each run: no cookie, nothing in its cache."""
     context, page = new_page(browser)
     try:
-        page.goto(url)
-        wait_for_app(page)
-        page.get_by_label("Login", exact=True).fill(login)
-        page.get_by_label("Password", exact=True).fill(password)
-        arm(page, "list", next_document=True)
-        page.get_by_role("button", name="Sign in").click()
-        seconds = answered(page, "first list after sign-in")
-        wait_for_render(page)
-        return seconds
+        return timed_sign_in(page, url, login, password, "first list after sign-in")
     finally:
         context.close()
 
@@ -407,15 +412,8 @@ def first_list_again(context, page, url: str, login: str, password: str) -> floa
     """The same browser each run, signed out in between (its cookies cleared): what a
     front desk sees each morning, with Streamlit's code in the browser's cache."""
     context.clear_cookies()
-    page.goto(url)
-    wait_for_app(page)
-    page.get_by_label("Login", exact=True).fill(login)
-    page.get_by_label("Password", exact=True).fill(password)
-    arm(page, "list", next_document=True)
-    page.get_by_role("button", name="Sign in").click()
-    seconds = answered(page, "first list after sign-in, browser seen before")
-    wait_for_render(page)
-    return seconds
+    return timed_sign_in(page, url, login, password,
+                         "first list after sign-in, browser seen before")
 
 
 def show_client(page, client: str) -> float:
