@@ -43,7 +43,10 @@ def _request(user: User, fmt: str) -> None:
 
 
 @st.dialog("Download as Excel", on_dismiss=_forget)
-def _confirm(user: User, pending: dict) -> None:
+def _confirm(pending: dict) -> None:
+    # The dialog's buttons rerun only the dialog: the sign-in and the right are checked
+    # again here, not taken from when it opened.
+    user = common.require(Right.EXPORT)
     st.markdown(f"Download **{pending['total']:,}** booking{'s' if pending['total'] != 1 else ''}"
                 f" matching: *{pending['words']}*")
     fmt = st.radio("Format", list(FORMAT_LABELS), format_func=FORMAT_LABELS.get,
@@ -85,4 +88,4 @@ def export_button(user: User, bfilter: BookingFilter, words: str, total: int) ->
         st.session_state[_CONFIRMING] = {"filter": bfilter, "words": words, "total": total}
     pending = st.session_state.get(_CONFIRMING)
     if pending is not None:
-        _confirm(user, pending)
+        _confirm(pending)

@@ -216,3 +216,42 @@ def test_a_delete_after_the_sign_in_ended_opens_the_sign_in_form(browser, own_ap
         expect(listing.get_by_role("dialog")).to_have_count(0)
     finally:
         context.close()
+
+
+def ready_downloads(page: Page, url: str) -> int:
+    """How many ready files the Data log offers its viewer (downloads only)."""
+    page.goto(f"{url}/data-log?kind=export")
+    wait_for_render(page)
+    return page.get_by_role("button", name=re.compile(r"Download \.(xlsx|csv)$")).count()
+
+
+def test_a_download_confirmed_after_the_sign_in_ended_is_not_requested(browser, own_app):
+    """The download's dialog reruns alone when confirmed: it checks the sign-in too, so
+    no file is made for a session that has ended."""
+    url, store = own_app
+    login, password = store.credentials["administrator"]
+    context = new_browser(browser)
+    try:
+        listing = context.new_page()
+        sign_in(listing, url, login, password, path="?cancelled=no&sort=visit_at")
+        wait_for_render(listing)
+        listing.get_by_role("button", name="Download as Excel").click()
+        request = listing.get_by_role("dialog").get_by_role("button", name="Request download")
+        expect(request).to_be_visible()
+
+        other = context.new_page()  # the same browser: signing out there ends both
+        before = ready_downloads(other, url)
+        sidebar(other).get_by_role("button", name="Sign out", exact=True).click()
+        expect_signed_out(other)
+
+        request.click()
+        expect_signed_out(listing)
+
+        sign_in(other, url, login, password)
+        # Absence takes a while to show: the worker writes a 300-booking file in well
+        # under a second of being woken by a request.
+        for _ in range(6):
+            assert ready_downloads(other, url) == before
+            other.wait_for_timeout(1000)
+    finally:
+        context.close()
