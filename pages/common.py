@@ -55,6 +55,28 @@ def made_on_click(make: Callable[[Connection], bytes]) -> Callable[[], bytes]:
     return make_now
 
 
+class Confirmation:
+    """What waits for the user's confirmation in a dialog, kept in the session under
+    KEY: the dialog opens on every run while something waits, and confirming spends
+    it first, so a second click (or a rerun) finds nothing waiting and does nothing."""
+
+    def __init__(self, key: str):
+        self.key = key
+
+    def ask(self, **what) -> None:
+        st.session_state[self.key] = what
+
+    def waiting(self) -> dict | None:
+        return st.session_state.get(self.key)
+
+    def forget(self) -> None:
+        st.session_state.pop(self.key, None)
+
+    def spend(self) -> dict | None:
+        """What waited, now no longer waiting; None if nothing did (a second click)."""
+        return st.session_state.pop(self.key, None)
+
+
 counted = plural  # `1 booking`, `2,000 bookings`: the domain's wording, on the pages too
 
 

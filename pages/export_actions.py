@@ -18,18 +18,14 @@ from bookings.model import Right
 from bookings.store import StoreError
 from pages import common
 
-_CONFIRMING = "confirming_export"
+_CONFIRMING = common.Confirmation("confirming_export")
 _OUTCOME = "export_outcome"
 FORMAT_LABELS = {"xlsx": "Excel (.xlsx)", "csv": "CSV (.csv)"}
 
 
-def _forget() -> None:
-    st.session_state.pop(_CONFIRMING, None)
-
-
 def _request(user: User, fmt: str) -> None:
     # Spent before it runs: a second click finds nothing waiting and requests nothing.
-    pending = st.session_state.pop(_CONFIRMING, None)
+    pending = _CONFIRMING.spend()
     if pending is None:
         return
     try:
@@ -42,7 +38,7 @@ def _request(user: User, fmt: str) -> None:
     st.rerun()
 
 
-@st.dialog("Download as Excel", on_dismiss=_forget)
+@st.dialog("Download as Excel", on_dismiss=_CONFIRMING.forget)
 def _confirm(pending: dict) -> None:
     # The dialog's buttons rerun only the dialog: the sign-in and the right are checked
     # again here, not taken from when it opened.
@@ -63,7 +59,7 @@ def _confirm(pending: dict) -> None:
                       width="stretch"):
         _request(user, fmt)
     if cancel.button("Cancel", width="stretch"):
-        _forget()
+        _CONFIRMING.forget()
         st.rerun()
 
 
@@ -85,7 +81,7 @@ def export_button(user: User, bfilter: BookingFilter, words: str, total: int) ->
     _show_outcome()
     if st.button("Download as Excel", icon=":material/download:", disabled=total == 0,
                  help="The bookings of this filter, as the list shows them, in a file"):
-        st.session_state[_CONFIRMING] = {"filter": bfilter, "words": words, "total": total}
-    pending = st.session_state.get(_CONFIRMING)
+        _CONFIRMING.ask(filter=bfilter, words=words, total=total)
+    pending = _CONFIRMING.waiting()
     if pending is not None:
         _confirm(pending)

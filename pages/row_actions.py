@@ -20,7 +20,7 @@ from bookings.store import StoreError
 from pages import common
 from pages.booking_info import booking_info
 
-_CONFIRMING = "confirming_delete"  # what waits for the user's confirmation
+_CONFIRMING = common.Confirmation("confirming_delete")
 _OUTCOME = "delete_outcome"
 
 
@@ -45,17 +45,9 @@ def show_outcome() -> None:
                          hide_index=True, width="stretch")
 
 
-def _ask(**pending) -> None:
-    st.session_state[_CONFIRMING] = pending
-
-
-def _forget() -> None:
-    st.session_state.pop(_CONFIRMING, None)
-
-
 def _run_delete(action) -> None:
     # Spent before it runs: a second click finds nothing waiting and does nothing.
-    if st.session_state.pop(_CONFIRMING, None) is None:
+    if _CONFIRMING.spend() is None:
         return
     try:
         st.session_state[_OUTCOME] = action()
@@ -66,7 +58,7 @@ def _run_delete(action) -> None:
     st.rerun()
 
 
-@st.dialog("Delete bookings", on_dismiss=_forget)
+@st.dialog("Delete bookings", on_dismiss=_CONFIRMING.forget)
 def _confirm_delete(pending: dict) -> None:
     # The dialog's buttons rerun only the dialog: the sign-in and rights are checked
     # again here, not taken from when the dialog opened.
@@ -94,7 +86,7 @@ def _confirm_delete(pending: dict) -> None:
                       width="stretch", disabled=action is None):
         _run_delete(action)
     if cancel.button("Cancel", width="stretch"):
-        _forget()
+        _CONFIRMING.forget()
         st.rerun()
 
 
@@ -115,7 +107,7 @@ def action_bar(user: User, rows: list[dict], selected: list[int], bfilter: Booki
         if user.can(Right.DELETE_BOOKINGS):
             if st.button(f"Delete selected ({len(ids):,})", icon=":material/delete:",
                          disabled=not ids):
-                _ask(ids=ids)
+                _CONFIRMING.ask(ids=ids)
             unfiltered = matching_count is None
             if st.button("Delete all matching" + ("" if unfiltered else
                                                   f" ({matching_count:,})"),
@@ -123,8 +115,8 @@ def action_bar(user: User, rows: list[dict], selected: list[int], bfilter: Booki
                          help="Set a filter first: the whole list is never deleted at once."
                          if unfiltered else "Every not yet canceled booking this filter "
                          "shows; you type the count to confirm."):
-                _ask(filter=bfilter, words=words, count=matching_count)
+                _CONFIRMING.ask(filter=bfilter, words=words, count=matching_count)
         st.caption(f"{len(ids):,} selected" if ids else "Tick rows to act on them")
-    pending = st.session_state.get(_CONFIRMING) if user.can(Right.DELETE_BOOKINGS) else None
+    pending = _CONFIRMING.waiting() if user.can(Right.DELETE_BOOKINGS) else None
     if pending is not None:
         _confirm_delete(pending)
