@@ -66,20 +66,13 @@ def restore_view() -> None:
                                    for key in st.query_params}
 
 
-def view_setting(key: str, default, parse):
-    try:
-        return parse(st.query_params[key]) if key in st.query_params else default
-    except ValueError:
-        return default
-
-
 restore_view()
 bfilter = url_filter()
-sort = view_setting("sort", listing.DEFAULT_SORT,
-                    lambda v: v if v in listing.SORT_COLUMNS else listing.DEFAULT_SORT)
-ascending = view_setting("asc", False, lambda v: v == "1")
-size = view_setting("size", 100, lambda v: int(v) if int(v) in listing.PAGE_SIZES else 100)
-page_no = view_setting("page", 1, lambda v: max(1, int(v)))
+sort = common.url_param("sort", lambda v: v if v in listing.SORT_COLUMNS else listing.DEFAULT_SORT,
+                        listing.DEFAULT_SORT)
+ascending = common.url_param("asc", lambda v: v == "1", False)
+size = common.url_param("size", lambda v: int(v) if int(v) in listing.PAGE_SIZES else 100, 100)
+page_no = common.url_param("page", lambda v: max(1, int(v)), 1)
 
 st.title("Bookings")
 choices = listing.filter_choices(con)

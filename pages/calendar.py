@@ -44,18 +44,6 @@ def shown(on: date) -> str:
     return f"{on.day:02}.{on.month:02}.{on.year:04}"
 
 
-def param(key: str, parse, default, what: str):
-    """A URL parameter, or the default with a word on why (never a traceback)."""
-    if key not in st.query_params:
-        return default
-    text = st.query_params[key]
-    try:
-        return parse(text)
-    except (ValueError, OverflowError):
-        st.warning(f"{key}={text!r} in the address is not {what}: it is ignored.")
-        return default
-
-
 def view_of(text: str) -> bool:
     if text not in ("day", "week"):
         raise ValueError(text)
@@ -79,9 +67,10 @@ def moved(on: date, step: timedelta) -> date:
         return within_calendar(date.min if step < timedelta(0) else date.max)
 
 
-day = within_calendar(param("day", date.fromisoformat, date.today(), "a day (YYYY-MM-DD)"))
-week = param("view", view_of, False, "a view (day or week)")
-open_id = param("booking", int, None, "a booking number")
+day = within_calendar(common.url_param("day", date.fromisoformat, date.today(),
+                                       "a day (YYYY-MM-DD)"))
+week = common.url_param("view", view_of, False, "a view (day or week)")
+open_id = common.url_param("booking", int, None, "a booking number")
 staff_names = {s["id"]: s["name"] for s in catalog.staff(con) if s["active"]}
 if listing.sees_own_only(user):  # offer only the employee whose bookings they see
     staff_names = {i: name for i, name in staff_names.items() if i == user.staff_id}

@@ -55,6 +55,21 @@ def made_on_click(make: Callable[[Connection], bytes]) -> Callable[[], bytes]:
     return make_now
 
 
+def url_param(key: str, parse, default, what: str | None = None):
+    """A parameter of the page's address, parsed; the default when it is missing or does
+    not parse (a hand-edited or stale link never breaks a page). With WHAT, the page
+    says which value it ignored and what it should have been."""
+    if key not in st.query_params:
+        return default
+    text = st.query_params[key]
+    try:
+        return parse(text)
+    except (ValueError, OverflowError):
+        if what:
+            st.warning(f"{key}={text!r} in the address is not {what}: it is ignored.")
+        return default
+
+
 class Confirmation:
     """What waits for the user's confirmation in a dialog, kept in the session under
     KEY: the dialog opens on every run while something waits, and confirming spends
