@@ -191,6 +191,24 @@ def test_what_the_owner_does_ends_the_users_open_sessions(browser, page, own_app
         staff.close()
 
 
+def open_list_then_sign_out_elsewhere(context, url: str, login: str, password: str,
+                                      get_ready) -> Page:
+    """The list in one tab, made ready to act (GET_READY: a tick, an open dialog),
+    then Sign out in a second tab of the same browser, which ends the first one's
+    session too. The first tab, which has not been told yet."""
+    listing = context.new_page()
+    sign_in(listing, url, login, password, path="?cancelled=no&sort=visit_at")
+    wait_for_render(listing)
+    get_ready(listing)
+    other = context.new_page()
+    other.goto(url)
+    wait_for_app(other)
+    sidebar(other).get_by_role("button", name="Sign out", exact=True).click()
+    expect_signed_out(other)
+    other.close()
+    return listing
+
+
 def test_a_delete_after_the_sign_in_ended_opens_the_sign_in_form(browser, own_app):
     """Ticks and the action bar rerun only their part of the page, without app.py: the
     sign-in is checked there too, so a tab left open cannot act once it has ended."""
@@ -198,19 +216,12 @@ def test_a_delete_after_the_sign_in_ended_opens_the_sign_in_form(browser, own_ap
     login, password = store.credentials["administrator"]
     context = new_browser(browser)
     try:
-        listing = context.new_page()
-        sign_in(listing, url, login, password, path="?cancelled=no&sort=visit_at")
-        wait_for_render(listing)
-        tick_rows(listing, listing.get_by_test_id("stDataFrame").last, [0])
+        def tick(page: Page) -> None:
+            tick_rows(page, page.get_by_test_id("stDataFrame").last, [0])
+            expect(page.get_by_role("button", name="Delete selected (1)")).to_be_enabled()
+
+        listing = open_list_then_sign_out_elsewhere(context, url, login, password, tick)
         delete = listing.get_by_role("button", name="Delete selected (1)")
-        expect(delete).to_be_enabled()
-
-        other = context.new_page()  # the same browser: signing out there ends this one
-        other.goto(url)
-        wait_for_app(other)
-        sidebar(other).get_by_role("button", name="Sign out", exact=True).click()
-        expect_signed_out(other)
-
         delete.click()
         expect_signed_out(listing)
         expect(listing.get_by_role("dialog")).to_have_count(0)
@@ -232,26 +243,25 @@ def test_a_download_confirmed_after_the_sign_in_ended_is_not_requested(browser, 
     login, password = store.credentials["administrator"]
     context = new_browser(browser)
     try:
-        listing = context.new_page()
-        sign_in(listing, url, login, password, path="?cancelled=no&sort=visit_at")
-        wait_for_render(listing)
-        listing.get_by_role("button", name="Download as Excel").click()
+        before = []
+
+        def open_dialog(page: Page) -> None:
+            before.append(ready_downloads(context.new_page(), url))  # the same sign-in
+            page.get_by_role("button", name="Download as Excel").click()
+            expect(page.get_by_role("dialog").get_by_role("button", name="Request download")
+                   ).to_be_visible()
+
+        listing = open_list_then_sign_out_elsewhere(context, url, login, password, open_dialog)
         request = listing.get_by_role("dialog").get_by_role("button", name="Request download")
-        expect(request).to_be_visible()
-
-        other = context.new_page()  # the same browser: signing out there ends both
-        before = ready_downloads(other, url)
-        sidebar(other).get_by_role("button", name="Sign out", exact=True).click()
-        expect_signed_out(other)
-
         request.click()
         expect_signed_out(listing)
 
+        other = context.new_page()
         sign_in(other, url, login, password)
         # Absence takes a while to show: the worker writes a 300-booking file in well
         # under a second of being woken by a request.
         for _ in range(6):
-            assert ready_downloads(other, url) == before
+            assert ready_downloads(other, url) == before[0]
             other.wait_for_timeout(1000)
     finally:
         context.close()
