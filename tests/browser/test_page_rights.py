@@ -8,7 +8,14 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import open_app, sidebar, submit_sign_in, wait_for_app
+from tests.browser.conftest import (
+    build_store,
+    open_app,
+    serving,
+    sidebar,
+    submit_sign_in,
+    wait_for_app,
+)
 
 SETTINGS_REFUSAL = ("The page Settings needs the right 'manage users, rights, staff, services, "
                     "categories, interval', which your account does not "
@@ -73,3 +80,19 @@ def test_the_owner_opens_upload_by_address_without_a_word(page, app_url, credent
     wait_for_app(page)
     expect(heading(page, "Upload bookings from Excel")).to_be_visible()
     expect(page.get_by_text("needs the right")).to_have_count(0)
+
+
+def test_a_deep_link_as_the_first_request_after_a_start_runs_the_app(page, tmp_path):
+    """pages/ holds st.navigation's pages. Streamlit takes a pages/ folder for its old
+    multipage kind until app.py first calls st.navigation, and would run
+    pages/settings.py alone for /settings as the first request after a start;
+    server.py tells it otherwise (PagesManager.uses_pages_directory, Streamlit has no
+    supported switch). A Streamlit upgrade that breaks this fails here."""
+    store = build_store(tmp_path, demo_bookings=0)
+    with serving(store.path, tmp_path / "streamlit.log") as url:
+        open_app(page, url, "settings")  # nothing has run yet in this process
+        expect(page.get_by_label("Login", exact=True)).to_be_visible()
+        login, password = store.credentials["owner"]
+        submit_sign_in(page, login, password)
+        expect(page.get_by_role("heading", name="Settings", level=1)).to_be_visible()
+        expect(sidebar(page).get_by_text("Signed in as")).to_be_visible()
