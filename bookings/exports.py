@@ -400,15 +400,6 @@ def _mail_link(con: Connection, job: Job, link: str, rows: int,
         return None, f"The file is ready, but the email could not be sent: {exc}"
 
 
-def outbox_link(con: Connection, log_id: int) -> str | None:
-    """The link of this entry's message in the outbox (no SMTP configured), if any."""
-    for message in reversed(mail.outbox_messages(store_dir(con), f"export-{log_id}")):
-        links = mail.links_in(message)
-        if links:
-            return links[0]
-    return None
-
-
 # --- start-up, the CLI, the worker -------------------------------------------------
 
 

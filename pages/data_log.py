@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from bookings import datalog, downloads, exports
+from bookings import datalog, downloads
 from bookings.auth import Forbidden, User
 from bookings.model import Right
 from bookings.store import StoreError
@@ -147,10 +147,6 @@ def ready_files(cursor, entries: list[dict], viewer: User) -> None:
             f"Download .{e['format']}", fetched(viewer.login, e["id"]),
             file_name=ready_file.file_name, mime=ready_file.media_type,
             key=f"fetch-{e['id']}", icon=":material/download:")
-        link = exports.outbox_link(cursor, e["id"]) if e["user"] == viewer.login else None
-        if link:
-            text_col.caption(f"Emailed link (no mail server set up, so the message is in "
-                             f"the outbox folder): {link}")
 
 
 pending = datalog.has_pending(con, user)

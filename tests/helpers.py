@@ -93,6 +93,18 @@ def table_ids(at: AppTest) -> list[int]:
 # --- export files ----------------------------------------------------------------------
 
 
+def outbox_link(store_folder: Path, log_id: int) -> str | None:
+    """The download link mailed for this Data log entry, read from the outbox folder
+    (no SMTP set up): what the requester finds in their mail."""
+    from bookings import mail
+
+    for message in reversed(mail.outbox_messages(store_folder, f"export-{log_id}")):
+        links = mail.links_in(message)
+        if links:
+            return links[0]
+    return None
+
+
 def xlsx_rows(path) -> tuple[list[str], list[list]]:
     """Header and rows of every Bookings sheet, in order (the cover sheet left out)."""
     book = openpyxl.load_workbook(path, read_only=True)

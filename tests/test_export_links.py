@@ -16,8 +16,9 @@ from bookings import auth, datalog, downloads, exports, mail, users
 from bookings.auth import Forbidden
 from bookings.filters import BookingFilter
 from bookings.model import Right
-from bookings.store import StoreError
+from bookings.store import StoreError, store_dir
 from tests import known_store
+from tests.helpers import outbox_link
 
 SMTP_VARIABLES = ("BOOKINGS_SMTP_HOST", "BOOKINGS_SMTP_PORT", "BOOKINGS_SMTP_USER",
                   "BOOKINGS_SMTP_PASSWORD", "BOOKINGS_SMTP_TLS", "BOOKINGS_MAIL_FROM")
@@ -163,7 +164,7 @@ def test_without_smtp_the_message_goes_to_the_outbox_beside_the_store(store, sto
     message = message_from_bytes(path.read_bytes(), policy=default_policy)
     assert message["To"] == "a@salon.example"
     assert mail.links_in(message) == [outcome.link]
-    assert exports.outbox_link(store, outcome.log_id) == outcome.link
+    assert outbox_link(store_dir(store), outcome.log_id) == outcome.link
 
 
 def test_no_address_no_email(store, store_path):

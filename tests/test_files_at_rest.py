@@ -15,8 +15,9 @@ import pytest
 
 from bookings import auth, config, exports, mail, store
 from bookings.filters import BookingFilter
-from bookings.store import open_store
+from bookings.store import open_store, store_dir
 from tests import known_store
+from tests.helpers import outbox_link
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -286,4 +287,4 @@ def test_the_server_announces_its_port_and_mailed_links_carry_it(known, monkeypa
     outcome = exports.export_now(known, admin(known), BookingFilter(), "csv",
                                  email="kate@example.com")
     assert outcome.link.startswith("http://localhost:8701/download/")
-    assert exports.outbox_link(known, outcome.log_id) == outcome.link
+    assert outbox_link(store_dir(known), outcome.log_id) == outcome.link
