@@ -54,21 +54,28 @@ class StoreMissing(StoreError):
 
 # --- schema -----------------------------------------------------------------
 
-_V1_TABLES = """
+_V1_TABLES = (
+    """
 CREATE TABLE settings (
     key VARCHAR PRIMARY KEY,
     value VARCHAR NOT NULL
-);
+)
+""",
+    """
 CREATE TABLE staff (
     id INTEGER PRIMARY KEY,
     name VARCHAR NOT NULL,
     specialization VARCHAR NOT NULL DEFAULT '',
     active BOOLEAN NOT NULL DEFAULT TRUE
-);
+)
+""",
+    """
 CREATE TABLE service_categories (
     id INTEGER PRIMARY KEY,
     title VARCHAR NOT NULL
-);
+)
+""",
+    """
 CREATE TABLE services (
     id INTEGER PRIMARY KEY,
     title VARCHAR NOT NULL,
@@ -76,19 +83,25 @@ CREATE TABLE services (
     price DECIMAL(12, 2) NOT NULL,
     duration_s INTEGER NOT NULL,
     active BOOLEAN NOT NULL DEFAULT TRUE
-);
+)
+""",
+    """
 CREATE TABLE booking_categories (
     id INTEGER PRIMARY KEY,
     title VARCHAR NOT NULL,
     color VARCHAR NOT NULL,
     builtin BOOLEAN NOT NULL DEFAULT FALSE
-);
+)
+""",
+    """
 CREATE TABLE clients (
     id BIGINT PRIMARY KEY,
     name VARCHAR NOT NULL,
     phone VARCHAR NOT NULL,          -- digits only, country code first
     email VARCHAR NOT NULL DEFAULT ''
-);
+)
+""",
+    """
 CREATE TABLE users (
     id INTEGER PRIMARY KEY,
     login VARCHAR NOT NULL UNIQUE,
@@ -99,12 +112,16 @@ CREATE TABLE users (
     password_hash VARCHAR NOT NULL,   -- argon2id; never the password
     viewing_period_days INTEGER,      -- NULL = unlimited
     created_at TIMESTAMP NOT NULL
-);
+)
+""",
+    """
 CREATE TABLE user_rights (
     user_id INTEGER NOT NULL,
     "right" VARCHAR NOT NULL,
     PRIMARY KEY (user_id, "right")
-);
+)
+""",
+    """
 -- One row per booking. to_pay and service_count repeat what the service lines
 -- say so that the list's payment and services filters need no join over
 -- millions of lines; every write keeps them in step.
@@ -130,7 +147,9 @@ CREATE TABLE bookings (
     delete_operation VARCHAR,
     import_batch_id INTEGER,
     version INTEGER NOT NULL DEFAULT 1  -- bumped by every change: no lost updates
-);
+)
+""",
+    """
 CREATE TABLE booking_services (
     booking_id BIGINT NOT NULL,
     line_no SMALLINT NOT NULL,
@@ -140,11 +159,15 @@ CREATE TABLE booking_services (
     cost DECIMAL(12, 2) NOT NULL,
     discount DECIMAL(12, 2) NOT NULL DEFAULT 0,
     to_pay DECIMAL(12, 2) NOT NULL
-);
+)
+""",
+    """
 CREATE TABLE booking_category_links (
     booking_id BIGINT NOT NULL,
     category_id INTEGER NOT NULL
-);
+)
+""",
+    """
 -- Audit trail: one row per booking and action; a bulk action shares one
 -- operation id. The snapshot keeps names as they were at that moment.
 CREATE TABLE booking_history (
@@ -157,7 +180,9 @@ CREATE TABLE booking_history (
     operation_id VARCHAR NOT NULL,
     snapshot JSON,
     changes JSON
-);
+)
+""",
+    """
 CREATE TABLE data_log (
     id INTEGER PRIMARY KEY,
     requested_at TIMESTAMP NOT NULL,
@@ -179,14 +204,18 @@ CREATE TABLE data_log (
     token_sha256 VARCHAR,             -- the download link's token, hashed
     token_expires_at TIMESTAMP,
     finished_at TIMESTAMP
-);
+)
+""",
+    """
 CREATE TABLE data_log_fetches (
     log_id INTEGER NOT NULL,
     fetched_at TIMESTAMP NOT NULL,
     user_id INTEGER,
     user_login VARCHAR,
     via VARCHAR NOT NULL              -- page or link
-);
+)
+""",
+    """
 CREATE TABLE import_batches (
     id INTEGER PRIMARY KEY,
     created_at TIMESTAMP NOT NULL,
@@ -200,8 +229,9 @@ CREATE TABLE import_batches (
     imported INTEGER,
     committed_at TIMESTAMP,
     error VARCHAR
-);
-"""
+)
+""",
+)
 
 
 def _v2_builtins_and_defaults(con: Connection) -> None:
@@ -217,16 +247,20 @@ def _v2_builtins_and_defaults(con: Connection) -> None:
     )
 
 
-_V3_SIGN_IN = """
+_V3_SIGN_IN = (
+    """
 CREATE TABLE sign_in_failures (
     login VARCHAR NOT NULL,
     failed_at TIMESTAMP NOT NULL
-);
-"""
+)
+""",
+)
 
-_V4_IMPORT_CLAIM = """
-INSERT INTO settings VALUES ('import_claim', '') ON CONFLICT DO NOTHING;
-"""
+_V4_IMPORT_CLAIM = (
+    """
+INSERT INTO settings VALUES ('import_claim', '') ON CONFLICT DO NOTHING
+""",
+)
 
 # Settings changes: who changed what of whom, when, from what to what. Generic
 # over what changed (a user's rights, an employee, a service, a category, the
@@ -235,7 +269,8 @@ INSERT INTO settings VALUES ('import_claim', '') ON CONFLICT DO NOTHING;
 # keeps their "file imported before" checks apart. Every change that could
 # leave the salon without an owner first writes the `owner_guard` row, so two
 # such changes at once conflict instead of both passing the check.
-_V5_SETTINGS_CHANGES = """
+_V5_SETTINGS_CHANGES = (
+    """
 CREATE TABLE settings_changes (
     id BIGINT PRIMARY KEY,
     changed_at TIMESTAMP NOT NULL,
@@ -248,10 +283,15 @@ CREATE TABLE settings_changes (
     old JSON,
     new JSON,
     operation_id VARCHAR              -- shared by the changes of one action (an upload)
-);
-ALTER TABLE import_batches ADD COLUMN kind VARCHAR NOT NULL DEFAULT 'bookings';
-INSERT INTO settings VALUES ('owner_guard', '') ON CONFLICT DO NOTHING;
-"""
+)
+""",
+    """
+ALTER TABLE import_batches ADD COLUMN kind VARCHAR NOT NULL DEFAULT 'bookings'
+""",
+    """
+INSERT INTO settings VALUES ('owner_guard', '') ON CONFLICT DO NOTHING
+""",
+)
 
 # Sessions: a signed-in browser holds a random token in an HttpOnly cookie; only
 # its sha256 is kept. A row starts as a single-use sign-in ticket (handed over the
@@ -262,7 +302,8 @@ INSERT INTO settings VALUES ('owner_guard', '') ON CONFLICT DO NOTHING;
 # address slows down, while the login's owner elsewhere is never locked out.
 # A user may be one of the salon's employees (staff_id); scope 'own' limits what
 # they see to the bookings made to that employee.
-_V6_SESSIONS_AND_SCOPE = """
+_V6_SESSIONS_AND_SCOPE = (
+    """
 CREATE TABLE sessions (
     id BIGINT PRIMARY KEY,
     user_id INTEGER NOT NULL,
@@ -274,22 +315,41 @@ CREATE TABLE sessions (
     last_seen_at TIMESTAMP NOT NULL,
     ended_at TIMESTAMP,
     ended_why VARCHAR                 -- signed out, expired, deactivated, ...
-);
-ALTER TABLE sign_in_failures ADD COLUMN client VARCHAR NOT NULL DEFAULT '';
-ALTER TABLE users ADD COLUMN staff_id INTEGER;
-ALTER TABLE users ADD COLUMN scope VARCHAR NOT NULL DEFAULT 'all';
-"""
+)
+""",
+    """
+ALTER TABLE sign_in_failures ADD COLUMN client VARCHAR NOT NULL DEFAULT ''
+""",
+    """
+ALTER TABLE users ADD COLUMN staff_id INTEGER
+""",
+    """
+ALTER TABLE users ADD COLUMN scope VARCHAR NOT NULL DEFAULT 'all'
+""",
+)
+
+# schema_version gets a key, one row per version: built anew, as DuckDB adds no key
+# to a table that has rows.
+_V7_SCHEMA_VERSION_KEY = (
+    "CREATE TABLE schema_version_keyed (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)",
+    "INSERT INTO schema_version_keyed "
+    "SELECT version, min(applied_at) FROM schema_version GROUP BY version",
+    "DROP TABLE schema_version",
+    "ALTER TABLE schema_version_keyed RENAME TO schema_version",
+)
 
 # Ordered; a migration's index + 1 is the schema version it brings the file to.
 # Append only: a store file written by an older version is brought up to date
-# by running the ones it has not seen.
-MIGRATIONS: list[str | Callable[[Connection], None]] = [
+# by running the ones it has not seen. Each is a function or a tuple of single
+# statements (never a script split on ";", which a string literal may hold).
+MIGRATIONS: list[tuple[str, ...] | Callable[[Connection], None]] = [
     _V1_TABLES,
     _v2_builtins_and_defaults,
     _V3_SIGN_IN,
     _V4_IMPORT_CLAIM,  # the row every upload commit claims first (see upload_batch.claim)
     _V5_SETTINGS_CHANGES,
     _V6_SESSIONS_AND_SCOPE,
+    _V7_SCHEMA_VERSION_KEY,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -306,7 +366,8 @@ def schema_version(con: Connection) -> int:
 def migrate(con: Connection, upto: int = SCHEMA_VERSION) -> int:
     """Apply the migrations the file has not seen, each in its own transaction."""
     con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMP)"
+        "CREATE TABLE IF NOT EXISTS schema_version "
+        "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP)"
     )
     current = schema_version(con)
     if current > SCHEMA_VERSION:
@@ -320,17 +381,12 @@ def migrate(con: Connection, upto: int = SCHEMA_VERSION) -> int:
             if callable(step):
                 step(con)
             else:
-                for statement in _statements(step):
+                for statement in step:
                     con.execute(statement)
             con.execute(
                 "INSERT INTO schema_version VALUES (?, current_localtimestamp())", [version]
             )
     return schema_version(con)
-
-
-def _statements(script: str) -> list[str]:
-    without_comments = re.sub(r"--[^\n]*", "", script)
-    return [s.strip() for s in without_comments.split(";") if s.strip()]
 
 
 # --- connections ------------------------------------------------------------

@@ -44,6 +44,37 @@ def test_an_old_version_file_is_migrated_and_keeps_its_data(store_path):
     assert con.execute("SELECT count(*) FROM sign_in_failures").fetchone()[0] == 0
 
 
+def test_the_schema_versions_of_an_old_file_get_a_key(store_path):
+    """Files written before version 7 had schema_version without a key: migrating
+    builds it anew with one, each version once."""
+    old = duckdb.connect(str(store_path))
+    old.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    migrate(old, upto=6)
+    old.execute("INSERT INTO schema_version VALUES (6, now())")  # as a double run left it
+    old.close()
+
+    con = open_store(store_path)
+    versions = [v for (v,) in con.execute(
+        "SELECT version FROM schema_version ORDER BY version").fetchall()]
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("INSERT INTO schema_version VALUES (1, now())")
+
+
+def test_a_new_file_has_the_same_tables_as_a_migrated_one(store_path, tmp_path):
+    old = duckdb.connect(str(tmp_path / "old.duckdb"))
+    old.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    migrate(old, upto=1)
+    old.close()
+    tables = []
+    for path in (store_path, tmp_path / "old.duckdb"):
+        con = open_store(path)
+        tables.append(con.execute("SELECT table_name, sql FROM duckdb_tables() "
+                                  "ORDER BY table_name").fetchall())
+        con.close()
+    assert tables[0] == tables[1]
+
+
 def test_a_file_from_a_newer_version_is_refused_not_damaged(store_path):
     con = open_store(store_path)
     con.execute("INSERT INTO schema_version VALUES (?, now())", [SCHEMA_VERSION + 1])
