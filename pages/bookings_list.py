@@ -151,7 +151,7 @@ with st.expander("Counts by source, payment, visit status and employee (select a
                 show(bfilter.narrowed(**narrowing))
 
 # Drawn only while open: a chart nobody looks at would cost every list its query and
-# the browser its charting library (about a third of the first list's time).
+# the browser its charting library.
 over_time = st.expander("Bookings over time", key="over_time", on_change="rerun")
 with over_time:
     if over_time.open:

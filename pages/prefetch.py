@@ -51,13 +51,11 @@ def list_page_files() -> tuple[str, ...]:
             + tuple(f"media/{name}" for name in fonts))
 
 
-def prefetch_list_page() -> None:
-    """Hints for the browser: fetch, at low priority, what the list page will load."""
-    files = list_page_files()
-    if not files:
-        return
-    hrefs = ",".join(f'"static/{name}"' for name in files)
-    st.html(f"""<script>
+@cache
+def _prefetch_script() -> str:
+    """The hints as one script, made once per process (the files do not change)."""
+    hrefs = ",".join(f'"static/{name}"' for name in list_page_files())
+    return f"""<script>
         for (const href of [{hrefs}]) {{
             const link = document.createElement("link");
             // Modules are fetched and compiled now; the rest goes to the cache. Fonts
@@ -67,4 +65,10 @@ def prefetch_list_page() -> None:
             link.href = new URL(href, document.baseURI).href;
             document.head.appendChild(link);
         }}
-    </script>""", unsafe_allow_javascript=True)
+    </script>"""
+
+
+def prefetch_list_page() -> None:
+    """Hints for the browser: fetch, at low priority, what the list page will load."""
+    if list_page_files():
+        st.html(_prefetch_script(), unsafe_allow_javascript=True)
