@@ -4,7 +4,7 @@ pages the signed-in user's rights allow. Each page checks its right again."""
 import streamlit as st
 
 from bookings.model import Right
-from pages import common
+from ui import common
 
 st.set_page_config(page_title="Bookings Overview", page_icon=":scissors:", layout="wide")
 

@@ -11,7 +11,7 @@ file only wires it up.
 Download links follow the port the app serves on (`make run PORT=8701`,
 `bookings serve --server.port 8701`, or the next free one Streamlit took):
 once it listens, the lifespan puts Streamlit's `server.port` into
-BOOKINGS_SERVED_PORT, which `exports.public_url` uses unless
+BOOKINGS_SERVED_PORT, which `jobs.public_url` uses unless
 BOOKINGS_PUBLIC_URL is set.
 """
 
@@ -25,7 +25,8 @@ import streamlit as st
 from streamlit import config as st_config
 from streamlit.runtime.pages_manager import PagesManager
 
-from bookings import config, downloads, exports, session_routes
+from bookings import config, session_routes
+from bookings.exports import jobs, links
 from bookings.store import Connection, StoreError, open_store
 
 log = logging.getLogger(__name__)
@@ -33,9 +34,9 @@ _store: dict[str, Connection] = {}  # the lifespan's connection; a cursor of it 
 
 
 def announce_port() -> int:
-    """Tell `exports.public_url` the port this app serves on (Streamlit's, once bound)."""
+    """Tell `jobs.public_url` the port this app serves on (Streamlit's, once bound)."""
     port = int(st_config.get_option("server.port"))
-    os.environ[exports.SERVED_PORT_VAR] = str(port)
+    os.environ[jobs.SERVED_PORT_VAR] = str(port)
     return port
 
 
@@ -53,7 +54,7 @@ async def lifespan(_app):
         _store["con"] = open_store(path)
     except StoreError as exc:  # the pages say so too; the app still starts
         log.warning("download links are unavailable: %s", exc)
-    worker = exports.ExportWorker(path)
+    worker = jobs.ExportWorker(path)
     worker.start()
     try:
         yield None
@@ -70,4 +71,4 @@ def _cursor() -> Connection:
 
 
 app = st.App("app.py", lifespan=lifespan,
-             routes=[downloads.route(_cursor), *session_routes.routes(_cursor)])
+             routes=[links.route(_cursor), *session_routes.routes(_cursor)])

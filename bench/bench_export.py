@@ -3,7 +3,7 @@
     python bench/bench_export.py [--sizes 100000,1000000] [--formats xlsx,csv]
 
 Builds a demo store per size, then exports every booking (the owner, no
-filter) with `exports.export_now`: the request, the Data log entry, the list's
+filter) with `jobs.export_now`: the request, the Data log entry, the list's
 query streamed with fetchmany into the writer (xlsx: xlsxwriter constant_memory,
 typed cells, a cover sheet; csv: quote-prefixed text), the rename, the file's
 sha256. For scale, in the same run: the floor, the same query's rows fetched
@@ -38,10 +38,11 @@ PEAK_TARGET_MB = 400
 
 
 def product(con, fmt: str, out: Path) -> int:
-    from bookings import auth, exports
+    from bookings import auth
+    from bookings.exports import jobs
     from bookings.filters import BookingFilter
 
-    outcome = exports.export_now(con, auth.get_user(con, "owner"), BookingFilter(), fmt)
+    outcome = jobs.export_now(con, auth.get_user(con, "owner"), BookingFilter(), fmt)
     assert outcome.state == "ready", outcome.error
     return outcome.rows
 
@@ -50,10 +51,11 @@ def floor(con, fmt: str, out: Path) -> int:
     """The same rows, the same way out of DuckDB, into the same writer, without the product."""
     import xlsxwriter
 
-    from bookings import exports, listing
-    from bookings.export_files import HEADER, table_sql
+    from bookings import listing
+    from bookings.exports import jobs
+    from bookings.exports.files import HEADER, table_sql
 
-    where, params = listing.scoped_where(None, exports.BookingFilter())
+    where, params = listing.scoped_where(None, jobs.BookingFilter())
     order = listing.order_by()
     cursor = con.cursor()
     cursor.execute(table_sql(listing.rows_sql(None, where, order), order), [*params, None, 0])
@@ -64,7 +66,7 @@ def floor(con, fmt: str, out: Path) -> int:
             "strings_to_numbers": False})
         sheet = book.add_worksheet("Bookings")
         sheet.write_row(0, 0, HEADER)
-        while batch := cursor.fetchmany(exports.BATCH_ROWS):
+        while batch := cursor.fetchmany(jobs.BATCH_ROWS):
             for row in batch:
                 rows += 1
                 sheet.write_row(rows, 0, row)
@@ -73,7 +75,7 @@ def floor(con, fmt: str, out: Path) -> int:
         with open(out / "floor.csv", "w", newline="", encoding="utf-8-sig") as f:
             writer = csv.writer(f)
             writer.writerow(HEADER)
-            while batch := cursor.fetchmany(exports.BATCH_ROWS):
+            while batch := cursor.fetchmany(jobs.BATCH_ROWS):
                 writer.writerows(batch)
                 rows += len(batch)
     cursor.close()

@@ -13,9 +13,9 @@ hostile file stay harmless?
    same run: the raw read (python-calamine, every cell as a Python value, the
    same call the product makes), `upload_file.read_sheet` (the product's
    read: the sheet sized from its XML, read, the header found) and the
-   preview (`upload.preview`: read_sheet, every row checked, repeats looked
+   preview (`bookings_import.preview`: read_sheet, every row checked, repeats looked
    for in the store, the batch recorded, the file kept). Then, once, the
-   commit (`upload.commit`: the kept file read and checked again, then
+   commit (`bookings_import.commit`: the kept file read and checked again, then
    written). The preview's peak memory is measured alone in a fresh child
    process. Targets: preview at most 2x the raw read; peak at most 400 MB.
 2. A file with every row Excel has (1,048,575 data rows, 4 columns; cached
@@ -77,7 +77,7 @@ def timed(action):
 
 
 def _header() -> list[str]:
-    from bookings.upload_file import COLUMNS
+    from bookings.uploads.sheet import COLUMNS
 
     return [header for _, header, _ in COLUMNS]
 
@@ -234,10 +234,11 @@ def far_cell_file() -> bytes:
 
 
 def child(args) -> int:
-    from bookings import auth, upload
-    from bookings.spreadsheets import max_rows
+    from bookings import auth
     from bookings.store import open_store
-    from bookings.upload_batch import UploadRefused
+    from bookings.uploads import bookings_import
+    from bookings.uploads.batch import UploadRefused
+    from bookings.uploads.spreadsheets import max_rows
 
     con = open_store(args.db)
     owner = auth.get_user(con, "owner")
@@ -245,7 +246,7 @@ def child(args) -> int:
     before = rss_mb()
     start = time.perf_counter()
     try:
-        result = upload.preview(con, owner, data, args.file.name)
+        result = bookings_import.preview(con, owner, data, args.file.name)
     except UploadRefused as exc:
         seconds = time.perf_counter() - start
         outcome, answer, counts = "refused", str(exc).removeprefix(f"{args.file.name}: "), {}
@@ -255,7 +256,7 @@ def child(args) -> int:
         outcome = "previewed"
         answer = (f"{counts['rows']:,} rows: {counts['ready']:,} ready, "
                   f"{counts['with_errors']:,} with errors")
-        upload.cancel(con, result)
+        bookings_import.cancel(con, result)
     peak = peak_mb()
     con.close()
     print(json.dumps({"outcome": outcome, "answer": answer, "counts": counts,
@@ -299,7 +300,7 @@ def raw_read(data: bytes, collect: bool = True) -> int:
 
     from python_calamine import CalamineWorkbook
 
-    from bookings.upload_batch import no_cycle_collection
+    from bookings.uploads.batch import no_cycle_collection
 
     with nullcontext() if collect else no_cycle_collection():
         cells = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(
@@ -308,8 +309,8 @@ def raw_read(data: bytes, collect: bool = True) -> int:
 
 
 def read_sheet_alike(data: bytes):
-    from bookings.upload_batch import no_cycle_collection
-    from bookings.upload_file import read_sheet
+    from bookings.uploads.batch import no_cycle_collection
+    from bookings.uploads.sheet import read_sheet
 
     with no_cycle_collection():
         return read_sheet(data, file_name="x.xlsx")
@@ -350,9 +351,10 @@ def main() -> int:
     if args.child:
         return child(args)
 
-    from bookings import auth, upload
+    from bookings import auth
     from bookings.demo import fill_demo
     from bookings.store import open_store
+    from bookings.uploads import bookings_import
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.duckdb"
@@ -381,17 +383,17 @@ def main() -> int:
             reads.append(seconds)
             assert len(sheet.rows) == args.rows, len(sheet.rows)
             del sheet
-            seconds, result = timed(lambda: upload.preview(con, owner, data, "x.xlsx"))
+            seconds, result = timed(lambda: bookings_import.preview(con, owner, data, "x.xlsx"))
             previews.append(seconds)
             assert result.counts()["ready"] == args.rows, (result.counts(), result.issues[:5])
-            upload.cancel(con, result)
+            bookings_import.cancel(con, result)
             print(f"  run {run + 1}: raw {raws[-1]:.2f} s, read_sheet {reads[-1]:.2f} s, "
                   f"preview {previews[-1]:.2f} s", file=sys.stderr)
         profile = cProfile.Profile()
         profile.enable()
-        profiled_s, result = timed(lambda: upload.preview(con, owner, data, "x.xlsx"))
+        profiled_s, result = timed(lambda: bookings_import.preview(con, owner, data, "x.xlsx"))
         profile.disable()
-        commit_s, done = timed(lambda: upload.commit(con, owner, result))
+        commit_s, done = timed(lambda: bookings_import.commit(con, owner, result))
         assert done.imported == args.rows, done
         print(f"  profiled preview {profiled_s:.2f} s; commit {commit_s:.2f} s", file=sys.stderr)
         con.close()

@@ -20,26 +20,22 @@ from pathlib import Path
 from bookings import (
     auth,
     catalog,
-    changelog,
     config,
     datalog,
     deletion,
     editing,
-    exports,
     history,
     history_words,
     listing,
-    mail,
-    services_upload,
-    settings,
-    upload,
-    upload_file,
 )
-from bookings import users as user_admin
+from bookings.admin import changelog, settings
+from bookings.admin import users as user_admin
+from bookings.exports import jobs, mail
 from bookings.filters import CHOICES, STATUS_NAMES, BookingFilter, FilterError, parse_status
 from bookings.model import BOOKING_INTERVALS_MIN, Role, Scope, Source
 from bookings.store import Connection, StoreBusy, StoreError, is_empty, open_store
-from bookings.upload_batch import plural
+from bookings.uploads import bookings_import, services_import, sheet
+from bookings.uploads.batch import plural
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
@@ -331,8 +327,8 @@ def info_text(words: history_words.InfoWords) -> str:
 
 
 def cmd_import(args, con: Connection) -> int:
-    upload.recover_interrupted(con)
-    return _run_import(args, con, upload, lambda result: result.as_json(),
+    bookings_import.recover_interrupted(con)
+    return _run_import(args, con, bookings_import, lambda result: result.as_json(),
                        lambda done: {"status": "committed", "imported": done.imported,
                                      "left_out": done.left_out, "log_id": done.log_id})
 
@@ -352,14 +348,14 @@ def _run_import(args, con: Connection, kind, document_of, committed_of) -> int:
         options["duration_unit"] = args.duration_unit
     result = kind.preview(con, user, data, Path(args.file).name, **options)
     if args.failed_out and result.error_rows:
-        Path(args.failed_out).write_bytes(upload_file.failed_rows_xlsx(
+        Path(args.failed_out).write_bytes(sheet.failed_rows_xlsx(
             result.sheet, result.issues, result.error_rows))
     document, summary = document_of(result), None
     if args.commit:
         try:
             done = kind.commit(con, user, result, skip_invalid=args.skip_invalid,
                                force_duplicate_file=args.force_duplicate_file)
-        except upload.UploadRefused as refused:
+        except bookings_import.UploadRefused as refused:
             kind.cancel(con, result)
             document.update(status="refused", reason=str(refused))
         else:
@@ -406,7 +402,7 @@ def cmd_export(args, con: Connection) -> int:
             email = mail.single_address(args.email)
         except ValueError as exc:
             raise Refused(f"--email: {exc}") from None
-    outcome = exports.export_now(con, user, filter_from_args(args), args.format, email=email)
+    outcome = jobs.export_now(con, user, filter_from_args(args), args.format, email=email)
     document = {k: v for k, v in outcome.as_json().items() if v is not None or k == "link"}
     if outcome.state == "ready" and args.out:
         try:
@@ -417,7 +413,7 @@ def cmd_export(args, con: Connection) -> int:
         document["out"] = str(args.out)
     if outcome.state == "ready":
         human = (f"Download {outcome.log_id} ready: {outcome.rows:,} rows, {args.format}.\n"
-                 f"File: {outcome.file}\nLink (valid {exports.link_days()} days): {outcome.link}")
+                 f"File: {outcome.file}\nLink (valid {jobs.link_days()} days): {outcome.link}")
         if document.get("out"):
             human += f"\nCopied to {args.out}"
         if outcome.mailed or outcome.error:
@@ -444,7 +440,7 @@ def add_data_log_commands(command: Callable) -> None:
                      "Data log; waits for its file", writes=True)
     add_filter_arguments(export)
     export.add_argument("--user", required=True, metavar="LOGIN", help="who asks for it")
-    export.add_argument("--format", choices=exports.FORMATS, default="xlsx")
+    export.add_argument("--format", choices=jobs.FORMATS, default="xlsx")
     export.add_argument("--email", metavar="ADDR",
                         help="also email the link to this one address")
     export.add_argument("--out", type=Path, metavar="FILE", help="copy the file here too")
@@ -727,7 +723,7 @@ def cmd_services(args, con: Connection) -> None:
 
 
 def cmd_services_import(args, con: Connection) -> int:
-    return _run_import(args, con, services_upload,
+    return _run_import(args, con, services_import,
                        lambda result: {**result.as_json(),
                                        "new_categories": result.new_categories},
                        lambda done: done.as_json())
@@ -961,7 +957,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="write the rows with errors here (.xlsx), marked, to fix")
     import_.add_argument("--sheet", metavar="NAME",
                          help="the sheet to read (default: the one whose header matches)")
-    import_.add_argument("--duration-unit", choices=upload.DURATION_UNITS, default="seconds",
+    import_.add_argument("--duration-unit", choices=bookings_import.DURATION_UNITS,
+                         default="seconds",
                          help="what the Duration column counts (default: seconds)")
 
     add_data_log_commands(command)

@@ -25,11 +25,11 @@ import duckdb
 
 from bookings import history, listing
 from bookings.auth import MissingRight, User
-from bookings.booking_rules import BookingChecks, Catalog
 from bookings.filters import BookingFilter
 from bookings.model import Attendance, Right, Source
 from bookings.store import Connection, StoreError, next_id, transaction
-from bookings.upload_batch import Issue
+from bookings.uploads.batch import Issue
+from bookings.uploads.rules import BookingChecks, Catalog
 from bookings.values import MAX_AMOUNT
 
 

@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bookings import sessions
-from bookings.exports import public_url
+from bookings.exports.jobs import public_url
 from bookings.store import Connection, StoreError
 
 # The ticket rides in the URL: no cache keeps the answer, no next page learns it.

@@ -15,8 +15,6 @@ import re
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
-from bookings.spreadsheets import Percent
-
 MAX_AMOUNT = 10_000_000  # per service line; the store keeps 10 digits before the point
 EARLIEST_VISIT, LATEST_VISIT = datetime(1900, 1, 1), datetime(2100, 12, 31, 23, 59)
 
@@ -24,6 +22,23 @@ EARLIEST_VISIT, LATEST_VISIT = datetime(1900, 1, 1), datetime(2100, 12, 31, 23, 
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'",
                               "`": "'", "\u2013": "-", "\u2014": "-", "\u2010": "-"})
+
+
+class Percent(float):
+    """A number the file shows as a percentage: 0.1 shown as 10 %. Never equal
+    to the plain number, so that the two never share an outcome."""
+
+    def __repr__(self) -> str:
+        return f"Percent({float(self)!r})"
+
+    def __eq__(self, other) -> bool:
+        return other.__class__ is Percent and float(self) == float(other)
+
+    def __ne__(self, other) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(("%", float(self)))
 
 
 @lru_cache(maxsize=1 << 14)

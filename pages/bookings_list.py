@@ -17,8 +17,8 @@ from bookings import listing
 from bookings.auth import Forbidden
 from bookings.filters import BookingFilter
 from bookings.model import Right, Source
-from pages import common, export_actions, row_actions
-from pages.filter_form import filter_form
+from ui import common, export_actions, row_actions
+from ui.filter_form import filter_form
 
 user = common.require(Right.VIEW_BOOKINGS)
 con = common.cursor()

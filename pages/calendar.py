@@ -16,7 +16,7 @@ from bookings import catalog, editing, listing
 from bookings.auth import Forbidden
 from bookings.model import Attendance, Right
 from bookings.store import StoreError, booking_interval_min
-from pages import calendar_chart, common
+from ui import calendar_chart, common
 
 user = common.require(Right.VIEW_BOOKINGS)
 con = common.cursor()

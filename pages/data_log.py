@@ -3,7 +3,7 @@
 Everyone with the list right opens it and sees their own entries; the owner
 (the settings right) sees everyone's. Fetching a file needs the export right.
 Both are checked again in `bookings/` (datalog, downloads), on the server; a
-file's bytes are checked and recorded as they leave (`downloads.fetch_for_page`,
+file's bytes are checked and recorded as they leave (`links.fetch_for_page`,
 in the download callable), not in the button's on_click, which a client may skip.
 """
 
@@ -14,11 +14,12 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from bookings import datalog, downloads
+from bookings import datalog
 from bookings.auth import Forbidden, User
+from bookings.exports import links
 from bookings.model import Right
 from bookings.store import StoreError
-from pages import common
+from ui import common
 
 REFRESH_S = 2  # while a download is queued or running
 KIND_LABELS = {"export": "Download", "upload": "Upload", "delete": "Bulk delete",
@@ -125,7 +126,7 @@ def fetched(login: str, log_id: int):
     (signed out, or no file offered)."""
     session = common.session_token()
     return common.made_on_click(
-        lambda reader: downloads.fetch_for_page(reader, login, log_id, session=session)[0])
+        lambda reader: links.fetch_for_page(reader, login, log_id, session=session)[0])
 
 
 def ready_files(cursor, entries: list[dict], viewer: User) -> None:
@@ -135,7 +136,7 @@ def ready_files(cursor, entries: list[dict], viewer: User) -> None:
     st.subheader("Ready files")
     for e in ready[:20]:
         try:
-            ready_file = downloads.for_page(cursor, viewer, e["id"])
+            ready_file = links.for_page(cursor, viewer, e["id"])
         except (StoreError, Forbidden) as gone:
             st.caption(f"#{e['id']}: {gone}")
             continue

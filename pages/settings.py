@@ -10,9 +10,9 @@ in the address: `settings?tab=Staff`). Every change goes through
 import pandas as pd
 import streamlit as st
 
-from bookings import changelog
+from bookings.admin import changelog
 from bookings.model import Right
-from pages import (
+from ui import (
     common,
     settings_booking,
     settings_services,

@@ -14,12 +14,12 @@ from pathlib import PurePath
 import pandas as pd
 import streamlit as st
 
-from bookings import upload
 from bookings.model import Right
 from bookings.store import booking_interval_min
-from bookings.upload_file import template_xlsx
-from pages import common
-from pages.common import counted
+from bookings.uploads import bookings_import
+from bookings.uploads.sheet import template_xlsx
+from ui import common
+from ui.common import counted
 
 user = common.require(Right.UPLOAD)
 con = common.cursor()
@@ -41,8 +41,8 @@ def fix_file_name(file_name: str) -> str:
 def forget_preview() -> None:
     """The file was taken away or replaced: its previewed batch is cancelled."""
     view = st.session_state.pop(VIEW, None)
-    if view is not None and isinstance(view["preview"], upload.Preview):
-        upload.cancel(con, view["preview"])
+    if view is not None and isinstance(view["preview"], bookings_import.Preview):
+        bookings_import.cancel(con, view["preview"])
 
 
 def start_again() -> None:
@@ -50,7 +50,7 @@ def start_again() -> None:
     st.session_state[ROUND] = st.session_state.get(ROUND, 0) + 1
 
 
-def rows_table(result: upload.Preview) -> pd.DataFrame:
+def rows_table(result: bookings_import.Preview) -> pd.DataFrame:
     """The first rows as the All rows tab shows them: made once, from the full preview."""
     messages: dict[int, list[str]] = {}
     for issue in result.issues:
@@ -73,17 +73,18 @@ def rows_table(result: upload.Preview) -> pd.DataFrame:
 def read_file(view: dict, file, sheet: str | None, unit: str) -> None:
     """Preview the file (again): the batch before is cancelled, the full preview
     is used here and dropped; the view keeps its slim copy and the first rows."""
-    if isinstance(view["preview"], upload.Preview):
-        upload.cancel(con, view["preview"])
+    if isinstance(view["preview"], bookings_import.Preview):
+        bookings_import.cancel(con, view["preview"])
     view.update(preview=None, rows=None, sheet=sheet, unit=unit)
     # the first matching sheet is the file's own choice: asked for so, the preview
     # names the other matching sheets again
     asked = None if sheet in view["sheets"][:1] else sheet
     with st.spinner(f"Checking every row of {file.name} ..."):
         try:
-            result = upload.preview(con, user, file.getvalue(), file.name, sheet=asked,
-                                    duration_unit=unit)
-        except upload.UploadRefused as refused:  # kept: the reason stays while the file does
+            result = bookings_import.preview(con, user, file.getvalue(), file.name, sheet=asked,
+                                             duration_unit=unit)
+        # kept: the reason stays while the file does
+        except bookings_import.UploadRefused as refused:
             view["preview"] = str(refused)
             return
         if not view["sheets"]:
@@ -105,7 +106,8 @@ def show_outcome(kept: dict) -> None:
         only_left_out = replace(preview, issues=[i for i in preview.issues if i.row in left_out])
         st.download_button(
             f"Download the {counted(len(done.left_out), 'row')} left out, marked, to fix",
-            common.made_on_click(partial(upload.rows_to_fix, result=only_left_out)), mime=XLSX,
+            common.made_on_click(partial(bookings_import.rows_to_fix, result=only_left_out)),
+            mime=XLSX,
             file_name=fix_file_name(preview.file_name), icon=":material/download:",
             key=f"left-out-{done.batch_id}")
     st.page_link("pages/bookings_list.py", label="See them in the Bookings list",
@@ -118,7 +120,7 @@ st.title("Upload bookings from Excel")
 st.markdown(
     "Uploaded bookings appear in the Bookings list and in the appointment calendar. "
     "Every booking needs the **client's phone number and name**. Add all services and "
-    "employees first, and don't change them during the upload. An upload sends no "
+    "employees first, and don't change them during the bookings_import. An upload sends no "
     "notifications."
 )
 st.download_button("Download the template", template_xlsx(booking_interval_min(con)),
@@ -126,7 +128,7 @@ st.download_button("Download the template", template_xlsx(booking_interval_min(c
                    mime=XLSX)
 outcome_box = st.container()
 
-unit = st.radio("Durations in the file are in", upload.DURATION_UNITS, horizontal=True,
+unit = st.radio("Durations in the file are in", bookings_import.DURATION_UNITS, horizontal=True,
                 key="upload_duration_unit",
                 help="The template's Duration is in seconds (3600 = an hour). Choose minutes "
                      "for a file whose durations read 60, 90 and the like.")
@@ -183,7 +185,7 @@ with problems_tab:
     if result.error_rows:
         st.download_button(
             f"Download the {counted(len(result.error_rows), 'row')} with errors, marked, to fix",
-            common.made_on_click(partial(upload.rows_to_fix, result=result)), mime=XLSX,
+            common.made_on_click(partial(bookings_import.rows_to_fix, result=result)), mime=XLSX,
             file_name=fix_file_name(result.file_name), icon=":material/download:",
             key=f"to-fix-{result.batch_id}")
 with rows_tab:
@@ -216,9 +218,9 @@ if actions.button(f"Import {counted(counts['ready'], 'booking')}", type="primary
              disabled=not can_commit, icon=":material/upload:"):
     try:
         with st.spinner("Importing ..."):
-            done = upload.commit(con, user, result, skip_invalid=skip_invalid,
-                                 force_duplicate_file=force)
-    except upload.UploadRefused as refused:
+            done = bookings_import.commit(con, user, result, skip_invalid=skip_invalid,
+                                          force_duplicate_file=force)
+    except bookings_import.UploadRefused as refused:
         st.error(str(refused))
     else:
         st.session_state[OUTCOME] = {"done": done, "preview": result}

@@ -9,7 +9,7 @@ import openpyxl
 from openpyxl import Workbook
 from streamlit.testing.v1 import AppTest
 
-from bookings.upload_file import COLUMNS
+from bookings.uploads.sheet import COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_LOG_PAGE = str(ROOT / "pages" / "data_log.py")
@@ -96,7 +96,7 @@ def table_ids(at: AppTest) -> list[int]:
 def outbox_link(store_folder: Path, log_id: int) -> str | None:
     """The download link mailed for this Data log entry, read from the outbox folder
     (no SMTP set up): what the requester finds in their mail."""
-    from bookings import mail
+    from bookings.exports import mail
 
     for message in reversed(mail.outbox_messages(store_folder, f"export-{log_id}")):
         links = mail.links_in(message)

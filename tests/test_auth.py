@@ -173,8 +173,8 @@ def test_refused_sign_ins_are_in_the_data_log_for_the_settings_right(con, make_u
 
 
 def test_the_owner_clears_a_throttle_and_others_may_not(con, make_user):
-    from bookings import users
-    from bookings.changelog import SettingsRefused
+    from bookings.admin import users
+    from bookings.admin.changelog import SettingsRefused
 
     owner, _ = make_user(Role.OWNER)
     employee, password = make_user(Role.EMPLOYEE)

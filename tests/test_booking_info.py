@@ -180,7 +180,7 @@ def test_bookings_info_as_an_employee_masks_in_words(store, store_path, capsys):
 
 def _info_dialog(login: str, booking_id: int) -> None:
     from bookings.auth import get_user
-    from pages import booking_info, common
+    from ui import booking_info, common
 
     booking_info.booking_info(get_user(common.cursor(), login), booking_id)
 
@@ -222,6 +222,6 @@ def test_the_info_dialog_of_a_booking_never_changed(store, store_path, monkeypat
 
 
 def test_markup_in_users_text_is_shown_as_typed():
-    from pages.booking_info import literal
+    from ui.booking_info import literal
 
     assert literal("O'Brien %_ *x* :red[y] $z$") == r"O'Brien %\_ \*x\* \:red\[y\] \$z\$"

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from pages import calendar_chart as cc
+from ui import calendar_chart as cc
 
 DAY = datetime(2026, 5, 4)
 

@@ -9,9 +9,9 @@ from bookings import auth, editing
 from bookings.auth import Forbidden
 from bookings.demo import fill_demo
 from bookings.store import open_store
-from pages import calendar_chart
 from tests import known_store
 from tests.helpers import bookings_grid, button, select
+from ui import calendar_chart
 
 ROOT = Path(__file__).resolve().parent.parent
 CALENDAR = str(ROOT / "pages" / "calendar.py")

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from bookings import mail
+from bookings.exports import mail
 from bookings.store import open_store
 from tests.helpers import sign_in_app
 

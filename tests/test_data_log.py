@@ -7,9 +7,11 @@ from datetime import date, datetime
 
 import pytest
 
-from bookings import auth, datalog, deletion, downloads, exports, users
+from bookings import auth, datalog, deletion
+from bookings.admin import users
 from bookings.auth import Forbidden
 from bookings.cli import main
+from bookings.exports import jobs, links
 from bookings.filters import BookingFilter
 from bookings.model import Right
 from tests import known_store
@@ -20,9 +22,9 @@ def logged(con):
     """A download by admin (fetched once), one by the owner, a bulk delete by admin."""
     known_store.build(con)
     admin, owner = auth.get_user(con, "admin"), auth.get_user(con, "owner")
-    first = exports.export_now(con, admin, BookingFilter(staff=(2,)))
-    downloads.fetch_from_page(con, admin, first.log_id)
-    exports.request_export(con, owner, BookingFilter(), "csv", now=datetime(2024, 1, 5, 9))
+    first = jobs.export_now(con, admin, BookingFilter(staff=(2,)))
+    links.fetch_from_page(con, admin, first.log_id)
+    jobs.request_export(con, owner, BookingFilter(), "csv", now=datetime(2024, 1, 5, 9))
     deletion.delete_bookings(con, admin, [2])
     return con
 

@@ -9,7 +9,8 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from bookings import auth, datalog, deletion, downloads, exports
+from bookings import auth, datalog, deletion
+from bookings.exports import jobs, links
 from bookings.filters import BookingFilter
 from tests import known_store
 from tests.helpers import DATA_LOG_PAGE
@@ -29,12 +30,12 @@ def entries(con):
     """A download fetched twice, one never fetched, a bulk delete with one booking left
     out, a refused sign-in; 200,000 rows in the first, as a big salon's would be."""
     admin, owner = auth.get_user(con, "admin"), auth.get_user(con, "owner")
-    fetched = exports.export_now(con, admin, BookingFilter(staff=(2,))).log_id
-    exports.export_now(con, owner, BookingFilter(), "csv")
+    fetched = jobs.export_now(con, admin, BookingFilter(staff=(2,))).log_id
+    jobs.export_now(con, owner, BookingFilter(), "csv")
     deletion.delete_bookings(con, admin, [1, 2])  # 1 is paid in full: left out
     datalog.record_refused_sign_in(con, "nobody", "10.0.0.1", "unknown login")
-    downloads.fetch_for_page(con, "admin", fetched)
-    downloads.fetch_for_page(con, "owner", fetched)
+    links.fetch_for_page(con, "admin", fetched)
+    links.fetch_for_page(con, "owner", fetched)
     con.execute("UPDATE data_log SET rows = 200000 WHERE id = ?", [fetched])
     return fetched
 
@@ -93,7 +94,7 @@ def test_a_note_column_only_when_an_entry_has_one(app, con, entries):
 
 
 def test_no_fetches_table_before_anything_was_fetched(app, con):
-    exports.export_now(con, auth.get_user(con, "admin"), BookingFilter())
+    jobs.export_now(con, auth.get_user(con, "admin"), BookingFilter())
     at = open_log(app, "admin")
     assert log_grid(at).value["Fetches"].tolist() == [0]
     assert not [df for df in at.dataframe if "How" in df.value.columns]

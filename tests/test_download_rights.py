@@ -1,5 +1,5 @@
 """Rights checked where the data leaves: the Data log page's download callable
-(`downloads.fetch_for_page`) and the emailed link re-check the rights on every fetch."""
+(`links.fetch_for_page`) and the emailed link re-check the rights on every fetch."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from bookings import auth, downloads, exports, users
+from bookings import auth
+from bookings.admin import users
 from bookings.auth import Forbidden
+from bookings.exports import jobs, links
 from bookings.filters import BookingFilter
 from bookings.model import Right
 from bookings.store import StoreError
@@ -26,13 +28,13 @@ def store(con):
 @pytest.fixture
 def client(store):
     """The download route as server.py mounts it, on this store."""
-    app = Starlette(routes=[downloads.route(lambda: store.cursor())])
+    app = Starlette(routes=[links.route(lambda: store.cursor())])
     with TestClient(app) as test_client:
         yield test_client
 
 
-def export_by(con, login: str) -> exports.Outcome:
-    outcome = exports.export_now(con, auth.get_user(con, login), BookingFilter())
+def export_by(con, login: str) -> jobs.Outcome:
+    outcome = jobs.export_now(con, auth.get_user(con, login), BookingFilter())
     assert outcome.state == "ready"
     return outcome
 
@@ -42,7 +44,7 @@ def fetches(con) -> list[tuple]:
                        "ORDER BY fetched_at").fetchall()
 
 
-def token_of(outcome: exports.Outcome) -> str:
+def token_of(outcome: jobs.Outcome) -> str:
     return outcome.link.rsplit("/", 1)[1]
 
 
@@ -51,7 +53,7 @@ def token_of(outcome: exports.Outcome) -> str:
 
 def test_a_good_fetch_hands_out_the_file_and_is_recorded_once(store):
     outcome = export_by(store, "admin")
-    data, file_name = downloads.fetch_for_page(store, "admin", outcome.log_id)
+    data, file_name = links.fetch_for_page(store, "admin", outcome.log_id)
     assert data == outcome.file.read_bytes()
     assert file_name.startswith(f"bookings-{outcome.log_id}-") and file_name.endswith(".xlsx")
     assert fetches(store) == [(outcome.log_id, "admin", "page")]
@@ -59,7 +61,7 @@ def test_a_good_fetch_hands_out_the_file_and_is_recorded_once(store):
 
 def test_the_owner_fetches_anyones_file(store):
     outcome = export_by(store, "admin")
-    downloads.fetch_for_page(store, "owner", outcome.log_id)
+    links.fetch_for_page(store, "owner", outcome.log_id)
     assert fetches(store) == [(outcome.log_id, "owner", "page")]
 
 
@@ -67,7 +69,7 @@ def test_a_revoked_export_right_refuses_the_open_pages_file(store):
     outcome = export_by(store, "admin")
     users.revoke(store, None, "admin", {Right.EXPORT})
     with pytest.raises(Forbidden, match="may not"):
-        downloads.fetch_for_page(store, "admin", outcome.log_id)
+        links.fetch_for_page(store, "admin", outcome.log_id)
     assert fetches(store) == []
 
 
@@ -75,9 +77,9 @@ def test_a_deactivated_user_gets_nothing(store):
     outcome = export_by(store, "admin")
     users.set_active(store, None, "admin", False)
     with pytest.raises(Forbidden, match="no longer an active user"):
-        downloads.fetch_for_page(store, "admin", outcome.log_id)
+        links.fetch_for_page(store, "admin", outcome.log_id)
     with pytest.raises(Forbidden):
-        downloads.fetch_for_page(store, "nobody", outcome.log_id)
+        links.fetch_for_page(store, "nobody", outcome.log_id)
     assert fetches(store) == []
 
 
@@ -85,7 +87,7 @@ def test_another_users_entry_needs_the_owners_settings_right(store):
     outcome = export_by(store, "admin")
     users.grant(store, None, "employee", {Right.EXPORT})
     with pytest.raises(StoreError, match="not yours"):
-        downloads.fetch_for_page(store, "employee", outcome.log_id)
+        links.fetch_for_page(store, "employee", outcome.log_id)
     assert fetches(store) == []
 
 
@@ -93,7 +95,7 @@ def test_a_file_with_phones_needs_the_phone_right_from_the_page(store):
     outcome = export_by(store, "admin")
     users.revoke(store, None, "admin", {Right.SEE_PHONES})
     with pytest.raises(Forbidden, match="phone numbers"):
-        downloads.fetch_for_page(store, "admin", outcome.log_id)
+        links.fetch_for_page(store, "admin", outcome.log_id)
     assert fetches(store) == []
 
 
@@ -104,8 +106,8 @@ def test_the_job_records_whether_the_file_shows_phones(store):
     shown = export_by(store, "admin")
     users.revoke(store, None, "admin", {Right.SEE_PHONES})
     masked = export_by(store, "admin")
-    assert exports.made_with_phones(store, shown.log_id)
-    assert not exports.made_with_phones(store, masked.log_id)
+    assert jobs.made_with_phones(store, shown.log_id)
+    assert not jobs.made_with_phones(store, masked.log_id)
 
 
 def test_a_link_to_phones_is_withdrawn_with_the_phone_right(store, client):
@@ -159,10 +161,10 @@ def test_the_page_file_is_handed_out_only_while_its_sign_in_lives(store):
     session = sessions.redeem(store, sessions.issue_ticket(store, admin, "local"))
     other = sessions.redeem(store, sessions.issue_ticket(store, auth.get_user(store, "owner"),
                                                          "local"))
-    downloads.fetch_for_page(store, "admin", outcome.log_id, session=session)
+    links.fetch_for_page(store, "admin", outcome.log_id, session=session)
     with pytest.raises(Forbidden, match="sign-in has ended"):  # another user's sign-in
-        downloads.fetch_for_page(store, "admin", outcome.log_id, session=other)
+        links.fetch_for_page(store, "admin", outcome.log_id, session=other)
     sessions.end(store, session)
     with pytest.raises(Forbidden, match="sign-in has ended"):
-        downloads.fetch_for_page(store, "admin", outcome.log_id, session=session)
+        links.fetch_for_page(store, "admin", outcome.log_id, session=session)
     assert len(fetches(store)) == 1

@@ -12,8 +12,10 @@ from aiosmtpd.controller import Controller
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from bookings import auth, datalog, downloads, exports, mail, users
+from bookings import auth, datalog
+from bookings.admin import users
 from bookings.auth import Forbidden
+from bookings.exports import jobs, links, mail
 from bookings.filters import BookingFilter
 from bookings.model import Right
 from bookings.store import StoreError, store_dir
@@ -68,7 +70,7 @@ def smtp(monkeypatch):
 @pytest.fixture
 def client(store):
     """The download route as server.py mounts it, on this store."""
-    app = Starlette(routes=[downloads.route(lambda: store.cursor())])
+    app = Starlette(routes=[links.route(lambda: store.cursor())])
     with TestClient(app) as test_client:
         yield test_client
 
@@ -87,8 +89,8 @@ def token_of(link: str) -> str:
 
 
 def test_the_email_arrives_and_its_link_downloads_the_file(store, smtp, client):
-    outcome = exports.export_now(store, admin(store), BookingFilter(staff=(1,)),
-                                 email="kate@salon.example")
+    outcome = jobs.export_now(store, admin(store), BookingFilter(staff=(1,)),
+                              email="kate@salon.example")
     assert outcome.state == "ready" and outcome.mailed.startswith("smtp 127.0.0.1:")
     ((recipients, message),) = smtp.messages
     assert recipients == ["kate@salon.example"]
@@ -111,7 +113,7 @@ def test_the_email_arrives_and_its_link_downloads_the_file(store, smtp, client):
 
 
 def test_a_wrong_token_gets_a_plain_404(store, client):
-    exports.export_now(store, admin(store), BookingFilter())
+    jobs.export_now(store, admin(store), BookingFilter())
     for token in ("x" * 43, "short", "a" * 300):
         response = client.get(f"/download/{token}")
         assert response.status_code == 404
@@ -121,7 +123,7 @@ def test_a_wrong_token_gets_a_plain_404(store, client):
 
 
 def test_an_expired_link_gets_a_plain_410(store, client):
-    outcome = exports.export_now(store, admin(store), BookingFilter())
+    outcome = jobs.export_now(store, admin(store), BookingFilter())
     store.execute("UPDATE data_log SET token_expires_at = ?",
                   [datetime.now() - timedelta(minutes=1)])
     response = client.get(f"/download/{token_of(outcome.link)}")
@@ -131,34 +133,34 @@ def test_an_expired_link_gets_a_plain_410(store, client):
 
 
 def test_links_expire_after_the_configured_days(store):
-    outcome = exports.export_now(store, admin(store), BookingFilter())
+    outcome = jobs.export_now(store, admin(store), BookingFilter())
     token = token_of(outcome.link)
-    assert downloads.by_link(store, token, now=datetime.now() + timedelta(days=6.9)).status == 200
-    assert downloads.by_link(store, token, now=datetime.now() + timedelta(days=7.1)).status == 410
+    assert links.by_link(store, token, now=datetime.now() + timedelta(days=6.9)).status == 200
+    assert links.by_link(store, token, now=datetime.now() + timedelta(days=7.1)).status == 410
 
 
 def test_a_link_of_a_user_who_lost_the_right_is_refused(store, client):
-    outcome = exports.export_now(store, admin(store), BookingFilter())
+    outcome = jobs.export_now(store, admin(store), BookingFilter())
     users.revoke(store, None, "admin", {Right.EXPORT})
     response = client.get(f"/download/{token_of(outcome.link)}")
     assert response.status_code == 410 and "withdrawn" in response.text
 
 
 def test_a_link_whose_file_is_gone_is_refused(store, client):
-    outcome = exports.export_now(store, admin(store), BookingFilter())
+    outcome = jobs.export_now(store, admin(store), BookingFilter())
     outcome.file.unlink()
     response = client.get(f"/download/{token_of(outcome.link)}")
     assert response.status_code == 410 and "no longer kept" in response.text
 
 
 def test_a_head_request_is_answered_but_not_counted(store, client):
-    outcome = exports.export_now(store, admin(store), BookingFilter())
+    outcome = jobs.export_now(store, admin(store), BookingFilter())
     assert client.head(f"/download/{token_of(outcome.link)}").status_code == 200
     assert fetches(store) == []
 
 
 def test_without_smtp_the_message_goes_to_the_outbox_beside_the_store(store, store_path):
-    outcome = exports.export_now(store, admin(store), BookingFilter(), email="a@salon.example")
+    outcome = jobs.export_now(store, admin(store), BookingFilter(), email="a@salon.example")
     (path,) = (store_path.parent / "outbox").glob("*.eml")
     assert outcome.mailed == str(path) and path.name.startswith(f"export-{outcome.log_id}-")
     message = message_from_bytes(path.read_bytes(), policy=default_policy)
@@ -168,7 +170,7 @@ def test_without_smtp_the_message_goes_to_the_outbox_beside_the_store(store, sto
 
 
 def test_no_address_no_email(store, store_path):
-    outcome = exports.export_now(store, admin(store), BookingFilter())
+    outcome = jobs.export_now(store, admin(store), BookingFilter())
     assert outcome.mailed is None and outcome.error is None
     assert not (store_path.parent / "outbox").exists()
 
@@ -177,7 +179,7 @@ def test_a_mail_server_that_does_not_answer_leaves_the_file_ready_and_says_so(st
                                                                               monkeypatch):
     monkeypatch.setenv("BOOKINGS_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("BOOKINGS_SMTP_PORT", str(free_port()))  # nobody listens
-    outcome = exports.export_now(store, admin(store), BookingFilter(), email="a@salon.example")
+    outcome = jobs.export_now(store, admin(store), BookingFilter(), email="a@salon.example")
     assert outcome.state == "ready"
     (state, error) = store.execute("SELECT state, error FROM data_log").fetchone()
     assert state == "ready" and "email could not be sent" in error
@@ -206,36 +208,36 @@ def test_wrong_smtp_settings_are_named(env):
 
 
 def test_a_fetch_from_the_page_is_checked_and_recorded(store):
-    outcome = exports.export_now(store, admin(store), BookingFilter())
-    ready = downloads.fetch_from_page(store, admin(store), outcome.log_id)
+    outcome = jobs.export_now(store, admin(store), BookingFilter())
+    ready = links.fetch_from_page(store, admin(store), outcome.log_id)
     assert ready.path == outcome.file
     owner = auth.get_user(store, "owner")
-    downloads.fetch_from_page(store, owner, outcome.log_id)  # the owner sees every entry
+    links.fetch_from_page(store, owner, outcome.log_id)  # the owner sees every entry
     assert fetches(store) == [(outcome.log_id, "admin", "page"),
                               (outcome.log_id, "owner", "page")]
 
 
 def test_others_may_not_fetch_from_the_page(store):
-    outcome = exports.export_now(store, admin(store), BookingFilter())
+    outcome = jobs.export_now(store, admin(store), BookingFilter())
     employee = auth.get_user(store, "employee")
     with pytest.raises(Forbidden):  # no export right
-        downloads.fetch_from_page(store, employee, outcome.log_id)
+        links.fetch_from_page(store, employee, outcome.log_id)
     users.grant(store, None, "employee", {Right.EXPORT})
     with pytest.raises(StoreError, match="not yours"):  # not their entry
-        downloads.fetch_from_page(store, auth.get_user(store, "employee"), outcome.log_id)
+        links.fetch_from_page(store, auth.get_user(store, "employee"), outcome.log_id)
     assert fetches(store) == []
 
 
 def test_an_entry_not_ready_has_nothing_to_fetch(store):
-    log_id = exports.request_export(store, admin(store), BookingFilter())
+    log_id = jobs.request_export(store, admin(store), BookingFilter())
     with pytest.raises(StoreError, match="no file"):
-        downloads.fetch_from_page(store, admin(store), log_id)
+        links.fetch_from_page(store, admin(store), log_id)
 
 
 def test_the_route_says_503_while_the_store_cannot_be_opened():
     def busy():
         raise StoreError("The store x is busy: another process holds it.")
 
-    with TestClient(Starlette(routes=[downloads.route(busy)])) as test_client:
+    with TestClient(Starlette(routes=[links.route(busy)])) as test_client:
         response = test_client.get(f"/download/{'x' * 43}")
     assert response.status_code == 503 and "busy" in response.text

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from bookings import auth, deletion, downloads, exports, users
+from bookings import auth, deletion
+from bookings.admin import users
+from bookings.exports import jobs, links
 from bookings.filters import BookingFilter
 from bookings.model import Right
 from tests import known_store
@@ -89,9 +91,9 @@ def logged(con):
 
     def make():
         admin, owner = auth.get_user(con, "admin"), auth.get_user(con, "owner")
-        ready = exports.export_now(con, admin, BookingFilter(staff=(2,)))
+        ready = jobs.export_now(con, admin, BookingFilter(staff=(2,)))
         deletion.delete_bookings(con, admin, [2])
-        exports.export_now(con, owner, BookingFilter(), "csv")
+        jobs.export_now(con, owner, BookingFilter(), "csv")
         return ready.log_id
 
     return make
@@ -148,7 +150,7 @@ def test_a_fetch_from_the_page_is_recorded(app, con, logged):
     fetch.click().run()  # the click is no fetch; the bytes leaving are (AppTest never asks)
     assert not at.exception
     assert con.execute("SELECT count(*) FROM data_log_fetches").fetchone() == (0,)
-    downloads.fetch_for_page(con, "admin", log_id)  # what the button's callable runs
+    links.fetch_for_page(con, "admin", log_id)  # what the button's callable runs
     at.run()
     assert con.execute("SELECT log_id, user_login, via FROM data_log_fetches").fetchall() == [
         (log_id, "admin", "page")]
@@ -168,6 +170,6 @@ def test_filter_the_log_by_kind_and_user(app, logged):
 
 
 def test_a_queued_download_shows_its_state(app, con):
-    exports.request_export(con, auth.get_user(con, "admin"), BookingFilter())
+    jobs.request_export(con, auth.get_user(con, "admin"), BookingFilter())
     table = log_table(log_page(app, "admin"))
     assert list(table["State"]) == ["queued"]

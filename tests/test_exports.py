@@ -13,10 +13,12 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from bookings import auth, export_files, exports, listing, users
+from bookings import auth, listing
+from bookings.admin import users
 from bookings.auth import Forbidden
 from bookings.cli import main
-from bookings.export_files import HEADER, XlsxSink, csv_safe
+from bookings.exports import files, jobs
+from bookings.exports.files import HEADER, XlsxSink, csv_safe
 from bookings.filters import BookingFilter
 from bookings.model import Right
 from bookings.store import StoreError, open_store
@@ -85,7 +87,7 @@ def as_exported(r: dict) -> list:
 
 def as_csv(values: list) -> list[str]:
     out = []
-    for (_, kind, _, _), v in zip(export_files.COLUMNS, values, strict=True):
+    for (_, kind, _, _), v in zip(files.COLUMNS, values, strict=True):
         out.append({"int": str, "money": lambda x: f"{x:.2f}",
                     "bool": lambda x: "TRUE" if x else "FALSE",
                     "datetime": lambda x: x.isoformat(sep=" "), "text": csv_safe}[kind](v))
@@ -133,7 +135,7 @@ def test_the_csv_holds_exactly_the_list_row_by_row(store, run, flags):
 
 
 def test_dates_are_excel_dates_and_money_numbers(store):
-    outcome = exports.export_now(store, user(store, "admin"), BookingFilter())
+    outcome = jobs.export_now(store, user(store, "admin"), BookingFilter())
     sheet = openpyxl.load_workbook(outcome.file).worksheets[1]
     visit, to_pay = sheet.cell(2, HEADER.index("Visit") + 1), sheet.cell(2, 13)
     assert visit.is_date and visit.number_format == "dd.mm.yyyy hh:mm"
@@ -141,7 +143,7 @@ def test_dates_are_excel_dates_and_money_numbers(store):
 
 
 def test_the_cover_sheet_says_who_when_and_what(store):
-    outcome = exports.export_now(store, user(store, "admin"), BookingFilter(staff=(2,)))
+    outcome = jobs.export_now(store, user(store, "admin"), BookingFilter(staff=(2,)))
     cover = openpyxl.load_workbook(outcome.file).worksheets[0]
     said = {row[0]: row[1] for row in cover.iter_rows(values_only=True)}
     assert cover.title == "About this file"
@@ -159,7 +161,7 @@ def test_a_user_without_phones_gets_masked_phones_only(store):
     employee = user(store, "employee")
     phones = [phone for _, _, phone in known_store.CLIENTS]
     for fmt in ("xlsx", "csv"):
-        outcome = exports.export_now(store, employee, BookingFilter(), fmt)
+        outcome = jobs.export_now(store, employee, BookingFilter(), fmt)
         assert outcome.rows == 6
         if fmt == "xlsx":
             _, rows = xlsx_rows(outcome.file)
@@ -177,7 +179,7 @@ def test_a_user_without_phones_gets_masked_phones_only(store):
 
 def test_formula_like_text_comes_back_as_text_in_xlsx(store):
     add_risky_bookings(store)
-    outcome = exports.export_now(store, user(store, "admin"), BookingFilter())
+    outcome = jobs.export_now(store, user(store, "admin"), BookingFilter())
     book = openpyxl.load_workbook(outcome.file)
     cells = {row[0].value: row for row in book.worksheets[1].iter_rows(min_row=2)}
     client = cells[7][HEADER.index("Client")]
@@ -192,7 +194,7 @@ def test_formula_like_text_comes_back_as_text_in_xlsx(store):
 
 def test_formula_like_text_gets_a_quote_in_csv(store):
     add_risky_bookings(store)
-    outcome = exports.export_now(store, user(store, "admin"), BookingFilter(), "csv")
+    outcome = jobs.export_now(store, user(store, "admin"), BookingFilter(), "csv")
     _, rows = csv_rows(outcome.file)
     by_id = {int(row[0]): row for row in rows}
     assert by_id[7][HEADER.index("Client")] == "'" + FORMULA_NAME
@@ -215,8 +217,8 @@ def test_csv_safe(text, safe):
 def test_more_rows_than_a_sheet_holds_go_on_further_sheets(store):
     store.execute("INSERT INTO bookings SELECT * REPLACE (id + 100 AS id) FROM bookings "
                   "WHERE id <= 4")  # 10 bookings
-    log_id = exports.request_export(store, user(store, "admin"), BookingFilter())
-    outcome = exports.run_job(store, log_id, rows_per_sheet=4, batch_rows=3)
+    log_id = jobs.request_export(store, user(store, "admin"), BookingFilter())
+    outcome = jobs.run_job(store, log_id, rows_per_sheet=4, batch_rows=3)
     assert outcome.rows == 10
     book = openpyxl.load_workbook(outcome.file, read_only=True)
     assert book.sheetnames == ["About this file", "Bookings", "Bookings (2)", "Bookings (3)"]
@@ -235,13 +237,13 @@ def test_more_rows_than_a_sheet_holds_go_on_further_sheets(store):
 def test_chunks_keep_the_list_order_through_equal_visit_times(store, chunk_rows):
     store.execute("INSERT INTO bookings SELECT * REPLACE (id + 100 AS id) FROM bookings "
                   "WHERE id <= 4")  # four visits at the same moment as four others
-    streamed = [row[0] for batch in exports.list_rows(store, None, BookingFilter(),
-                                                      batch_rows=2, chunk_rows=chunk_rows)
+    streamed = [row[0] for batch in jobs.list_rows(store, None, BookingFilter(),
+                                                   batch_rows=2, chunk_rows=chunk_rows)
                 for row in batch]
     listed = [r["id"] for r in listing.page(store, None, BookingFilter(), limit=100)]
     assert streamed == listed and len(listed) == 10
-    assert [row[0] for batch in exports.list_rows(store, None, BookingFilter(staff=(2,)),
-                                                  chunk_rows=chunk_rows) for row in batch
+    assert [row[0] for batch in jobs.list_rows(store, None, BookingFilter(staff=(2,)),
+                                               chunk_rows=chunk_rows) for row in batch
             ] == [r["id"] for r in listing.page(store, None, BookingFilter(staff=(2,)))]
 
 
@@ -252,7 +254,7 @@ def test_sheet_split_at_the_edges(tmp_path, rows, per_sheet, sheets):
     row = [1, datetime(2024, 1, 1), 60, "a", "", "b", "1", "Arrived", "x", datetime(2024, 1, 1),
            "", "", 1.0, 1.0, True, "", ""]
     sink.write([[i, *row[1:]] for i in range(rows)])
-    sink.close(export_files.Cover("me", "now", "now", "all bookings"))
+    sink.close(files.Cover("me", "now", "now", "all bookings"))
     assert [n for _, n in sink.sheets] == sheets
     book = openpyxl.load_workbook(tmp_path / "f.xlsx", read_only=True)
     assert [s.max_row - 1 for s in book.worksheets[1:]] == sheets
@@ -269,8 +271,8 @@ def test_a_sheet_never_holds_more_than_excel_allows(tmp_path):
 
 def test_a_request_is_queued_at_once_with_the_filter_in_words(store):
     admin = user(store, "admin")
-    log_id = exports.request_export(store, admin, BookingFilter(staff=(2,)), "csv",
-                                    email="admin@salon.example")
+    log_id = jobs.request_export(store, admin, BookingFilter(staff=(2,)), "csv",
+                                 email="admin@salon.example")
     row = store.execute("SELECT kind, state, what, rows, format, user_login, filter, file_path "
                         "FROM data_log WHERE id = ?", [log_id]).fetchone()
     assert row[:6] == ("export", "queued", "employee Ben Brown", 3, "csv", "admin")
@@ -281,19 +283,19 @@ def test_a_request_is_queued_at_once_with_the_filter_in_words(store):
 def test_the_rights_are_checked_on_request(store):
     employee = user(store, "employee")
     with pytest.raises(Forbidden, match="may not request downloads") as refused:
-        exports.request_export(store, employee, BookingFilter())
+        jobs.request_export(store, employee, BookingFilter())
     assert refused.value.right == Right.EXPORT
     users.grant(store, None, "employee", {Right.EXPORT})
     with pytest.raises(Forbidden, match="phone"):
-        exports.request_export(store, user(store, "employee"), BookingFilter(client="1212"))
+        jobs.request_export(store, user(store, "employee"), BookingFilter(client="1212"))
     with pytest.raises(StoreError, match="format"):
-        exports.request_export(store, user(store, "admin"), BookingFilter(), "pdf")
+        jobs.request_export(store, user(store, "admin"), BookingFilter(), "pdf")
     assert store.execute("SELECT count(*) FROM data_log").fetchone()[0] == 0
 
 
 def test_the_job_streams_in_batches_and_reports_progress(store, monkeypatch):
     seen = []
-    write = export_files.XlsxSink.write
+    write = files.XlsxSink.write
 
     def spy(self, batch):
         seen.append(len(batch))
@@ -301,9 +303,9 @@ def test_the_job_streams_in_batches_and_reports_progress(store, monkeypatch):
         write(self, batch)
 
     progress = []
-    monkeypatch.setattr(export_files.XlsxSink, "write", spy)
-    log_id = exports.request_export(store, user(store, "admin"), BookingFilter())
-    exports.run_job(store, log_id, batch_rows=4)
+    monkeypatch.setattr(files.XlsxSink, "write", spy)
+    log_id = jobs.request_export(store, user(store, "admin"), BookingFilter())
+    jobs.run_job(store, log_id, batch_rows=4)
     assert seen == [4, 2]
     assert progress[0] == ("running", 0.0)
     assert progress[1][0] == "running" and 0 < progress[1][1] < 1
@@ -312,15 +314,15 @@ def test_the_job_streams_in_batches_and_reports_progress(store, monkeypatch):
 
 def test_a_ready_entry_has_its_file_size_hash_and_a_hashed_expiring_token(store):
     before = datetime.now()
-    outcome = exports.export_now(store, user(store, "admin"), BookingFilter())
+    outcome = jobs.export_now(store, user(store, "admin"), BookingFilter())
     row = store.execute("SELECT state, rows, file_path, file_size, file_sha256, token_sha256, "
                         "token_expires_at FROM data_log").fetchone()
     state, rows, file_path, size, sha, token_sha, expires = row
     token = outcome.link.rsplit("/", 1)[1]
     assert (state, rows) == ("ready", 6)
-    assert exports.store_dir(store) / file_path == outcome.file
+    assert jobs.store_dir(store) / file_path == outcome.file
     assert file_path.startswith("exports/") and size == outcome.file.stat().st_size
-    assert len(sha) == 64 and token_sha == exports.token_hash(token) != token
+    assert len(sha) == 64 and token_sha == jobs.token_hash(token) != token
     assert len(token) >= 43  # token_urlsafe(32): 256 random bits
     assert 6.99 < (expires - before).total_seconds() / 86400 < 7.01
     assert outcome.link.startswith("http://localhost:8501/download/")
@@ -330,25 +332,25 @@ def test_a_ready_entry_has_its_file_size_hash_and_a_hashed_expiring_token(store)
 def test_link_days_and_public_url_come_from_the_environment(store, monkeypatch):
     monkeypatch.setenv("BOOKINGS_LINK_DAYS", "2")
     monkeypatch.setenv("BOOKINGS_PUBLIC_URL", "https://bookings.salon.example/")
-    outcome = exports.export_now(store, user(store, "admin"), BookingFilter())
+    outcome = jobs.export_now(store, user(store, "admin"), BookingFilter())
     (expires, finished) = store.execute(
         "SELECT token_expires_at, finished_at FROM data_log").fetchone()
     assert (expires - finished).days == 2
     assert outcome.link.startswith("https://bookings.salon.example/download/")
     monkeypatch.setenv("BOOKINGS_LINK_DAYS", "soon")
     with pytest.raises(StoreError, match="BOOKINGS_LINK_DAYS"):
-        exports.link_days()
+        jobs.link_days()
 
 
 def test_a_job_fails_with_the_reason_when_the_right_went_meanwhile(store):
-    log_id = exports.request_export(store, user(store, "admin"), BookingFilter())
+    log_id = jobs.request_export(store, user(store, "admin"), BookingFilter())
     users.revoke(store, None, "admin", {Right.EXPORT})
-    outcome = exports.run_job(store, log_id)
+    outcome = jobs.run_job(store, log_id)
     assert outcome.state == "failed"
     state, error, path = store.execute(
         "SELECT state, error, file_path FROM data_log WHERE id = ?", [log_id]).fetchone()
     assert state == "failed" and "may not request downloads" in error and path is None
-    assert not list(exports.exports_dir(store).iterdir())  # nothing half-written is left
+    assert not list(jobs.exports_dir(store).iterdir())  # nothing half-written is left
 
 
 @pytest.mark.parametrize("stored", [
@@ -358,20 +360,20 @@ def test_a_job_fails_with_the_reason_when_the_right_went_meanwhile(store):
 ])
 def test_a_stored_filter_that_does_not_read_back_fails_instead_of_widening(store, stored):
     narrow = BookingFilter(staff=(1,))
-    log_id = exports.request_export(store, user(store, "admin"), narrow)
+    log_id = jobs.request_export(store, user(store, "admin"), narrow)
     details = json.loads(store.execute("SELECT filter FROM data_log WHERE id = ?",
                                        [log_id]).fetchone()[0])
     details["filter"] = {**details["filter"], **stored}
     store.execute("UPDATE data_log SET filter = ? WHERE id = ?", [json.dumps(details), log_id])
 
-    outcome = exports.run_job(store, log_id)
+    outcome = jobs.run_job(store, log_id)
 
     assert outcome.state == "failed"
     state, error, path = store.execute(
         "SELECT state, error, file_path FROM data_log WHERE id = ?", [log_id]).fetchone()
     assert state == "failed" and path is None
     assert "does not read back" in error and next(iter(stored)) in error
-    assert not list(exports.exports_dir(store).iterdir())
+    assert not list(jobs.exports_dir(store).iterdir())
 
 
 def test_a_stored_filter_reads_back_as_it_was(store):
@@ -380,18 +382,18 @@ def test_a_stored_filter_reads_back_as_it_was(store):
 
 
 def test_a_job_runs_once(store):
-    log_id = exports.request_export(store, user(store, "admin"), BookingFilter())
-    exports.run_job(store, log_id)
+    log_id = jobs.request_export(store, user(store, "admin"), BookingFilter())
+    jobs.run_job(store, log_id)
     with pytest.raises(StoreError, match="not a queued download"):
-        exports.run_job(store, log_id)
+        jobs.run_job(store, log_id)
 
 
 def test_a_stopping_worker_puts_the_job_back_in_the_queue(store):
-    log_id = exports.request_export(store, user(store, "admin"), BookingFilter())
-    with pytest.raises(exports.Stopped):
-        exports.run_job(store, log_id, stop=lambda: True)
+    log_id = jobs.request_export(store, user(store, "admin"), BookingFilter())
+    with pytest.raises(jobs.Stopped):
+        jobs.run_job(store, log_id, stop=lambda: True)
     assert store.execute("SELECT state FROM data_log").fetchone() == ("queued",)
-    assert not list(exports.exports_dir(store).glob("*"))
+    assert not list(jobs.exports_dir(store).glob("*"))
 
 
 # --- restarts and the worker --------------------------------------------------------------
@@ -409,14 +411,14 @@ def wait_for_state(con, log_id: int, states: set[str], timeout_s: float = 20) ->
 
 def test_a_restart_leaves_no_entry_running(store, store_path):
     admin = user(store, "admin")
-    interrupted = exports.request_export(store, admin, BookingFilter())
-    exports._claim(store, interrupted)  # the app died while writing it ...
-    partial = exports.exports_dir(store) / "half-written.part"
+    interrupted = jobs.request_export(store, admin, BookingFilter())
+    jobs._claim(store, interrupted)  # the app died while writing it ...
+    partial = jobs.exports_dir(store) / "half-written.part"
     partial.parent.mkdir(parents=True, exist_ok=True)
     partial.write_bytes(b"PK")
-    waiting = exports.request_export(store, admin, BookingFilter(staff=(1,)))
+    waiting = jobs.request_export(store, admin, BookingFilter(staff=(1,)))
 
-    worker = exports.ExportWorker(store_path, poll_s=0.1)  # ... and starts again
+    worker = jobs.ExportWorker(store_path, poll_s=0.1)  # ... and starts again
     try:
         assert worker.start() == [interrupted]
         state, error = store.execute("SELECT state, error FROM data_log WHERE id = ?",
@@ -431,10 +433,10 @@ def test_a_restart_leaves_no_entry_running(store, store_path):
 
 
 def test_the_worker_wakes_for_a_new_request(store, store_path):
-    worker = exports.ExportWorker(store_path, poll_s=60)  # would sleep a minute unwoken
+    worker = jobs.ExportWorker(store_path, poll_s=60)  # would sleep a minute unwoken
     worker.start()
     try:
-        log_id = exports.request_export(store, user(store, "admin"), BookingFilter())
+        log_id = jobs.request_export(store, user(store, "admin"), BookingFilter())
         assert wait_for_state(store, log_id, {"ready", "failed"}, timeout_s=10) == "ready"
     finally:
         worker.stop()
@@ -455,7 +457,7 @@ def test_the_cli_export_copies_the_file_with_out(store, run, tmp_path):
 
 
 def test_the_worker_waits_for_a_store_another_process_holds(store, store_path):
-    log_id = exports.request_export(store, user(store, "admin"), BookingFilter())
+    log_id = jobs.request_export(store, user(store, "admin"), BookingFilter())
     store.close()
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys; from bookings.store import open_store; "
@@ -463,7 +465,7 @@ def test_the_worker_waits_for_a_store_another_process_holds(store, store_path):
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        worker = exports.ExportWorker(store_path, poll_s=0.1)
+        worker = jobs.ExportWorker(store_path, poll_s=0.1)
         assert worker.start() == []  # no crash: it waits
     finally:
         holder.communicate("", timeout=30)  # the other process lets go

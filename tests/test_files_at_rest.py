@@ -13,7 +13,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bookings import auth, config, exports, mail, store
+from bookings import auth, config, store
+from bookings.exports import jobs, mail
 from bookings.filters import BookingFilter
 from bookings.store import open_store, store_dir
 from tests import known_store
@@ -71,11 +72,11 @@ def admin(con) -> auth.User:
 # cleanup), as a killed or crashed app would.
 DYING_EXPORT = """
 import os, sys
-from bookings import export_files, exports
+from bookings.exports import files, jobs
 from bookings.store import open_store
 
 con = open_store(sys.argv[1])
-write = export_files.XlsxSink.write
+write = files.XlsxSink.write
 batches = []
 
 def write_then_die(self, batch):
@@ -86,15 +87,15 @@ def write_then_die(self, batch):
         print("dying", flush=True)
         os._exit(9)
 
-export_files.XlsxSink.write = write_then_die
-exports.run_job(con, int(sys.argv[2]), batch_rows=2)
+files.XlsxSink.write = write_then_die
+jobs.run_job(con, int(sys.argv[2]), batch_rows=2)
 """
 
 
 def test_an_interrupted_xlsx_export_leaves_nothing_in_tmp_and_recovery_removes_its_files(
         known, data_dir, system_tmp):
     store_path = data_dir / "bookings.duckdb"
-    log_id = exports.request_export(known, admin(known), BookingFilter())
+    log_id = jobs.request_export(known, admin(known), BookingFilter())
     known.close()
 
     child = subprocess.run([sys.executable, "-c", DYING_EXPORT, str(store_path), str(log_id)],
@@ -112,7 +113,7 @@ def test_an_interrupted_xlsx_export_leaves_nothing_in_tmp_and_recovery_removes_i
     assert mode(data_dir / "tmp") == 0o700
     assert list((data_dir / "exports").glob("*.part"))
 
-    worker = exports.ExportWorker(store_path, poll_s=0.1)  # the app starts again
+    worker = jobs.ExportWorker(store_path, poll_s=0.1)  # the app starts again
     try:
         assert worker.start() == [log_id]
     finally:
@@ -135,13 +136,13 @@ def test_recovery_removes_only_the_exports_working_folders(known, data_dir):
     (work / "export-7-abc" / "tmpxyz").write_text("<row>Kate Smith</row>")
     (work / "export-8-stray").write_text("a stray file")
     (work / "someone-else").mkdir()
-    exports.recover_interrupted(known)
+    jobs.recover_interrupted(known)
     assert [p.name for p in work.iterdir()] == ["someone-else"]
 
 
 def test_a_failing_xlsx_export_writes_beside_the_store_and_cleans_up(
         known, data_dir, system_tmp, monkeypatch):
-    list_rows, seen = exports.list_rows, {}
+    list_rows, seen = jobs.list_rows, {}
 
     def rows_then_failure(*args, **kwargs):
         rows = list_rows(*args, **kwargs)
@@ -151,9 +152,9 @@ def test_a_failing_xlsx_export_writes_beside_the_store_and_cleans_up(
         seen["system"] = everything_under(system_tmp)
         raise RuntimeError("the disk went away")
 
-    monkeypatch.setattr(exports, "list_rows", rows_then_failure)
-    log_id = exports.request_export(known, admin(known), BookingFilter())
-    outcome = exports.run_job(known, log_id, batch_rows=2)
+    monkeypatch.setattr(jobs, "list_rows", rows_then_failure)
+    log_id = jobs.request_export(known, admin(known), BookingFilter())
+    outcome = jobs.run_job(known, log_id, batch_rows=2)
 
     assert outcome.state == "failed" and "the disk went away" in outcome.error
     assert seen["working"] and seen["system"] == []  # written beside the store, not in /tmp
@@ -163,7 +164,7 @@ def test_a_failing_xlsx_export_writes_beside_the_store_and_cleans_up(
 
 
 def test_a_finished_xlsx_export_leaves_no_working_files(known, data_dir, system_tmp):
-    outcome = exports.export_now(known, admin(known), BookingFilter())
+    outcome = jobs.export_now(known, admin(known), BookingFilter())
     assert outcome.state == "ready"
     assert openpyxl.load_workbook(outcome.file, read_only=True)["Bookings"].max_row == 7
     assert everything_under(system_tmp) == []
@@ -214,7 +215,7 @@ def test_the_cli_init_makes_a_private_store(tmp_path):
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_export_files_are_0600_in_a_0700_folder(known, data_dir, fmt):
-    outcome = exports.export_now(known, admin(known), BookingFilter(), fmt)
+    outcome = jobs.export_now(known, admin(known), BookingFilter(), fmt)
     assert outcome.state == "ready" and outcome.file.suffix == f".{fmt}"
     assert mode(outcome.file) == 0o600
     assert mode(data_dir / "exports") == 0o700
@@ -225,7 +226,7 @@ def test_export_files_are_0600_in_a_0700_folder(known, data_dir, fmt):
 def test_an_existing_world_readable_exports_folder_is_tightened(known, data_dir):
     (data_dir / "exports").mkdir()
     os.chmod(data_dir / "exports", 0o755)
-    outcome = exports.export_now(known, admin(known), BookingFilter(), "csv")
+    outcome = jobs.export_now(known, admin(known), BookingFilter(), "csv")
     assert mode(data_dir / "exports") == 0o700 and mode(outcome.file) == 0o600
 
 
@@ -246,8 +247,8 @@ def test_private_helpers(tmp_path):
 def test_outbox_messages_holding_links_are_0600_in_a_0700_folder(known, data_dir,
                                                                    monkeypatch):
     monkeypatch.delenv("BOOKINGS_SMTP_HOST", raising=False)
-    outcome = exports.export_now(known, admin(known), BookingFilter(), "csv",
-                                 email="kate@example.com")
+    outcome = jobs.export_now(known, admin(known), BookingFilter(), "csv",
+                              email="kate@example.com")
     message = Path(outcome.mailed)
     assert message.parent == mail.outbox_dir(data_dir)
     assert mode(message) == 0o600 and mode(message.parent) == 0o700
@@ -258,15 +259,15 @@ def test_outbox_messages_holding_links_are_0600_in_a_0700_folder(known, data_dir
 
 def test_public_url_follows_the_served_port_unless_set(monkeypatch):
     monkeypatch.delenv("BOOKINGS_PUBLIC_URL", raising=False)
-    monkeypatch.delenv(exports.SERVED_PORT_VAR, raising=False)
-    assert exports.public_url() == "http://localhost:8501"
-    monkeypatch.setenv(exports.SERVED_PORT_VAR, "8701")
-    assert exports.public_url() == "http://localhost:8701"
-    monkeypatch.setenv(exports.SERVED_PORT_VAR, "not-a-port")
-    assert exports.public_url() == "http://localhost:8501"
-    monkeypatch.setenv(exports.SERVED_PORT_VAR, "8701")
+    monkeypatch.delenv(jobs.SERVED_PORT_VAR, raising=False)
+    assert jobs.public_url() == "http://localhost:8501"
+    monkeypatch.setenv(jobs.SERVED_PORT_VAR, "8701")
+    assert jobs.public_url() == "http://localhost:8701"
+    monkeypatch.setenv(jobs.SERVED_PORT_VAR, "not-a-port")
+    assert jobs.public_url() == "http://localhost:8501"
+    monkeypatch.setenv(jobs.SERVED_PORT_VAR, "8701")
     monkeypatch.setenv("BOOKINGS_PUBLIC_URL", "https://bookings.salon.example/")
-    assert exports.public_url() == "https://bookings.salon.example"  # the address set wins
+    assert jobs.public_url() == "https://bookings.salon.example"  # the address set wins
 
 
 def test_the_server_announces_its_port_and_mailed_links_carry_it(known, monkeypatch):
@@ -276,15 +277,15 @@ def test_the_server_announces_its_port_and_mailed_links_carry_it(known, monkeypa
 
     monkeypatch.delenv("BOOKINGS_PUBLIC_URL", raising=False)
     monkeypatch.delenv("BOOKINGS_SMTP_HOST", raising=False)
-    monkeypatch.setenv(exports.SERVED_PORT_VAR, "")  # restored after the test
+    monkeypatch.setenv(jobs.SERVED_PORT_VAR, "")  # restored after the test
     before = st_config.get_option("server.port")
     st_config.set_option("server.port", 8701)  # as `--server.port 8701` sets it
     try:
         assert server.announce_port() == 8701
     finally:
         st_config.set_option("server.port", before)
-    assert os.environ[exports.SERVED_PORT_VAR] == "8701"
-    outcome = exports.export_now(known, admin(known), BookingFilter(), "csv",
-                                 email="kate@example.com")
+    assert os.environ[jobs.SERVED_PORT_VAR] == "8701"
+    outcome = jobs.export_now(known, admin(known), BookingFilter(), "csv",
+                              email="kate@example.com")
     assert outcome.link.startswith("http://localhost:8701/download/")
     assert outbox_link(store_dir(known), outcome.log_id) == outcome.link

@@ -9,10 +9,10 @@ from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
 from bookings import auth
-from bookings import users as user_admin
+from bookings.admin import users as user_admin
 from bookings.model import RIGHT_DESCRIPTIONS, Right, Role
-from pages.common import refusal
 from tests.helpers import sign_in_app
+from ui.common import refusal
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_PAGE = "pages/settings.py"

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from bookings import users as user_admin
+from bookings.admin import users as user_admin
 from bookings.model import Right, Role
 from tests.helpers import sign_in, sign_in_app
 

@@ -6,8 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bookings.model import Role
-from pages import prefetch
 from tests.helpers import ROOT, sign_in
+from ui import prefetch
 
 
 @pytest.mark.parametrize("element", prefetch.LIST_ELEMENTS)

@@ -9,11 +9,13 @@ import threading
 import pytest
 from openpyxl import load_workbook
 
-from bookings import catalog, changelog, services_upload, settings, upload_batch
+from bookings import catalog
+from bookings.admin import changelog, settings
 from bookings.auth import Forbidden
 from bookings.model import Role
-from bookings.upload_batch import UploadRefused
-from bookings.upload_file import failed_rows_xlsx, read_sheet
+from bookings.uploads import batch, services_import
+from bookings.uploads.batch import UploadRefused
+from bookings.uploads.sheet import failed_rows_xlsx, read_sheet
 from tests.helpers import CUT, NAILS, SERVICE_HEADERS, file_of
 
 
@@ -23,7 +25,7 @@ def owner(make_user):
 
 
 def check(con, owner, **changes):
-    return services_upload.preview(con, owner, file_of({**CUT, **changes}), "services.xlsx")
+    return services_import.preview(con, owner, file_of({**CUT, **changes}), "services.xlsx")
 
 
 RULES = [
@@ -53,7 +55,7 @@ def test_each_rule(con, owner, changes, level, column, message):
 
 
 def test_a_title_twice_in_the_file_is_flagged(con, owner):
-    result = services_upload.preview(con, owner, file_of(CUT, NAILS, {**CUT, "Price": 1}),
+    result = services_import.preview(con, owner, file_of(CUT, NAILS, {**CUT, "Price": 1}),
                                      "twice.xlsx")
     assert [(i.row, i.message) for i in result.issues if i.level == "error"] == [
         (4, "repeats row 2")]
@@ -62,16 +64,16 @@ def test_a_title_twice_in_the_file_is_flagged(con, owner):
 def test_headers_any_order_and_case_or_none_at_all(con, owner):
     shuffled = file_of(["Hair", 60, "Haircut", 500], headers=["category", "MINUTES", "service",
                                                                "cost"])
-    assert services_upload.preview(con, owner, shuffled, "a.xlsx").services[0].title == "Haircut"
+    assert services_import.preview(con, owner, shuffled, "a.xlsx").services[0].title == "Haircut"
     positional = file_of(list(CUT.values()), headers=None)
-    result = services_upload.preview(con, owner, positional, "b.xlsx")
+    result = services_import.preview(con, owner, positional, "b.xlsx")
     assert [s.title for s in result.services] == ["Haircut"]
     assert "template's order" in result.notices[0]
 
 
 def test_a_file_without_the_columns_is_refused(con, owner):
     with pytest.raises(UploadRefused, match="Missing columns: Price, Duration"):
-        services_upload.preview(con, owner, file_of(["Cut", "Hair"], headers=["Title",
+        services_import.preview(con, owner, file_of(["Cut", "Hair"], headers=["Title",
                                                                              "Category"]), "x")
 
 
@@ -82,9 +84,9 @@ def test_the_preview_changes_nothing(con, owner):
 
 def test_commit_creates_the_categories_once_and_adds_the_services(con, owner):
     data = file_of(CUT, NAILS, {**CUT, "Title": "Blow-dry", "Price": 35, "Category": "hair"})
-    result = services_upload.preview(con, owner, data, "price-list.xlsx")
+    result = services_import.preview(con, owner, data, "price-list.xlsx")
     assert result.new_categories == ["Hair", "Nails"]
-    done = services_upload.commit(con, owner, result)
+    done = services_import.commit(con, owner, result)
     assert done.summary() == "3 services added, 0 updated; new categories: Hair, Nails " \
                              f"(batch {result.batch_id})."
     assert [c["title"] for c in catalog.service_categories(con)] == ["Hair", "Nails"]
@@ -101,22 +103,22 @@ def test_a_known_title_updates_that_service_and_says_what_changes(con, owner):
     hair = settings.add_service_category(con, owner, "Hair")["id"]
     cut = settings.add_service(con, owner, "Haircut", hair, 500, 60)
     nails = settings.add_service(con, owner, "Manicure", hair, 300.5, 45)
-    result = services_upload.preview(con, owner, file_of(
+    result = services_import.preview(con, owner, file_of(
         {**CUT, "Title": "haircut", "Price": 550}, {**NAILS, "Category": "Hair"}), "again.xlsx")
     assert [i.message for i in result.issues] == [
         f"updates service {cut['id']}: title Haircut → haircut; price 500 → 550",
         f"service {nails['id']} already has these values; left as it is"]
-    done = services_upload.commit(con, owner, result)
+    done = services_import.commit(con, owner, result)
     assert (done.details["added"], done.details["updated"], done.details["unchanged"]) == (
         0, 1, 1)
     assert float(settings.update_service(con, owner, cut["id"])["price"]) == 550
 
 
 def test_errors_need_a_choice_then_only_valid_rows_go_in(con, owner):
-    result = services_upload.preview(con, owner, file_of(CUT, {**NAILS, "Price": "x"}), "m.xlsx")
+    result = services_import.preview(con, owner, file_of(CUT, {**NAILS, "Price": "x"}), "m.xlsx")
     with pytest.raises(UploadRefused, match="1 row has errors"):
-        services_upload.commit(con, owner, result)
-    done = services_upload.commit(con, owner, result, skip_invalid=True)
+        services_import.commit(con, owner, result)
+    done = services_import.commit(con, owner, result, skip_invalid=True)
     assert (done.details["added"], done.left_out) == (1, [3])
 
 
@@ -126,7 +128,7 @@ def test_a_batch_is_committed_once_even_on_two_clicks_at_once(con, owner):
 
     def click():
         try:
-            outcomes.append(services_upload.commit(con.cursor(), owner, result))
+            outcomes.append(services_import.commit(con.cursor(), owner, result))
         except UploadRefused as refused:
             outcomes.append(refused)
 
@@ -135,27 +137,27 @@ def test_a_batch_is_committed_once_even_on_two_clicks_at_once(con, owner):
         thread.start()
     for thread in threads:
         thread.join()
-    assert sum(isinstance(o, upload_batch.Committed) for o in outcomes) == 1
+    assert sum(isinstance(o, batch.Committed) for o in outcomes) == 1
     assert len(catalog.services(con)) == 1
     with pytest.raises(UploadRefused, match="imported already"):
-        services_upload.commit(con, owner, result)
+        services_import.commit(con, owner, result)
 
 
 def test_the_same_file_again_needs_an_explicit_yes(con, owner):
     data = file_of(CUT)
-    services_upload.commit(con, owner, services_upload.preview(con, owner, data, "a.xlsx"))
-    again = services_upload.preview(con, owner, data, "a.xlsx")
+    services_import.commit(con, owner, services_import.preview(con, owner, data, "a.xlsx"))
+    again = services_import.preview(con, owner, data, "a.xlsx")
     assert again.previous["by"] == "owner"
     with pytest.raises(UploadRefused, match="imported before: batch 1 by owner"):
-        services_upload.commit(con, owner, again)
-    done = services_upload.commit(con, owner, again, force_duplicate_file=True)
+        services_import.commit(con, owner, again)
+    done = services_import.commit(con, owner, again, force_duplicate_file=True)
     assert done.details["unchanged"] == 1
 
 
 def test_the_commit_checks_again_against_the_catalogue_as_it_is_then(con, owner):
-    result = services_upload.preview(con, owner, file_of(CUT, NAILS), "services.xlsx")
+    result = services_import.preview(con, owner, file_of(CUT, NAILS), "services.xlsx")
     settings.add_service_category(con, owner, "Hair")  # the upload would create it too
-    done = services_upload.commit(con, owner, result)
+    done = services_import.commit(con, owner, result)
     assert done.details["categories_created"] == ["Nails"]  # Hair is used, not made twice
     assert [c["title"] for c in catalog.service_categories(con)] == ["Hair", "Nails"]
     assert con.execute("SELECT state FROM import_batches").fetchone() == ("committed",)
@@ -164,11 +166,11 @@ def test_the_commit_checks_again_against_the_catalogue_as_it_is_then(con, owner)
 def test_only_the_settings_right_uploads_services(con, owner, make_user):
     administrator, _ = make_user(Role.ADMINISTRATOR)
     with pytest.raises(Forbidden, match="may not manage users, rights"):
-        services_upload.preview(con, administrator, file_of(CUT), "x.xlsx")
+        services_import.preview(con, administrator, file_of(CUT), "x.xlsx")
 
 
 def test_the_rows_to_fix_file_has_the_services_columns(con, owner):
-    result = services_upload.preview(con, owner, file_of(CUT, {**NAILS, "Price": -3}), "m.xlsx")
+    result = services_import.preview(con, owner, file_of(CUT, {**NAILS, "Price": -3}), "m.xlsx")
     sheet = load_workbook(io.BytesIO(failed_rows_xlsx(result.sheet, result.issues,
                                                       result.error_rows))).active
     rows = list(sheet.iter_rows(values_only=True))
@@ -178,7 +180,7 @@ def test_the_rows_to_fix_file_has_the_services_columns(con, owner):
 
 
 def test_the_template_reads_back_and_its_examples_upload(con, owner):
-    data = services_upload.template_xlsx()
-    assert list(read_sheet(data, services_upload.SERVICES_FILE).header) == SERVICE_HEADERS
-    result = services_upload.preview(con, owner, data, "template.xlsx")
+    data = services_import.template_xlsx()
+    assert list(read_sheet(data, services_import.SERVICES_FILE).header) == SERVICE_HEADERS
+    result = services_import.preview(con, owner, data, "template.xlsx")
     assert result.counts() == {"rows": 2, "ready": 2, "with_warnings": 2, "with_errors": 0}

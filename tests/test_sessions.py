@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from bookings import auth, session_routes, sessions
-from bookings import users as user_admin
+from bookings.admin import users as user_admin
 from bookings.model import Role
 from bookings.store import open_store
 
@@ -132,8 +132,8 @@ def test_deactivation_reset_and_everywhere_end_all_of_a_users_sessions(con, sign
 
 
 def test_users_sign_out_everywhere_for_themselves_but_not_others(con, signed_in):
+    from bookings.admin.changelog import SettingsRefused
     from bookings.auth import Forbidden
-    from bookings.changelog import SettingsRefused
 
     employee, token = signed_in(Role.EMPLOYEE)
     owner, owner_token = signed_in(Role.OWNER)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from bookings import auth, changelog, settings, upload, users
+from bookings import auth
+from bookings.admin import changelog, settings, users
+from bookings.admin.changelog import SettingsRefused
+from bookings.admin.users import LastOwner
 from bookings.auth import Forbidden, SignInRefused
-from bookings.changelog import SettingsRefused
 from bookings.model import BUILTIN_BOOKING_CATEGORIES, ROLE_PRESETS, Right, Role
-from bookings.users import LastOwner
+from bookings.uploads import bookings_import
 from tests import known_store
 from tests.helpers import GOOD, xlsx
 
@@ -283,7 +285,8 @@ def test_a_colour_is_a_hex_code(con, owner, color):
 def test_the_interval_sets_how_uploads_round_visit_times(known, interval, rounded):
     owner = auth.get_user(known, "owner")
     settings.set_booking_interval(known, owner, interval)
-    result = upload.preview(known, owner, xlsx([{**GOOD, "Date": "04.01.2026 10:37"}]), "x.xlsx")
+    result = bookings_import.preview(known, owner, xlsx([{**GOOD, "Date": "04.01.2026 10:37"}]),
+                                     "x.xlsx")
     (issue,) = result.issues
     assert issue.message.startswith(f"10:37 rounded to {rounded} (booking interval {interval}")
     assert f"{result.bookings[0].visit_at:%H:%M}" == rounded

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from bookings import auth, catalog, changelog
+from bookings import auth, catalog
+from bookings.admin import changelog
 from bookings.auth import SignInRefused
 from bookings.model import Right
 from bookings.store import booking_interval_min
@@ -213,7 +214,7 @@ def test_the_booking_interval(open_tab, con):
 
 def test_the_change_log_shows_who_changed_what(open_tab, con):
     owner = auth.get_user(con, "owner")
-    from bookings import settings, users
+    from bookings.admin import settings, users
 
     users.grant(con, owner, "employee", {Right.EXPORT})
     settings.set_booking_interval(con, owner, 10)

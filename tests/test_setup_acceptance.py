@@ -1,11 +1,13 @@
 """Acceptance: a salon set up from an empty store through the functions the
-Settings page calls, then taking its first bookings upload."""
+Settings page calls, then taking its first bookings bookings_import."""
 
 from __future__ import annotations
 
-from bookings import auth, catalog, changelog, listing, services_upload, settings, upload, users
+from bookings import auth, catalog, listing
+from bookings.admin import changelog, settings, users
 from bookings.filters import BookingFilter
 from bookings.model import Right, Role
+from bookings.uploads import bookings_import, services_import
 from tests.helpers import xlsx
 
 
@@ -24,8 +26,8 @@ def test_from_an_empty_store_to_a_first_bookings_upload(con):
     # Services: the price list from Excel, and one more by hand.
     price_list = xlsx([["Women's haircut", "Hair", 55, 60], ["Manicure", "Nails", 30, 45]],
                       ["Title", "Category", "Price", "Duration (minutes)"])
-    preview = services_upload.preview(con, owner, price_list, "price-list.xlsx")
-    services_upload.commit(con, owner, preview)
+    preview = services_import.preview(con, owner, price_list, "price-list.xlsx")
+    services_import.commit(con, owner, preview)
     nails = settings.service_category_id(con, "nails")
     settings.add_service(con, owner, "Gel polish", nails, 20, 30)
 
@@ -39,11 +41,11 @@ def test_from_an_empty_store_to_a_first_bookings_upload(con):
          "Name of service": "Manicure##Gel polish", "Price of service": "30#20",
          "Booking status (number)": 2},
     ])
-    result = upload.preview(con, reception, bookings_file, "old-system.xlsx")
+    result = bookings_import.preview(con, reception, bookings_file, "old-system.xlsx")
     assert result.counts()["with_errors"] == 0, result.issues
     assert [i.message for i in result.issues] == [
         "10:37 rounded to 10:40 (booking interval 10 min)"]
-    assert upload.commit(con, reception, result).imported == 2
+    assert bookings_import.commit(con, reception, result).imported == 2
 
     rows = listing.page(con, None, BookingFilter(), sort="visit_at", descending=False)
     assert [(r["staff_id"], f"{r['visit_at']:%H:%M}", r["total_to_pay"], r["created_by"])

@@ -11,15 +11,16 @@ from datetime import datetime
 import pytest
 from openpyxl import load_workbook
 
-from bookings import listing, upload, upload_batch
+from bookings import listing
 from bookings.auth import Forbidden, get_user
 from bookings.filters import BookingFilter
-from bookings.upload_file import read_sheet, template_xlsx
+from bookings.uploads import batch, bookings_import
+from bookings.uploads.sheet import read_sheet, template_xlsx
 from tests.helpers import GOOD, HEADERS, xlsx
 
 
-def check(store, owner, **changes) -> upload.Preview:
-    return upload.preview(store, owner, xlsx([{**GOOD, **changes}]), "bookings.xlsx")
+def check(store, owner, **changes) -> bookings_import.Preview:
+    return bookings_import.preview(store, owner, xlsx([{**GOOD, **changes}]), "bookings.xlsx")
 
 
 # (changes to the good row, level, column, message part); level None = ready, no message
@@ -102,7 +103,7 @@ def test_every_problem_of_a_row_is_found_at_once(store, owner):
 
 
 def test_a_row_repeating_an_earlier_row_is_flagged(store, owner):
-    result = upload.preview(store, owner, xlsx([GOOD, GOOD]), "twice.xlsx")
+    result = bookings_import.preview(store, owner, xlsx([GOOD, GOOD]), "twice.xlsx")
     (issue,) = result.issues
     assert (issue.row, issue.message) == (3, "repeats row 2 (same employee, time and phone)")
 
@@ -120,14 +121,14 @@ def test_phones_stay_digits_even_from_number_cells(store, owner):
      "Missing columns: Customer phone number, Employee ID"),
 ])
 def test_a_file_that_cannot_be_read_is_refused_with_the_reason(store, owner, data, message):
-    with pytest.raises(upload.UploadRefused, match=message):
-        upload.preview(store, owner, data, "bad.xlsx")
+    with pytest.raises(bookings_import.UploadRefused, match=message):
+        bookings_import.preview(store, owner, data, "bad.xlsx")
 
 
 def test_headers_any_order_any_case_extra_columns_named(store, owner):
     headers = ["client NAME", "Phone", "date", "Employee id", "Notes for us", "STATUS"]
     data = xlsx([["Kate New", "12125550001", "05.01.2026 09:00", 2, "x", "Arrived"]], headers)
-    result = upload.preview(store, owner, data, "shuffled.xlsx")
+    result = bookings_import.preview(store, owner, data, "shuffled.xlsx")
     assert result.issues == [] and result.notices == ["Ignored columns: Notes for us."]
     (booking,) = result.bookings
     assert (booking.staff_id, booking.attendance.label) == (2, "Arrived")
@@ -135,7 +136,7 @@ def test_headers_any_order_any_case_extra_columns_named(store, owner):
 
 def test_a_file_without_a_header_row_is_read_by_position(store, owner):
     data = xlsx([[GOOD[h] for h in HEADERS]], headers=None)
-    result = upload.preview(store, owner, data, "no-header.xlsx")
+    result = bookings_import.preview(store, owner, data, "no-header.xlsx")
     assert result.counts() == {"rows": 1, "ready": 1, "with_warnings": 0, "with_errors": 0}
     assert result.bookings[0].row == 1
     assert "template's order" in result.notices[0]
@@ -143,13 +144,13 @@ def test_a_file_without_a_header_row_is_read_by_position(store, owner):
 
 def test_row_numbers_are_excel_row_numbers_even_after_empty_rows(store, owner):
     data = xlsx([GOOD, {}, {}, {**GOOD, "Client name": None, "Date": "05.01.2026 10:30"}])
-    result = upload.preview(store, owner, data, "gaps.xlsx")
+    result = bookings_import.preview(store, owner, data, "gaps.xlsx")
     assert [i.row for i in result.issues] == [5]
 
 
 def test_only_full_access_may_upload(store):
     with pytest.raises(Forbidden, match="may not upload bookings from Excel"):
-        upload.preview(store, get_user(store, "admin"), xlsx([GOOD]), "x.xlsx")
+        bookings_import.preview(store, get_user(store, "admin"), xlsx([GOOD]), "x.xlsx")
 
 
 def test_the_preview_writes_no_booking(store, owner):
@@ -165,8 +166,8 @@ def test_commit_imports_the_rows_into_the_list(store, owner):
     data = xlsx([GOOD, {**GOOD, "Customer phone number": "12123445678", "Client name":
                         "Kate Smith", "Date": "06.01.2026 12:00", "Service ID": "10,20",
                         "Price of service": "500#300", "Discount on the service": "0#50"}])
-    result = upload.preview(store, owner, data, "old.xlsx")
-    done = upload.commit(store, owner, result)
+    result = bookings_import.preview(store, owner, data, "old.xlsx")
+    done = bookings_import.commit(store, owner, result)
     assert done.summary() == f"2 bookings imported (batch {result.batch_id})."
     rows = listing.page(store, None, BookingFilter(source_detail=("excel upload",)), sort="id",
                         descending=False)
@@ -188,48 +189,48 @@ def test_commit_imports_the_rows_into_the_list(store, owner):
 
 def test_with_errors_the_user_chooses_to_import_the_valid_rows(store, owner):
     data = xlsx([GOOD, {**GOOD, "Client name": None, "Date": "05.01.2026 10:30"}])
-    result = upload.preview(store, owner, data, "mixed.xlsx")
-    with pytest.raises(upload.UploadRefused, match="1 row has errors"):
-        upload.commit(store, owner, result)
+    result = bookings_import.preview(store, owner, data, "mixed.xlsx")
+    with pytest.raises(bookings_import.UploadRefused, match="1 row has errors"):
+        bookings_import.commit(store, owner, result)
     assert store.execute("SELECT state FROM import_batches").fetchone() == ("previewed",)
-    done = upload.commit(store, owner, result, skip_invalid=True)
+    done = bookings_import.commit(store, owner, result, skip_invalid=True)
     assert (done.imported, done.left_out) == (1, [3])
 
 
 def test_a_batch_is_committed_once(store, owner):
     result = check(store, owner)
-    upload.commit(store, owner, result)
-    with pytest.raises(upload.UploadRefused, match="imported already"):
-        upload.commit(store, owner, result)
+    bookings_import.commit(store, owner, result)
+    with pytest.raises(bookings_import.UploadRefused, match="imported already"):
+        bookings_import.commit(store, owner, result)
     assert store.execute("SELECT count(*) FROM bookings").fetchone()[0] == 7
 
 
 def test_the_same_file_again_is_refused_unless_confirmed(store, owner):
     data = xlsx([GOOD])
-    first = upload.preview(store, owner, data, "a.xlsx")
-    upload.commit(store, owner, first)
+    first = bookings_import.preview(store, owner, data, "a.xlsx")
+    bookings_import.commit(store, owner, first)
     # The same content under another name: its row is now in the store, too.
-    second = upload.preview(store, owner, data, "a-copy.xlsx")
+    second = bookings_import.preview(store, owner, data, "a-copy.xlsx")
     assert second.previous["batch"] == first.batch_id and second.previous["by"] == "owner"
     assert "already in the store" in second.issues[0].message
     changed = xlsx([{**GOOD, "Date": "07.01.2026 10:30"}])
     store.execute("UPDATE import_batches SET file_sha256 = ? WHERE id = ?",
                   [hashlib.sha256(changed).hexdigest(), first.batch_id])
-    third = upload.preview(store, owner, changed, "b.xlsx")  # ready, but the file is known
-    with pytest.raises(upload.UploadRefused, match="imported before: batch 1 by owner"):
-        upload.commit(store, owner, third)
-    assert upload.commit(store, owner, third, force_duplicate_file=True).imported == 1
+    third = bookings_import.preview(store, owner, changed, "b.xlsx")  # ready, but the file is known
+    with pytest.raises(bookings_import.UploadRefused, match="imported before: batch 1 by owner"):
+        bookings_import.commit(store, owner, third)
+    assert bookings_import.commit(store, owner, third, force_duplicate_file=True).imported == 1
 
 
 def test_two_clicks_at_once_import_once(store, owner):
-    result = upload.preview(store, owner, xlsx([GOOD, {**GOOD, "Date": "05.01.2026 10:30"}]),
-                            "x.xlsx")
+    rows = [GOOD, {**GOOD, "Date": "05.01.2026 10:30"}]
+    result = bookings_import.preview(store, owner, xlsx(rows), "x.xlsx")
     outcomes = []
 
     def click():
         try:
-            outcomes.append(upload.commit(store.cursor(), owner, result))
-        except upload.UploadRefused as refused:
+            outcomes.append(bookings_import.commit(store.cursor(), owner, result))
+        except bookings_import.UploadRefused as refused:
             outcomes.append(refused)
 
     threads = [threading.Thread(target=click) for _ in range(4)]
@@ -237,20 +238,20 @@ def test_two_clicks_at_once_import_once(store, owner):
         thread.start()
     for thread in threads:
         thread.join()
-    assert sum(isinstance(o, upload_batch.Committed) for o in outcomes) == 1
+    assert sum(isinstance(o, batch.Committed) for o in outcomes) == 1
     assert store.execute("SELECT count(*) FROM bookings WHERE import_batch_id IS NOT NULL"
                          ).fetchone()[0] == 2
 
 
 def test_two_tabs_with_the_same_file_import_once(store, owner):
     data = xlsx([GOOD])
-    tabs = [upload.preview(store, owner, data, "x.xlsx") for _ in range(3)]
+    tabs = [bookings_import.preview(store, owner, data, "x.xlsx") for _ in range(3)]
     outcomes = []
 
     def click(tab):
         try:
-            outcomes.append(upload.commit(store.cursor(), owner, tab))
-        except upload.UploadRefused as refused:
+            outcomes.append(bookings_import.commit(store.cursor(), owner, tab))
+        except bookings_import.UploadRefused as refused:
             outcomes.append(refused)
 
     threads = [threading.Thread(target=click, args=(tab,)) for tab in tabs]
@@ -258,7 +259,7 @@ def test_two_tabs_with_the_same_file_import_once(store, owner):
         thread.start()
     for thread in threads:
         thread.join()
-    assert sum(isinstance(o, upload_batch.Committed) for o in outcomes) == 1
+    assert sum(isinstance(o, batch.Committed) for o in outcomes) == 1
     assert store.execute("SELECT count(*) FROM bookings").fetchone()[0] == 7
 
 
@@ -276,7 +277,7 @@ def test_a_crash_halfway_imports_nothing_and_the_batch_failed(store, owner, monk
             return crash_on_history if name == "execute" else getattr(store, name)
 
     with pytest.raises(RuntimeError, match="power cut"):
-        upload.commit(Crashing(), owner, result)
+        bookings_import.commit(Crashing(), owner, result)
     assert store.execute("SELECT count(*) FROM bookings").fetchone()[0] == 6
     assert store.execute("SELECT count(*) FROM clients").fetchone()[0] == 3
     assert store.execute("SELECT state FROM import_batches").fetchone() == ("failed",)
@@ -286,7 +287,7 @@ def test_an_interrupted_commit_is_marked_failed_on_restart(store, owner):
     result = check(store, owner)
     store.execute("UPDATE import_batches SET state = 'committing' WHERE id = ?",
                   [result.batch_id])
-    assert upload.recover_interrupted(store) == 1
+    assert bookings_import.recover_interrupted(store) == 1
     assert store.execute("SELECT state FROM import_batches").fetchone() == ("failed",)
 
 
@@ -296,8 +297,8 @@ def test_an_interrupted_commit_is_marked_failed_on_restart(store, owner):
 def test_failed_rows_file_has_the_bad_rows_an_error_column_and_marked_cells(store, owner):
     data = xlsx([GOOD, {**GOOD, "Client name": None, "Date": "05.01.2026 10:30",
                         "Comment": '=HYPERLINK("http://x","y")'}])
-    result = upload.preview(store, owner, data, "mixed.xlsx")
-    from bookings.upload_file import failed_rows_xlsx
+    result = bookings_import.preview(store, owner, data, "mixed.xlsx")
+    from bookings.uploads.sheet import failed_rows_xlsx
 
     book = load_workbook(io.BytesIO(failed_rows_xlsx(result.sheet, result.issues,
                                                      result.error_rows)))
@@ -318,7 +319,7 @@ def test_the_template_has_the_headers_and_its_example_is_never_imported(con):
     data = template_xlsx(15)
     sheet = read_sheet(data)
     assert [h for h in sheet.header] == HEADERS
-    result = upload.preview(con, get_user(con, "owner"), data, "template.xlsx")
+    result = bookings_import.preview(con, get_user(con, "owner"), data, "template.xlsx")
     assert result.counts()["ready"] == 0
     assert "template's example row" in result.issues[0].message
     help_rows = list(load_workbook(io.BytesIO(data))["Columns"].iter_rows(values_only=True))

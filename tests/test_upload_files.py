@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from bookings import upload
+from bookings.uploads import bookings_import
 from tests.helpers import stored
 
 FILES = Path(__file__).parent / "files"
 
 
-def preview(store, owner, name: str, **options) -> upload.Preview:
-    return upload.preview(store, owner, (FILES / name).read_bytes(), name, **options)
+def preview(store, owner, name: str, **options) -> bookings_import.Preview:
+    return bookings_import.preview(store, owner, (FILES / name).read_bytes(), name, **options)
 
 
 def lines(*triples) -> list[tuple]:
@@ -26,7 +26,7 @@ def lines(*triples) -> list[tuple]:
 
 
 def committed(store, owner, result, **options) -> list[dict]:
-    done = upload.commit(store, owner, result, **options)
+    done = bookings_import.commit(store, owner, result, **options)
     return stored(store, done.batch_id)
 
 
@@ -133,9 +133,10 @@ def test_the_sheet_whose_header_matches_is_read_and_named(store, owner, name):
 
 
 def test_a_named_sheet_that_has_no_header_is_refused_plainly(store, owner):
-    with pytest.raises(upload.UploadRefused, match="sheet 'Notes' has no header row"):
+    with pytest.raises(bookings_import.UploadRefused, match="sheet 'Notes' has no header row"):
         preview(store, owner, "notes_sheet.lo-en.xlsx", sheet="Notes")
-    with pytest.raises(upload.UploadRefused, match="no sheet 'Other'; the sheets are 'Notes'"):
+    with pytest.raises(bookings_import.UploadRefused,
+                       match="no sheet 'Other'; the sheets are 'Notes'"):
         preview(store, owner, "notes_sheet.lo-en.xlsx", sheet="Other")
 
 

@@ -7,8 +7,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from streamlit.testing.v1 import AppTest
 
-from bookings import catalog, services_upload, upload
-from bookings.upload_batch import FilePreview
+from bookings import catalog
+from bookings.uploads import bookings_import, services_import
+from bookings.uploads.batch import FilePreview
 from tests import known_store
 from tests.helpers import CUT, GOOD, HEADERS, NAILS, SERVICE_HEADERS, sign_in_app, xlsx
 
@@ -201,7 +202,7 @@ def test_the_rows_to_fix_stay_offered_after_the_commit(page, con):
         assert "Left out: row 3." in at.caption[0].value
         at.run()
     (kept,) = assert_slim(at)  # the committed batch's slim preview, for its file
-    fix = load_workbook(io.BytesIO(upload.rows_to_fix(con, kept))).active
+    fix = load_workbook(io.BytesIO(bookings_import.rows_to_fix(con, kept))).active
     assert fix.max_row == 2 and "employee 99 does not exist" in fix.cell(2, 14).value
 
     at = choose(at, "other.xlsx", xlsx([{**GOOD, "Date": "09.01.2026 10:30"}]))
@@ -277,7 +278,7 @@ def test_services_from_the_second_sheet_and_their_rows_to_fix(services_tab, con)
         assert labelled(at.download_button, label)
         at.run()
     (kept,) = assert_slim(at)
-    fix = load_workbook(io.BytesIO(services_upload.rows_to_fix(con, kept))).active
+    fix = load_workbook(io.BytesIO(services_import.rows_to_fix(con, kept))).active
     assert [c.value for c in fix[2]][:2] == ["Gel", "Nails"]
     assert "Pedicure" in {s["title"] for s in catalog.services(con)}
     at = choose(at, "more.csv", b"Title,Category,Price,Duration (minutes)\nBeard,Hair,20,15\n",

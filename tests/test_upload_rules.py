@@ -16,14 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from bookings import upload
-from bookings.spreadsheets import read_sheets
+from bookings.uploads import bookings_import
+from bookings.uploads.spreadsheets import read_sheets
 from tests.helpers import GOOD, HEADERS, stored, xlsx
 
 
-def check(store, owner, *rows: dict, **options) -> upload.Preview:
-    return upload.preview(store, owner, xlsx([{**GOOD, **row} for row in rows]), "b.xlsx",
-                          **options)
+def check(store, owner, *rows: dict, **options) -> bookings_import.Preview:
+    return bookings_import.preview(store, owner, xlsx([{**GOOD, **row} for row in rows]), "b.xlsx",
+                                   **options)
 
 
 def only(result, level=None) -> dict:
@@ -101,7 +101,7 @@ def test_amounts_with_separators_are_stored_as_the_amounts_they_are(store, owner
         assert "more than 2 decimals" in only(result)["Price of service"]
         return
     assert result.issues == [], result.issues
-    (row,) = stored(store, upload.commit(store, owner, result).batch_id)
+    (row,) = stored(store, bookings_import.commit(store, owner, result).batch_id)
     assert row["lines"] == [(10, Decimal(amount), Decimal("0.00"))]
 
 
@@ -109,7 +109,7 @@ def test_a_thousands_comma_is_read_when_the_file_says_its_decimal_is_a_point(sto
     result = check(store, owner, {"Price of service": "1,200"},
                    {"Date": "05.01.2026 10:30", "Price of service": "12.50"})
     assert result.counts()["with_errors"] == 0, result.issues
-    rows = stored(store, upload.commit(store, owner, result).batch_id)
+    rows = stored(store, bookings_import.commit(store, owner, result).batch_id)
     assert [r["lines"][0][1] for r in rows] == [Decimal("1200.00"), Decimal("12.50")]
 
 
@@ -123,7 +123,7 @@ def test_two_names_on_one_phone_warn_and_keep_the_first(store, owner):
     assert warning.row == 3 and warning.level == "warning"
     assert "'Anna Lee' in row 2 and 'Anne Lee' here: the client is saved as 'Anna Lee'" \
         in warning.message
-    rows = stored(store, upload.commit(store, owner, result).batch_id)
+    rows = stored(store, bookings_import.commit(store, owner, result).batch_id)
     assert {r["name"] for r in rows} == {"Anna Lee"}
 
 
@@ -136,7 +136,7 @@ def test_durations_that_look_like_minutes_are_errors_unless_minutes_are_chosen(s
     in_minutes = check(store, owner, *rows, duration_unit="minutes")
     assert in_minutes.counts()["with_errors"] == 0, in_minutes.issues
     assert "Durations read in minutes." in in_minutes.notices
-    done = upload.commit(store, owner, in_minutes)
+    done = bookings_import.commit(store, owner, in_minutes)
     assert [r["length_s"] for r in stored(store, done.batch_id)] == [3600, 2700, 5400]
 
 
@@ -162,7 +162,7 @@ def test_an_identical_row_twice_is_a_repeat_not_a_joined_booking(store, owner):
 def test_a_continuation_row_under_a_row_with_errors_is_not_imported(store, owner):
     data = xlsx([{**GOOD, "Employee ID": 99},
                  {"Service ID": "20", "Name of service": "Manicure", "Price of service": "300"}])
-    result = upload.preview(store, owner, data, "b.xlsx")
+    result = bookings_import.preview(store, owner, data, "b.xlsx")
     assert result.error_rows == {2, 3}
     assert "more services for row 2, which has errors" in result.issues[-1].message
 
@@ -173,9 +173,10 @@ def test_the_commit_checks_every_row_again_against_the_catalogue(store, owner):
                   "(SELECT id FROM bookings WHERE staff_id = 2)")
     store.execute("DELETE FROM bookings WHERE staff_id = 2")
     store.execute("DELETE FROM staff WHERE id = 2")  # removed after the preview
-    with pytest.raises(upload.UploadRefused, match="Since the preview, 1 row.*employee 2 does "
+    with pytest.raises(bookings_import.UploadRefused,
+                       match="Since the preview, 1 row.*employee 2 does "
                                                    "not exist.*Nothing was imported"):
-        upload.commit(store, owner, result)
+        bookings_import.commit(store, owner, result)
     assert store.execute("SELECT count(*) FROM bookings WHERE import_batch_id IS NOT NULL"
                          ).fetchone()[0] == 0
     assert store.execute("SELECT state FROM import_batches").fetchone() == ("failed",)
@@ -185,9 +186,10 @@ def test_a_slim_preview_commits_from_the_kept_file(store, owner):
     result = check(store, owner, {}, {"Date": "05.01.2026 10:30", "Client name": None})
     slim = result.slim()
     assert slim.sheet is None and slim.bookings == []
-    done = upload.commit(store, owner, slim, skip_invalid=True)
+    done = bookings_import.commit(store, owner, slim, skip_invalid=True)
     assert (done.imported, done.left_out) == (1, [3])
-    assert b"Rows to fix" in upload.rows_to_fix(store, slim) or upload.rows_to_fix(store, slim)
+    fixes = bookings_import.rows_to_fix(store, slim)
+    assert b"Rows to fix" in fixes or fixes
 
 
 # --- files that must not take the app down -------------------------------------------------
@@ -210,8 +212,8 @@ def _far_cell(ref: str) -> bytes:
 def test_a_far_cell_is_refused_before_the_sheet_is_loaded(store, owner, ref, where):
     data = _far_cell(ref)
     assert len(data) < 10_000
-    with pytest.raises(upload.UploadRefused, match=f"reaches {where}"):
-        upload.preview(store, owner, data, "far.xlsx")
+    with pytest.raises(bookings_import.UploadRefused, match=f"reaches {where}"):
+        bookings_import.preview(store, owner, data, "far.xlsx")
 
 
 def _ods(rows_xml: str) -> bytes:
@@ -243,19 +245,20 @@ def test_an_ods_whose_repeats_reach_far_is_refused_without_expanding_them(store,
            'office:value-type="float" office:value="1"/></table:table-row>'
     tall = f'<table:table-row table:number-rows-repeated="1048575">{cell}</table:table-row>'
     for rows in (wide, tall):
-        with pytest.raises(upload.UploadRefused, match="an upload takes at most"):
-            upload.preview(store, owner, _ods(rows), "far.ods")
+        with pytest.raises(bookings_import.UploadRefused, match="an upload takes at most"):
+            bookings_import.preview(store, owner, _ods(rows), "far.ods")
 
 
 def test_too_many_rows_are_refused_with_the_limit(store, owner, monkeypatch):
     monkeypatch.setenv("BOOKINGS_UPLOAD_MAX_ROWS", "3")
     rows = [{"Date": f"0{d}.01.2026 10:30"} for d in range(1, 5)]
-    with pytest.raises(upload.UploadRefused, match="has 4 rows: an upload takes at most 3"):
+    with pytest.raises(bookings_import.UploadRefused,
+                       match="has 4 rows: an upload takes at most 3"):
         check(store, owner, *rows)
     text = "Date,Customer phone number,Client name,Employee ID\n" + \
         "04.01.2026 10:30,12125550000,A,1\n" * 60
-    with pytest.raises(upload.UploadRefused, match="more than 3 lines"):
-        upload.preview(store, owner, text.encode(), "many.csv")
+    with pytest.raises(bookings_import.UploadRefused, match="more than 3 lines"):
+        bookings_import.preview(store, owner, text.encode(), "many.csv")
 
 
 @pytest.mark.parametrize("data, name, message", [
@@ -264,14 +267,14 @@ def test_too_many_rows_are_refused_with_the_limit(store, owner, monkeypatch):
     (b"Date;Client\n", "notes.pdf", "the file is plain text"),
 ])
 def test_odd_files_get_a_plain_refusal(store, owner, data, name, message):
-    with pytest.raises(upload.UploadRefused, match=message):
-        upload.preview(store, owner, data, name)
+    with pytest.raises(bookings_import.UploadRefused, match=message):
+        bookings_import.preview(store, owner, data, name)
 
 
 def test_a_csv_with_semicolons_and_a_bom(store, owner):
     text = ";".join(HEADERS) + "\r\n" + ";".join(
         str(GOOD[h] if GOOD[h] is not None else "") for h in HEADERS) + "\r\n"
-    result = upload.preview(store, owner, b"\xef\xbb\xbf" + text.encode(), "b.csv")
+    result = bookings_import.preview(store, owner, b"\xef\xbb\xbf" + text.encode(), "b.csv")
     assert result.counts()["ready"] == 1, result.issues
     assert "Read as CSV: UTF-8, fields separated by semicolons." in result.notices
     assert read_sheets(text.encode("cp1252"), "b.csv")[0].rows[0][0] == "Date"
@@ -303,15 +306,16 @@ CELL_VALUES = {
 def test_every_ready_row_is_stored_as_previewed(store, owner, rows):
     data = xlsx([{**GOOD, "Name of service": None, **row} for row in rows])
     try:
-        result = upload.preview(store, owner, data, "generated.xlsx")
-    except upload.UploadRefused:
+        result = bookings_import.preview(store, owner, data, "generated.xlsx")
+    except bookings_import.UploadRefused:
         return
     before = store.execute("SELECT max(id) FROM bookings").fetchone()[0]
     promised = {b.row: b for b in result.bookings}
     assert len(promised) == result.counts()["ready"]
     if not promised:
         return
-    done = upload.commit(store, owner, result, skip_invalid=True, force_duplicate_file=True)
+    done = bookings_import.commit(store, owner, result, skip_invalid=True,
+                                  force_duplicate_file=True)
     got = stored(store, done.batch_id)
     assert len(got) == len(promised) == done.imported
     for row, booking in zip(got, promised.values(), strict=True):
@@ -332,14 +336,14 @@ def test_the_preview_json_names_the_sheet(store, owner):
 
 
 def _checked_both_ways(store, data: bytes, name: str, monkeypatch):
-    from bookings.upload_file import read_sheet
+    from bookings.uploads.sheet import read_sheet
 
     sheet = read_sheet(data, file_name=name)
-    fast = upload.IMPORTER.check(store, sheet, {})
+    fast = bookings_import.IMPORTER.check(store, sheet, {})
     with monkeypatch.context() as patched:  # every row read in full, part by part
-        patched.setattr(upload._Reader, "read_all", lambda reader: [
+        patched.setattr(bookings_import._Reader, "read_all", lambda reader: [
             reader._in_full(number, cells) for number, cells in reader.sheet.rows])
-        full = upload.IMPORTER.check(store, read_sheet(data, file_name=name), {})
+        full = bookings_import.IMPORTER.check(store, read_sheet(data, file_name=name), {})
     return fast, full
 
 

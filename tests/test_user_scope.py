@@ -17,10 +17,12 @@ import duckdb
 import openpyxl
 import pytest
 
-from bookings import auth, changelog, deletion, editing, exports, history, listing, settings, users
+from bookings import auth, deletion, editing, history, listing
+from bookings.admin import changelog, settings, users
+from bookings.admin.changelog import SettingsRefused
 from bookings.auth import Forbidden
-from bookings.changelog import SettingsRefused
-from bookings.export_files import HEADER
+from bookings.exports import jobs
+from bookings.exports.files import HEADER
 from bookings.filters import BookingFilter
 from bookings.model import ROLE_SCOPES, Right, Role, Scope
 from bookings.store import StoreError, migrate, open_store
@@ -112,14 +114,14 @@ def test_the_timeline_counts_only_what_the_scope_allows(scoped, viewer):
 
 def test_an_export_file_holds_only_what_the_scope_allows(scoped, viewer):
     user, seen = viewer
-    outcome = exports.export_now(scoped, user, BookingFilter(), "xlsx")
+    outcome = jobs.export_now(scoped, user, BookingFilter(), "xlsx")
     assert outcome.state == "ready"
     _, rows = xlsx_rows(outcome.file)
     assert {row[HEADER.index("ID")] for row in rows} == seen
 
 
 def test_the_export_cover_says_whose_bookings_it_holds(scoped):
-    outcome = exports.export_now(scoped, auth.get_user(scoped, "sees-ben"), BookingFilter())
+    outcome = jobs.export_now(scoped, auth.get_user(scoped, "sees-ben"), BookingFilter())
     cover = openpyxl.load_workbook(outcome.file).worksheets[0]
     texts = [str(value) for row in cover.iter_rows(values_only=True) for value in row]
     assert any("Only bookings made to Ben Brown" in text for text in texts)

@@ -12,7 +12,6 @@ from datetime import date
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from pages.calendar_chart import OPEN_STROKE
 from tests.browser.conftest import (
     PROJECT_DIR,
     app_of_its_own,
@@ -24,6 +23,7 @@ from tests.browser.conftest import (
     tick_rows,
     wait_for_render,
 )
+from ui.calendar_chart import OPEN_STROKE
 
 # Today's first pending visit: a full day, every employee at work.
 PENDING = (f"?status=pending&cancelled=no&payment=unpaid&visit_from={date.today().isoformat()}"

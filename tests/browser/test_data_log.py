@@ -15,7 +15,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
-from bookings import auth, datalog, deletion, downloads, exports
+from bookings import auth, datalog, deletion
+from bookings.exports import jobs, links
 from bookings.filters import BookingFilter
 from bookings.model import Role
 from bookings.store import open_store
@@ -43,12 +44,12 @@ def logged_app(tmp_path_factory):
     con = open_store(path)
     users = known_store.build(con)
     admin, owner = auth.get_user(con, "admin"), auth.get_user(con, "owner")
-    fetched = exports.export_now(con, admin, BookingFilter(staff=(2,))).log_id
-    exports.export_now(con, owner, BookingFilter(), "csv")
+    fetched = jobs.export_now(con, admin, BookingFilter(staff=(2,))).log_id
+    jobs.export_now(con, owner, BookingFilter(), "csv")
     deletion.delete_bookings(con, admin, [1, 2])
     datalog.record_refused_sign_in(con, "nobody", "10.0.0.1", "unknown login")
     for login in ("admin", "owner"):
-        downloads.fetch_for_page(con, login, fetched)
+        links.fetch_for_page(con, login, fetched)
     con.execute("UPDATE data_log SET rows = 200000, what = 'visits from 1 May 2024 on, "
                 "employee Ben Brown, paid in full, online' WHERE id = ?", [fetched])
     con.close()

@@ -11,7 +11,7 @@ import urllib.request
 import openpyxl
 from playwright.sync_api import expect
 
-from bookings.export_files import HEADER
+from bookings.exports.files import HEADER
 from tests.browser.conftest import (
     bookings_metric,
     build_store,

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
-from bookings.upload_file import EXAMPLE_ROW, HEADERS
+from bookings.uploads.sheet import EXAMPLE_ROW, HEADERS
 from tests.browser.conftest import (
     app_of_its_own,
     bookings_metric,

@@ -31,6 +31,8 @@ from xml.etree import ElementTree
 
 from python_calamine import CalamineError, CalamineWorkbook
 
+from bookings.values import Percent
+
 MAX_COLUMNS = 200  # an upload has 13 columns; a sheet wider than this is not a list
 ERROR_TEXTS = frozenset({"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!",
                          "#GETTING_DATA", "#SPILL!", "#CALC!", "#N/A!"})
@@ -68,23 +70,6 @@ class BadCell:
 
     def __str__(self) -> str:
         return ""
-
-
-class Percent(float):
-    """A number the file shows as a percentage: 0.1 shown as 10 %. Never equal
-    to the plain number, so that the two never share an outcome."""
-
-    def __repr__(self) -> str:
-        return f"Percent({float(self)!r})"
-
-    def __eq__(self, other) -> bool:
-        return other.__class__ is Percent and float(self) == float(other)
-
-    def __ne__(self, other) -> bool:
-        return not self == other
-
-    def __hash__(self) -> int:
-        return hash(("%", float(self)))
 
 
 FORMULA_WITHOUT_VALUE = ("a formula without a saved result: open and save the file in Excel "

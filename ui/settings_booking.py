@@ -7,12 +7,13 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from bookings import catalog, settings
+from bookings import catalog
+from bookings.admin import settings
 from bookings.auth import User
-from bookings.booking_rules import round_to_interval
 from bookings.model import BOOKING_INTERVALS_MIN
 from bookings.store import Connection, booking_interval_min
-from pages import settings_forms as forms
+from bookings.uploads.rules import round_to_interval
+from ui import settings_forms as forms
 
 SELECTED = "settings_booking_category"
 EXAMPLE = datetime(2016, 1, 4, 10, 37)

@@ -17,8 +17,8 @@ from bookings.auth import User
 from bookings.filters import BookingFilter
 from bookings.model import Right
 from bookings.store import StoreError
-from pages import common
-from pages.booking_info import booking_info
+from ui import common
+from ui.booking_info import booking_info
 
 _CONFIRMING = common.Confirmation("confirming_delete")
 _OUTCOME = "delete_outcome"

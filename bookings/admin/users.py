@@ -17,9 +17,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bookings import auth, changelog, mail, sessions
+from bookings import auth, sessions
+from bookings.admin import changelog
+from bookings.admin.changelog import SettingsRefused
 from bookings.auth import User
-from bookings.changelog import SettingsRefused
+from bookings.exports import mail
 from bookings.model import ROLE_PRESETS, ROLE_SCOPES, Right, Role, Scope
 from bookings.store import Connection
 

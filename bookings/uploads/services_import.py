@@ -27,14 +27,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from bookings import catalog, changelog, settings, upload_batch
+from bookings import catalog
+from bookings.admin import changelog, settings
+from bookings.admin.changelog import SettingsRefused
 from bookings.auth import User
-from bookings.changelog import SettingsRefused
 from bookings.history import new_operation_id
 from bookings.model import Right
 from bookings.store import Connection
-from bookings.upload_batch import Committed, FilePreview, Issue, UploadRefused, plural
-from bookings.upload_file import (
+from bookings.uploads import batch
+from bookings.uploads.batch import Committed, FilePreview, Issue, UploadRefused, plural
+from bookings.uploads.sheet import (
     FileLayout,
     Sheet,
     cell_blank,
@@ -101,7 +103,7 @@ def template_xlsx() -> bytes:
 # --- one row --------------------------------------------------------------------------
 
 
-class _Row(upload_batch.RowChecks):
+class _Row(batch.RowChecks):
     """Checks one row of a services file against what the salon has."""
 
     HEADERS = HEADERS
@@ -222,7 +224,7 @@ class _Known:
 # --- preview and commit ------------------------------------------------------------------
 
 
-class ServicesImporter(upload_batch.Importer):
+class ServicesImporter(batch.Importer):
     KIND, NOUN, LAYOUT, RIGHT, PREVIEW = (KIND, "services", SERVICES_FILE, Right.MANAGE_SETTINGS,
                                           ServicesPreview)
 

@@ -17,7 +17,13 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from bookings.spreadsheets import BadCell, RawSheet, SpreadsheetRefused, max_rows, read_sheets
+from bookings.uploads.spreadsheets import (
+    BadCell,
+    RawSheet,
+    SpreadsheetRefused,
+    max_rows,
+    read_sheets,
+)
 
 # (key, the seed's header, accepted variants) in the seed's order.
 COLUMNS = [

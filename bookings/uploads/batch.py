@@ -29,7 +29,6 @@ import duckdb
 
 from bookings.auth import User
 from bookings.model import Right
-from bookings.spreadsheets import BadCell
 from bookings.store import (
     Connection,
     StoreError,
@@ -39,7 +38,8 @@ from bookings.store import (
     transaction,
     write_private,
 )
-from bookings.upload_file import FileLayout, FileRefused, Sheet, failed_rows_xlsx, read_sheet
+from bookings.uploads.sheet import FileLayout, FileRefused, Sheet, failed_rows_xlsx, read_sheet
+from bookings.uploads.spreadsheets import BadCell
 
 
 class UploadRefused(StoreError):

@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from bookings import datalog, sessions
 from bookings.auth import Forbidden, User, get_user, user_by_id
-from bookings.exports import MEDIA_TYPES, made_with_phones, store_dir, token_hash
+from bookings.exports.jobs import MEDIA_TYPES, made_with_phones, store_dir, token_hash
 from bookings.model import Right
 from bookings.store import Connection, StoreError
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from bookings import auth, catalog, mail, users
+from bookings import auth, catalog
+from bookings.admin import users
 from bookings.auth import User
+from bookings.exports import mail
 from bookings.model import ROLE_PRESETS, ROLE_SCOPES, Right, Role, Scope
 from bookings.store import Connection
-from pages import settings_forms as forms
+from ui import settings_forms as forms
 
 # DOMAIN.md's names of the rights; the help text says what each allows.
 RIGHT_LABELS = {

@@ -4,7 +4,7 @@ preview promised.
 
 The skeleton (read, check, record the batch, keep the file; at commit, read
 and check again inside the transaction, then write) is
-`upload_batch.Importer`, shared with the services upload. This module is the
+`batch.Importer`, shared with the services upload. This module is the
 bookings' part: turning cells into typed values (the file's own conventions
 first: decimal comma or point, day or month first, seconds or minutes),
 handing them to the typed rules of `booking_rules`, and what only a whole
@@ -22,8 +22,12 @@ from operator import itemgetter
 import pandas as pd
 import pyarrow as pa
 
-from bookings import upload_batch
-from bookings.booking_rules import (
+from bookings.history import new_operation_id
+from bookings.model import Attendance, Right, Source
+from bookings.store import Connection, next_id
+from bookings.uploads import batch
+from bookings.uploads.batch import Committed, FilePreview, Issue, UploadRefused
+from bookings.uploads.rules import (
     DEFAULT_LENGTH_S,
     FAR_PAST,
     BookingChecks,
@@ -31,12 +35,7 @@ from bookings.booking_rules import (
     ParsedBooking,
     far_ahead,
 )
-from bookings.history import new_operation_id
-from bookings.model import Attendance, Right, Source
-from bookings.spreadsheets import BadCell, Percent
-from bookings.store import Connection, next_id
-from bookings.upload_batch import Committed, FilePreview, Issue, UploadRefused
-from bookings.upload_file import (
+from bookings.uploads.sheet import (
     BOOKINGS_FILE,
     EXAMPLE_ROW,
     HEADERS,
@@ -44,7 +43,9 @@ from bookings.upload_file import (
     cell_blank,
     cell_text,
 )
+from bookings.uploads.spreadsheets import BadCell
 from bookings.values import (
+    Percent,
     amount_problem,
     fold,
     has_slashed_dates,
@@ -568,7 +569,7 @@ def _blank_at(cells: list, position: int | None) -> bool:
     return value is None or (value.__class__ is str and not value.strip())
 
 
-class BookingsImporter(upload_batch.Importer):
+class BookingsImporter(batch.Importer):
     KIND, NOUN, LAYOUT, RIGHT, PREVIEW = KIND, "bookings", BOOKINGS_FILE, Right.UPLOAD, Preview
 
     def check(self, con: Connection, sheet: Sheet, options: dict) -> Preview:
@@ -725,10 +726,10 @@ def rows_to_fix(con: Connection, result: Preview) -> bytes:
 
 
 def previous_commit(con: Connection, sha256: str, *, other_than: int | None = None) -> dict | None:
-    return upload_batch.previous_commit(con, sha256, kind=KIND, other_than=other_than)
+    return batch.previous_commit(con, sha256, kind=KIND, other_than=other_than)
 
 
-recover_interrupted = upload_batch.recover_interrupted
+recover_interrupted = batch.recover_interrupted
 
 
 # --- writing -----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import streamlit as st
 
 from bookings import history, history_words
 from bookings.auth import User
-from pages import common
+from ui import common
 
 # Every character Markdown (and Streamlit's :directives[] and $math$) could read as markup.
 _MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")

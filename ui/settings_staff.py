@@ -6,10 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from bookings import settings
+from bookings.admin import settings
 from bookings.auth import User
 from bookings.store import Connection
-from pages import settings_forms as forms
+from ui import settings_forms as forms
 
 SELECTED = "settings_employee"
 

@@ -40,9 +40,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bookings import datalog, listing, mail
+from bookings import datalog, listing
 from bookings.auth import AuthError, User, user_by_id
-from bookings.export_files import SHEET_ROWS, Cover, open_sink, table_sql
+from bookings.exports import mail
+from bookings.exports.files import SHEET_ROWS, Cover, open_sink, table_sql
 from bookings.filters import BookingFilter, FilterError
 from bookings.model import Right
 from bookings.store import (

@@ -8,11 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from bookings import auth, sessions
-from bookings import users as user_admin
+from bookings.admin import users as user_admin
 from bookings.auth import User
 from bookings.store import Connection
-from pages import settings_forms as forms
-from pages.common import counted
+from ui import settings_forms as forms
+from ui.common import counted
 
 
 def render(con: Connection, actor: User) -> None:

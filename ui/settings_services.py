@@ -6,11 +6,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from bookings import catalog, settings
+from bookings import catalog
+from bookings.admin import settings
 from bookings.auth import User
 from bookings.store import Connection
-from pages import settings_forms as forms
-from pages import settings_services_upload
+from ui import settings_forms as forms
+from ui import settings_services_upload
 
 SELECTED_SERVICE = "settings_service"
 

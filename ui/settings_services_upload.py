@@ -16,19 +16,19 @@ from pathlib import PurePath
 import pandas as pd
 import streamlit as st
 
-from bookings import services_upload
 from bookings.auth import User
 from bookings.store import Connection
-from pages import common
-from pages import settings_forms as forms
-from pages.common import counted
+from bookings.uploads import services_import
+from ui import common
+from ui import settings_forms as forms
+from ui.common import counted
 
 VIEW = "services_upload_view"  # the chosen file, the sheet read, its slim preview
 OUTCOME = "services_upload_outcome"  # the last commit and its slim preview, until a new file
 ROUND = "services_upload_round"
 FILE_TYPES = ["xlsx", "xls", "ods", "csv"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-Preview = services_upload.ServicesPreview
+Preview = services_import.ServicesPreview
 PROBLEM_COLUMNS = {"Row": st.column_config.NumberColumn(width="small"),
                    "Level": st.column_config.TextColumn(width="small")}  # the rest: Message
 
@@ -37,7 +37,7 @@ def render(con: Connection, actor: User) -> None:
     st.subheader("Upload a list of services from Excel")
     st.markdown("Columns: **Title, Category, Price, Duration (minutes)**. A title already "
                 "here updates that service; a category not here yet is created.")
-    st.download_button("Download the services template", services_upload.template_xlsx(),
+    st.download_button("Download the services template", services_import.template_xlsx(),
                        file_name="services-upload-template.xlsx", mime=XLSX,
                        icon=":material/download:")
     outcome_box = st.container()
@@ -81,14 +81,14 @@ def _preview(con: Connection, actor: User, file) -> Preview | None:
 
 def _read(con: Connection, actor: User, view: dict, file, sheet: str | None) -> None:
     if isinstance(view["preview"], Preview):
-        services_upload.cancel(con, view["preview"])
+        services_import.cancel(con, view["preview"])
     view.update(preview=None, sheet=sheet)
     # the first matching sheet is the file's own choice: asked for so, the preview
     # names the other matching sheets again
     asked = None if sheet in view["sheets"][:1] else sheet
     with st.spinner(f"Checking every row of {file.name} ..."):
         try:
-            result = services_upload.preview(con, actor, file.getvalue(), file.name,
+            result = services_import.preview(con, actor, file.getvalue(), file.name,
                                              sheet=asked)
         except forms.REFUSALS as refused:  # kept: the reason stays while the file does
             view["preview"] = str(refused)
@@ -116,7 +116,7 @@ def show_preview(result: Preview) -> None:
     if result.error_rows:
         st.download_button(
             f"Download the {counted(len(result.error_rows), 'row')} with errors, marked, "
-            "to fix", common.made_on_click(partial(services_upload.rows_to_fix, result=result)),
+            "to fix", common.made_on_click(partial(services_import.rows_to_fix, result=result)),
             file_name=_fix_file_name(result.file_name),
             mime=XLSX, icon=":material/download:", key=f"services-to-fix-{result.batch_id}")
 
@@ -142,7 +142,7 @@ def commit_controls(con: Connection, actor: User, result: Preview) -> None:
     if actions.button(f"Import {counted(counts['ready'], 'service')}", type="primary",
                  disabled=not can_commit, icon=":material/upload:",
                  key=f"services-import-{result.batch_id}"):
-        done = forms.attempt(services_upload.commit, con, actor, result,
+        done = forms.attempt(services_import.commit, con, actor, result,
                              skip_invalid=skip_invalid, force_duplicate_file=force)
         if done:
             st.session_state[OUTCOME] = {"done": done, "preview": result}
@@ -167,7 +167,7 @@ def show_outcome(kept: dict) -> None:
         only_left_out = replace(preview, issues=[i for i in preview.issues if i.row in left_out])
         st.download_button(
             f"Download the {counted(len(done.left_out), 'row')} left out, marked, to fix",
-            common.made_on_click(partial(services_upload.rows_to_fix, result=only_left_out)),
+            common.made_on_click(partial(services_import.rows_to_fix, result=only_left_out)),
             file_name=_fix_file_name(preview.file_name),
             mime=XLSX, icon=":material/download:", key=f"services-left-out-{done.batch_id}")
 
@@ -181,7 +181,7 @@ def _forget(con: Connection) -> None:
     """The file was taken away or replaced: its previewed batch is cancelled."""
     view = st.session_state.pop(VIEW, None)
     if view is not None and isinstance(view["preview"], Preview):
-        services_upload.cancel(con, view["preview"])
+        services_import.cancel(con, view["preview"])
 
 
 def _start_again() -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bookings import exports
 from bookings.auth import AuthError, User
+from bookings.exports import jobs
 from bookings.filters import BookingFilter
 from bookings.model import Right
 from bookings.store import StoreError
-from pages import common
+from ui import common
 
 _CONFIRMING = common.Confirmation("confirming_export")
 _OUTCOME = "export_outcome"
@@ -29,8 +29,8 @@ def _request(user: User, fmt: str) -> None:
     if pending is None:
         return
     try:
-        log_id = exports.request_export(common.cursor(), user, pending["filter"], fmt,
-                                        email=user.email or None)
+        log_id = jobs.request_export(common.cursor(), user, pending["filter"], fmt,
+                                     email=user.email or None)
     except (StoreError, AuthError) as refused:
         st.error(str(refused))
         return

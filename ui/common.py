@@ -12,13 +12,14 @@ import streamlit as st
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from bookings import auth, config, sessions, upload
-from bookings import users as user_admin
+from bookings import auth, config, sessions
+from bookings.admin import users as user_admin
 from bookings.auth import User
 from bookings.model import Right
 from bookings.store import Connection, StoreError, open_store
-from bookings.upload_batch import plural
-from pages.prefetch import prefetch_list_page
+from bookings.uploads import bookings_import
+from bookings.uploads.batch import plural
+from ui.prefetch import prefetch_list_page
 
 _CURSOR = "_cursor"
 _IN_PROCESS_TOKEN = "session_token"  # AppTest only: no browser, no cookie
@@ -35,7 +36,7 @@ def _connection(path: str) -> Connection:
     marked failed here (its one transaction wrote nothing).
     """
     con = open_store(path)
-    upload.recover_interrupted(con)
+    bookings_import.recover_interrupted(con)
     return con
 
 

@@ -17,8 +17,8 @@ from datetime import date, datetime, time, timedelta
 
 from bookings.model import Attendance
 from bookings.store import Connection, booking_interval_min
-from bookings.upload_batch import RowChecks
-from bookings.upload_file import HEADERS
+from bookings.uploads.batch import RowChecks
+from bookings.uploads.sheet import HEADERS
 from bookings.values import MAX_AMOUNT, clean_phone, fold, visit_bounds
 
 DEFAULT_LENGTH_S = 15 * 60  # the step durations are rounded up to, and the default length

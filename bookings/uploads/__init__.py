@@ -1,0 +1,2 @@
+"""Uploads from spreadsheets: reading the file, the rules every booking meets, batches, both
+importers (bookings, services)."""
