@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from bookings.model import ROLE_PRESETS, ROLE_SCOPES, Right, Role, Scope
+from bookings.errors import Refused, SignInRefused
+from bookings.model import ROLE_PRESETS, ROLE_SCOPES, Right, Role, Scope, User
 from bookings.store import Connection, exclusive, next_id, transaction
 
 _hasher = PasswordHasher()
@@ -28,64 +29,6 @@ FREE_CLIENT_FAILURES = 10  # logins one client may fail before its waits start
 FIRST_CLIENT_WAIT_S = 2
 MAX_WAIT_S = 15 * 60
 LOCAL_CLIENT = "local"  # the command line, and a browser on this machine
-
-
-class AuthError(Exception):
-    """Refused: the message says why in plain words."""
-
-
-class SignInRefused(AuthError):
-    def __init__(self, message: str, retry_after_s: int = 0):
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
-
-
-class Forbidden(AuthError):
-    pass
-
-
-class MissingRight(Forbidden):
-    """Refused for a right the user lacks. The message says it in words (its
-    description); `right` names it for whoever scripts (the CLI adds the name)."""
-
-    def __init__(self, message: str, right: Right):
-        super().__init__(message)
-        self.right = right
-
-
-@dataclass(frozen=True)
-class User:
-    id: int
-    login: str
-    name: str
-    email: str
-    role: Role
-    active: bool
-    rights: frozenset[Right] = field(default_factory=frozenset)
-    viewing_period_days: int | None = None
-    staff_id: int | None = None  # the employee this user is; None = not linked
-    scope: str = "all"  # a Scope: 'own' sees only the bookings made to staff_id
-
-    def can(self, right: Right) -> bool:
-        return self.active and right in self.rights
-
-    def require(self, right: Right) -> None:
-        if not self.can(right):
-            raise MissingRight(f"{self.login} may not {right.description}: their account "
-                               "does not have that right.", right)
-
-    def as_json(self) -> dict:
-        return {
-            "login": self.login,
-            "name": self.name,
-            "email": self.email,
-            "role": self.role.value,
-            "active": self.active,
-            "rights": sorted(r.value for r in self.rights),
-            "viewing_period_days": self.viewing_period_days,
-            "staff_id": self.staff_id,
-            "scope": self.scope,
-        }
 
 
 def generate_password() -> str:
@@ -101,7 +44,7 @@ def parse_rights(names: Iterable[str]) -> set[Right]:
     known = {r.value: r for r in Right}
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise AuthError(
+        raise Refused(
             f"Unknown right {', '.join(unknown)}. Rights are: {', '.join(sorted(known))}."
         )
     return {known[n] for n in names}
@@ -111,7 +54,7 @@ def parse_role(name: str) -> Role:
     try:
         return Role(name)
     except ValueError:
-        raise AuthError(
+        raise Refused(
             f"Unknown role {name!r}. Roles are: {', '.join(r.value for r in Role)}."
         ) from None
 
@@ -154,9 +97,9 @@ def user_by_id(con: Connection, user_id: int) -> User | None:
 def require_user(con: Connection, login: str) -> User:
     user = get_user(con, login)
     if user is None:
-        raise AuthError(f"There is no user {login!r}.")
+        raise Refused(f"There is no user {login!r}.")
     if not user.active:
-        raise AuthError(f"The user {login!r} is deactivated.")
+        raise Refused(f"The user {login!r} is deactivated.")
     return user
 
 
@@ -196,15 +139,15 @@ def check_new_login(con: Connection, login: str) -> str:
     """The login, stripped, if it is one free word; else refused."""
     login = login.strip()
     if not login or any(c.isspace() for c in login):
-        raise AuthError("A login is one word without spaces.")
+        raise Refused("A login is one word without spaces.")
     if get_user(con, login) is not None:
-        raise AuthError(f"The login {login!r} is taken.")
+        raise Refused(f"The login {login!r} is taken.")
     return login
 
 
 def check_password(password: str) -> None:
     if len(password) < 8:
-        raise AuthError("A password needs at least 8 characters.")
+        raise Refused("A password needs at least 8 characters.")
 
 
 def insert_user(con: Connection, login: str, role: Role, *, name: str, email: str,
@@ -235,10 +178,10 @@ def set_viewing_period(
     if actor is not None:
         actor.require(Right.MANAGE_SETTINGS)
     if days is not None and days < 0:
-        raise AuthError("A viewing period is a number of days, 0 or more, or unlimited.")
+        raise Refused("A viewing period is a number of days, 0 or more, or unlimited.")
     user = get_user(con, login)
     if user is None:
-        raise AuthError(f"There is no user {login!r}.")
+        raise Refused(f"There is no user {login!r}.")
     con.execute("UPDATE users SET viewing_period_days = ? WHERE id = ?", [days, user.id])
     return get_user(con, login)
 

@@ -30,18 +30,15 @@ from bookings import (
 )
 from bookings.admin import changelog, settings
 from bookings.admin import users as user_admin
+from bookings.errors import MissingRight, Refused
 from bookings.exports import jobs, mail
 from bookings.filters import CHOICES, STATUS_NAMES, BookingFilter, FilterError, parse_status
-from bookings.model import BOOKING_INTERVALS_MIN, Role, Scope, Source
+from bookings.model import BOOKING_INTERVALS_MIN, Role, Scope, Source, User
 from bookings.store import Connection, StoreBusy, StoreError, is_empty, open_store
 from bookings.uploads import bookings_import, services_import, sheet
 from bookings.uploads.batch import plural
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
-
-
-class Refused(Exception):
-    """A user's mistake or a refusal: exit 1 with the message, never a traceback."""
 
 
 # --- argument types: out of range is wrong usage (exit 2), said in words -------------
@@ -251,7 +248,7 @@ def filter_from_args(args) -> BookingFilter:
         raise Refused(str(exc)) from None
 
 
-def viewer(con: Connection, args) -> auth.User | None:
+def viewer(con: Connection, args) -> User | None:
     """The --user the bookings are seen as; one who can see none is told why on
     stderr (stdout keeps its one document)."""
     user = acting_user(con, args)
@@ -562,7 +559,7 @@ def cmd_serve(args) -> int:
     return EXIT_OK  # not reached
 
 
-def acting_user(con: Connection, args) -> auth.User | None:
+def acting_user(con: Connection, args) -> User | None:
     login = getattr(args, "user", None)
     return auth.require_user(con, login) if login else None
 
@@ -992,14 +989,14 @@ def main(argv: list[str] | None = None) -> int:
             con.close()
     except StoreBusy as exc:
         return _fail(args, exc, EXIT_BUSY)
-    except (StoreError, auth.AuthError, Refused) as exc:
+    except (StoreError, Refused) as exc:
         return _fail(args, exc, EXIT_REFUSED)
     return code or EXIT_OK
 
 
 def _fail(args, exc: Exception, code: int) -> int:
     message, extra = str(exc), {}
-    if isinstance(exc, auth.MissingRight):
+    if isinstance(exc, MissingRight):
         # Words first; the right's name after, for whoever grants it with `users grant`.
         message, extra = f"{message} (right: {exc.right.value})", {"right": exc.right.value}
     if args.json:

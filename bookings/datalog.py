@@ -15,9 +15,9 @@ from datetime import date, datetime, time, timedelta
 
 import duckdb
 
-from bookings.auth import User
-from bookings.model import Right
-from bookings.store import Connection, StoreError, exclusive, next_id
+from bookings.errors import NotFound, Refused
+from bookings.model import Right, User
+from bookings.store import Connection, exclusive, next_id
 
 # sign-in: a refused sign-in (user_id NULL, so only the settings right sees it)
 KINDS = ("export", "upload", "delete", "sign-in")
@@ -46,7 +46,7 @@ def entries(con: Connection, viewer: User | None, *, kind: str | None = None,
         params.append(log_id)
     if kind is not None:
         if kind not in KINDS:
-            raise StoreError(f"The kind is one of {', '.join(KINDS)}, not {kind!r}.")
+            raise Refused(f"The kind is one of {', '.join(KINDS)}, not {kind!r}.")
         conditions.append("d.kind = ?")
         params.append(kind)
     if by:
@@ -83,7 +83,7 @@ def entry(con: Connection, viewer: User | None, log_id: int) -> dict:
     """One entry this viewer may see; refused as unknown otherwise (no hint it exists)."""
     found = entries(con, viewer, log_id=log_id, limit=1)
     if not found:
-        raise StoreError(f"There is no Data log entry {log_id} (or it is not yours).")
+        raise NotFound(f"There is no Data log entry {log_id} (or it is not yours).")
     return found[0]
 
 

@@ -20,11 +20,11 @@ from datetime import datetime
 import duckdb
 
 from bookings import listing
-from bookings.auth import User
+from bookings.errors import Conflict, NotFound, Refused
 from bookings.filters import PAID_FULL_SQL, BookingFilter
 from bookings.history import new_operation_id, record_snapshots
-from bookings.model import Attendance, Right
-from bookings.store import Connection, StoreError, next_id, transaction
+from bookings.model import Attendance, Right, User
+from bookings.store import Connection, next_id, transaction
 
 RETRIES = 5
 
@@ -54,14 +54,14 @@ def delete_bookings(con: Connection, user: User, booking_ids: list[int], *,
     user.require(Right.DELETE_BOOKINGS)
     ids = sorted(set(booking_ids))
     if not ids:
-        raise StoreError("No bookings selected.")
+        raise Refused("No bookings selected.")
     for attempt in range(RETRIES):
         try:
             return _delete_once(con, user, ids, what=what, now=now or datetime.now())
         except (duckdb.TransactionException, duckdb.ConstraintException):
             # Another writer got there first (a row, or the next history id): start over.
             if attempt == RETRIES - 1:
-                raise StoreError(
+                raise Conflict(
                     "Others are changing these bookings right now; nothing was deleted. "
                     "Try again in a moment.") from None
     raise AssertionError("not reached")
@@ -75,7 +75,7 @@ def delete_matching(con: Connection, user: User, bfilter: BookingFilter, *,
     ids = [i for (i,) in con.execute(
         f"SELECT b.id FROM bookings b WHERE ({where}) AND NOT b.deleted", params).fetchall()]
     if not ids:
-        raise StoreError("No bookings match this filter (cancelled ones are already deleted).")
+        raise NotFound("No bookings match this filter (cancelled ones are already deleted).")
     return delete_bookings(con, user, ids, what=bfilter.words(listing.names(con)), now=now)
 
 

@@ -27,8 +27,9 @@ from datetime import date, datetime
 import pandas as pd
 
 from bookings.auth import add_user
+from bookings.errors import Refused
 from bookings.model import Attendance, Role, Source
-from bookings.store import Connection, StoreError, is_empty, next_id, transaction
+from bookings.store import Connection, is_empty, next_id, transaction
 
 Progress = Callable[[float, str], None]
 
@@ -303,7 +304,7 @@ def fill_demo(
     report = progress or (lambda fraction, message: None)
     bookings = int(bookings)
     if bookings < 0:
-        raise StoreError("The number of demo bookings cannot be negative.")
+        raise Refused("The number of demo bookings cannot be negative.")
     _refuse_unless_empty(con)
     report(0.0, "Creating users")
     users = _add_users(con)
@@ -340,7 +341,7 @@ def _refuse_unless_empty(con: Connection) -> None:
         " + (SELECT count(*) FROM service_categories)"
     ).fetchone()[0]
     if not is_empty(con) or others:
-        raise StoreError(
+        raise Refused(
             "The demo fills an empty store only, and this one already holds a business. "
             "Use a new --db file."
         )
@@ -350,7 +351,7 @@ def _refuse_unless_empty(con: Connection) -> None:
         [login for login, _, _ in DEMO_USERS],
     ).fetchone()[0]
     if taken:
-        raise StoreError(f"The demo needs its own users, but these logins are taken: {taken}.")
+        raise Refused(f"The demo needs its own users, but these logins are taken: {taken}.")
 
 
 def _add_users(con: Connection) -> list[tuple[str, Role, int, str]]:
@@ -599,7 +600,7 @@ class _Generator:
         """)
         kept = con.execute("SELECT coalesce(max(before + n), 0) FROM demo_shift").fetchone()[0]
         if kept < self.bookings:  # staff_count sizes the staff with room to spare
-            raise StoreError(f"The demo staff cannot hold {self.bookings:,} bookings.")
+            raise Refused(f"The demo staff cannot hold {self.bookings:,} bookings.")
 
     def draw_windows(self, con: Connection) -> None:
         """Each shift cut into one window per booking, in turn, ids rising with time.

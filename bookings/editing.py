@@ -24,20 +24,20 @@ from typing import TypeVar
 import duckdb
 
 from bookings import history, listing
-from bookings.auth import MissingRight, User
+from bookings.errors import Conflict, MissingRight, Refused
 from bookings.filters import BookingFilter
-from bookings.model import Attendance, Right, Source
-from bookings.store import Connection, StoreError, next_id, transaction
+from bookings.model import Attendance, Right, Source, User
+from bookings.store import Connection, next_id, transaction
 from bookings.uploads.batch import Issue
 from bookings.uploads.rules import BookingChecks, Catalog
 from bookings.values import MAX_AMOUNT
 
 
-class EditRefused(StoreError):
+class EditRefused(Refused):
     """The change is refused; the message says why."""
 
 
-class EditConflict(EditRefused):
+class EditConflict(EditRefused, Conflict):
     """Someone else changed the booking after the form opened."""
 
     def __init__(self, booking_id: int, changed: dict, by: list[str] | None = None):

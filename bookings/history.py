@@ -12,9 +12,10 @@ import uuid
 from datetime import datetime
 
 from bookings import listing
-from bookings.auth import User
+from bookings.errors import NotFound
 from bookings.filters import BookingFilter
-from bookings.store import Connection, StoreError, next_id
+from bookings.model import User
+from bookings.store import Connection, next_id
 
 
 def new_operation_id() -> str:
@@ -60,7 +61,7 @@ def booking_info(con: Connection, booking_id: int, user: User | None = None) -> 
     names = [d[0] for d in rows.description]
     found = rows.fetchone()
     if found is None:
-        raise StoreError(f"There is no booking {booking_id} (or it is outside what you may see).")
+        raise NotFound(f"There is no booking {booking_id} (or it is outside what you may see).")
     booking = listing.as_list_row(dict(zip(names, found, strict=True)))
     history = [
         {"at": at, "actor": actor, "action": action, "operation": operation,

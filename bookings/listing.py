@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from bookings.auth import Forbidden, User
+from bookings.errors import Forbidden
 from bookings.filters import PAID_FULL_SQL, BookingFilter, Names
-from bookings.model import Attendance, Right, Scope
+from bookings.model import Attendance, Right, Scope, User
 from bookings.store import Connection
 
 PAGE_SIZES = (50, 100, 500)

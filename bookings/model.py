@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+
+from bookings.errors import MissingRight
 
 
 class Attendance(IntEnum):
@@ -123,3 +126,38 @@ BUILTIN_BOOKING_CATEGORIES = (
 
 BOOKING_INTERVALS_MIN = (5, 10, 15)
 DEFAULT_BOOKING_INTERVAL_MIN = 15
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    login: str
+    name: str
+    email: str
+    role: Role
+    active: bool
+    rights: frozenset[Right] = field(default_factory=frozenset)
+    viewing_period_days: int | None = None
+    staff_id: int | None = None  # the employee this user is; None = not linked
+    scope: str = "all"  # a Scope: 'own' sees only the bookings made to staff_id
+
+    def can(self, right: Right) -> bool:
+        return self.active and right in self.rights
+
+    def require(self, right: Right) -> None:
+        if not self.can(right):
+            raise MissingRight(f"{self.login} may not {right.description}: their account "
+                               "does not have that right.", right)
+
+    def as_json(self) -> dict:
+        return {
+            "login": self.login,
+            "name": self.name,
+            "email": self.email,
+            "role": self.role.value,
+            "active": self.active,
+            "rights": sorted(r.value for r in self.rights),
+            "viewing_period_days": self.viewing_period_days,
+            "staff_id": self.staff_id,
+            "scope": self.scope,
+        }

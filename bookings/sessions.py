@@ -27,7 +27,8 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from bookings.auth import User, user_by_id
+from bookings.auth import user_by_id
+from bookings.model import User
 from bookings.store import Connection
 
 COOKIE = "bookings_session"

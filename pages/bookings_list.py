@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from bookings import listing
-from bookings.auth import Forbidden
+from bookings.errors import Refused
 from bookings.filters import BookingFilter
 from bookings.model import Right, Source
 from ui import common, export_actions, row_actions
@@ -106,7 +106,7 @@ if whole:
 try:
     summary = listing.summary(con, user, bfilter)  # its total is the list's count
     total = summary["total"]
-except Forbidden as refused:
+except Refused as refused:
     st.error(str(refused))
     st.stop()
 

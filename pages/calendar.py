@@ -13,9 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from bookings import catalog, editing, listing
-from bookings.auth import Forbidden
+from bookings.errors import Refused
 from bookings.model import Attendance, Right
-from bookings.store import StoreError, booking_interval_min
+from bookings.store import booking_interval_min
 from ui import calendar_chart, common
 
 user = common.require(Right.VIEW_BOOKINGS)
@@ -83,7 +83,7 @@ def load_open(booking_id: int | None) -> tuple[editing.Draft, int] | None:
         return None
     try:
         return editing.current(con, booking_id, user)
-    except StoreError as refused:
+    except Refused as refused:
         st.error(str(refused))
         return None
 
@@ -208,7 +208,7 @@ def form(booking_id: int, draft: editing.Draft, version: int) -> None:
         return
     try:
         result = editing.save(con, user, booking_id, changed, started_from=draft, version=version)
-    except (StoreError, Forbidden) as refused:
+    except Refused as refused:
         st.error(str(refused))
         return
     st.session_state["calendar_saved"] = (booking_id, [w.message for w in result.warnings])
@@ -309,7 +309,7 @@ def new_booking_form() -> None:
         services=tuple((i, float(services[i]["price"]), 0.0) for i in chosen))
     try:
         result = editing.create(con, user, draft)
-    except (StoreError, Forbidden) as refused:
+    except Refused as refused:
         st.error(str(refused))
         return
     st.session_state["calendar_saved"] = (result.booking["id"],

@@ -15,10 +15,9 @@ import pandas as pd
 import streamlit as st
 
 from bookings import datalog
-from bookings.auth import Forbidden, User
+from bookings.errors import Refused
 from bookings.exports import links
-from bookings.model import Right
-from bookings.store import StoreError
+from bookings.model import Right, User
 from ui import common
 
 REFRESH_S = 2  # while a download is queued or running
@@ -137,7 +136,7 @@ def ready_files(cursor, entries: list[dict], viewer: User) -> None:
     for e in ready[:20]:
         try:
             ready_file = links.for_page(cursor, viewer, e["id"])
-        except (StoreError, Forbidden) as gone:
+        except Refused as gone:
             st.caption(f"#{e['id']}: {gone}")
             continue
         text_col, button_col = st.columns([5, 1.3], vertical_alignment="center")

@@ -14,6 +14,7 @@ from pathlib import PurePath
 import pandas as pd
 import streamlit as st
 
+from bookings.errors import Refused
 from bookings.model import Right
 from bookings.store import booking_interval_min
 from bookings.uploads import bookings_import
@@ -84,7 +85,7 @@ def read_file(view: dict, file, sheet: str | None, unit: str) -> None:
             result = bookings_import.preview(con, user, file.getvalue(), file.name, sheet=asked,
                                              duration_unit=unit)
         # kept: the reason stays while the file does
-        except bookings_import.UploadRefused as refused:
+        except Refused as refused:
             view["preview"] = str(refused)
             return
         if not view["sheets"]:
@@ -220,7 +221,7 @@ if actions.button(f"Import {counted(counts['ready'], 'booking')}", type="primary
         with st.spinner("Importing ..."):
             done = bookings_import.commit(con, user, result, skip_invalid=skip_invalid,
                                           force_duplicate_file=force)
-    except bookings_import.UploadRefused as refused:
+    except Refused as refused:
         st.error(str(refused))
     else:
         st.session_state[OUTCOME] = {"done": done, "preview": result}

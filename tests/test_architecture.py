@@ -92,3 +92,48 @@ def test_no_module_imports_itself_back():
 def test_each_package_says_what_lives_in_it():
     for init in [*(ROOT / "bookings").rglob("__init__.py"), ROOT / "ui" / "__init__.py"]:
         assert ast.get_docstring(ast.parse(init.read_text())), relative(init)
+
+
+def domain_exceptions() -> set[str]:
+    """The names of the exception classes `bookings/` defines."""
+    names = set()
+    for path in DOMAIN:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and any(
+                    getattr(base, "id", getattr(base, "attr", "")).endswith(
+                        ("Error", "Exception", "Refused", "Forbidden", "Conflict", "NotFound",
+                         "Busy", "Missing", "Right"))
+                    for base in node.bases):
+                names.add(node.name)
+    return names
+
+
+def caught(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ExceptHandler) and node.type is not None:
+            kinds = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+            names |= {getattr(kind, "id", getattr(kind, "attr", "")) for kind in kinds}
+    return names
+
+
+@pytest.mark.parametrize("path", UI, ids=relative)
+def test_pages_catch_one_refusal_type(path):
+    """A page tells the user why with `Refused` (Forbidden, NotFound, Conflict and each
+    subject's own refusal are kinds of it). The store failing to open is not a refusal:
+    ui/common.py says so, once, where it opens the store."""
+    allowed = {"Refused"} | ({"StoreError"} if path.name == "common.py" else set())
+    assert caught(path) & domain_exceptions() <= allowed
+
+
+def test_the_refusals_are_one_family():
+    from bookings.admin.changelog import SettingsRefused
+    from bookings.editing import EditConflict, EditRefused
+    from bookings.errors import Conflict, Forbidden, MissingRight, NotFound, Refused
+    from bookings.store import StoreError
+    from bookings.uploads.batch import UploadRefused
+
+    for kind in (Forbidden, MissingRight, NotFound, Conflict, SettingsRefused, EditRefused,
+                 EditConflict, UploadRefused):
+        assert issubclass(kind, Refused) and not issubclass(kind, StoreError), kind
+    assert issubclass(EditConflict, Conflict)

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from bookings import auth
-from bookings.auth import AuthError, Forbidden, SignInRefused
+from bookings.errors import Forbidden, Refused, SignInRefused
 from bookings.model import ROLE_PRESETS, Right, Role
 from bookings.store import open_store
 
@@ -201,28 +201,28 @@ def test_viewing_period(con, make_user):
     make_user(Role.EMPLOYEE)
     assert auth.set_viewing_period(con, "employee", 7).viewing_period_days == 7
     assert auth.set_viewing_period(con, "employee", None).viewing_period_days is None
-    with pytest.raises(AuthError):
+    with pytest.raises(Refused):
         auth.set_viewing_period(con, "employee", -1)
 
 
 @pytest.mark.parametrize("names, message", [(["fly"], "Unknown right fly"),
                                             (["export", "x"], "Unknown right x")])
 def test_unknown_rights_are_named(names, message):
-    with pytest.raises(AuthError, match=message):
+    with pytest.raises(Refused, match=message):
         auth.parse_rights(names)
 
 
 @pytest.mark.parametrize("login", ["", "two words", "   "])
 def test_a_login_is_one_word(con, login):
-    with pytest.raises(AuthError, match="one word"):
+    with pytest.raises(Refused, match="one word"):
         auth.add_user(con, login, Role.EMPLOYEE)
 
 
 def test_a_login_is_unique_and_passwords_have_a_minimum(con, make_user):
     make_user(Role.EMPLOYEE)
-    with pytest.raises(AuthError, match="taken"):
+    with pytest.raises(Refused, match="taken"):
         auth.add_user(con, "employee", Role.EMPLOYEE)
-    with pytest.raises(AuthError, match="at least 8"):
+    with pytest.raises(Refused, match="at least 8"):
         auth.add_user(con, "short", Role.EMPLOYEE, password="abc")
 
 

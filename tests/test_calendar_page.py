@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from bookings import auth, editing
-from bookings.auth import Forbidden
 from bookings.demo import fill_demo
+from bookings.errors import Forbidden
 from bookings.store import open_store
 from tests import known_store
 from tests.helpers import bookings_grid, button, select

@@ -9,8 +9,8 @@ import pytest
 
 from bookings import auth, datalog, deletion
 from bookings.admin import users
-from bookings.auth import Forbidden
 from bookings.cli import main
+from bookings.errors import Forbidden
 from bookings.exports import jobs, links
 from bookings.filters import BookingFilter
 from bookings.model import Right

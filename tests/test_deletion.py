@@ -8,10 +8,10 @@ from dataclasses import replace
 import pytest
 
 from bookings import deletion, history
-from bookings.auth import Forbidden, get_user
+from bookings.auth import get_user
+from bookings.errors import Forbidden, Refused
 from bookings.filters import BookingFilter
 from bookings.model import Right
-from bookings.store import StoreError
 from tests import known_store
 
 PAID = "paid in full: you may not delete paid bookings"
@@ -136,7 +136,7 @@ def test_delete_matching_respects_the_viewing_period(store):
 
 
 def test_an_empty_selection_is_refused(store):
-    with pytest.raises(StoreError, match="No bookings selected"):
+    with pytest.raises(Refused, match="No bookings selected"):
         deletion.delete_bookings(store, get_user(store, "owner"), [])
 
 

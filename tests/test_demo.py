@@ -9,8 +9,9 @@ import pytest
 from bookings import demo
 from bookings.auth import sign_in
 from bookings.demo import client_count, fill_demo
+from bookings.errors import Refused
 from bookings.model import Attendance, Source
-from bookings.store import StoreError, is_empty, open_store
+from bookings.store import is_empty, open_store
 
 TODAY = date(2025, 6, 1)
 NOW = datetime(2025, 6, 1)
@@ -436,7 +437,7 @@ def test_another_day_moves_the_dates(tmp_path):
 def test_refuses_a_store_that_is_not_empty(tmp_path):
     con, _ = make_store(tmp_path / "a.duckdb", seed=1, bookings=200)
     before = one(con, "SELECT count(*) FROM users")
-    with pytest.raises(StoreError, match="empty store"):
+    with pytest.raises(Refused, match="empty store"):
         fill_demo(con, 200, seed=1, today=TODAY)
     assert one(con, "SELECT count(*) FROM bookings") == 200
     assert one(con, "SELECT count(*) FROM users") == before
@@ -448,7 +449,7 @@ def test_refuses_when_a_demo_login_is_taken(tmp_path):
 
     con = open_store(tmp_path / "a.duckdb")
     add_user(con, "admin", Role.ADMINISTRATOR, password="a-long-password")
-    with pytest.raises(StoreError, match="admin"):
+    with pytest.raises(Refused, match="admin"):
         fill_demo(con, 100, today=TODAY)
     assert is_empty(con) and one(con, "SELECT count(*) FROM users") == 1
 
@@ -476,5 +477,5 @@ def test_small_and_empty_demos(tmp_path):
     result = fill_demo(con, 0, today=TODAY)
     assert result.bookings == 0 and result.clients == 2000
     assert one(con, "SELECT count(*) FROM bookings") == 0
-    with pytest.raises(StoreError):
+    with pytest.raises(Refused):
         fill_demo(open_store(tmp_path / "b.duckdb"), -1, today=TODAY)

@@ -11,11 +11,10 @@ from starlette.testclient import TestClient
 
 from bookings import auth
 from bookings.admin import users
-from bookings.auth import Forbidden
+from bookings.errors import Forbidden, NotFound
 from bookings.exports import jobs, links
 from bookings.filters import BookingFilter
 from bookings.model import Right
-from bookings.store import StoreError
 from tests import known_store
 
 
@@ -86,7 +85,7 @@ def test_a_deactivated_user_gets_nothing(store):
 def test_another_users_entry_needs_the_owners_settings_right(store):
     outcome = export_by(store, "admin")
     users.grant(store, None, "employee", {Right.EXPORT})
-    with pytest.raises(StoreError, match="not yours"):
+    with pytest.raises(NotFound, match="not yours"):
         links.fetch_for_page(store, "employee", outcome.log_id)
     assert fetches(store) == []
 

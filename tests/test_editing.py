@@ -6,8 +6,9 @@ from datetime import datetime
 import pytest
 
 from bookings import editing, history
-from bookings.auth import Forbidden, get_user
+from bookings.auth import get_user
 from bookings.cli import main
+from bookings.errors import Forbidden
 from tests import known_store
 
 

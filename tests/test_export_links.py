@@ -14,10 +14,10 @@ from starlette.testclient import TestClient
 
 from bookings import auth, datalog
 from bookings.admin import users
-from bookings.auth import Forbidden
+from bookings.errors import Forbidden, NotFound
 from bookings.exports import jobs, links, mail
 from bookings.filters import BookingFilter
-from bookings.model import Right
+from bookings.model import Right, User
 from bookings.store import StoreError, store_dir
 from tests import known_store
 from tests.helpers import outbox_link
@@ -75,7 +75,7 @@ def client(store):
         yield test_client
 
 
-def admin(con) -> auth.User:
+def admin(con) -> User:
     return auth.get_user(con, "admin")
 
 
@@ -223,14 +223,14 @@ def test_others_may_not_fetch_from_the_page(store):
     with pytest.raises(Forbidden):  # no export right
         links.fetch_from_page(store, employee, outcome.log_id)
     users.grant(store, None, "employee", {Right.EXPORT})
-    with pytest.raises(StoreError, match="not yours"):  # not their entry
+    with pytest.raises(NotFound, match="not yours"):  # not their entry
         links.fetch_from_page(store, auth.get_user(store, "employee"), outcome.log_id)
     assert fetches(store) == []
 
 
 def test_an_entry_not_ready_has_nothing_to_fetch(store):
     log_id = jobs.request_export(store, admin(store), BookingFilter())
-    with pytest.raises(StoreError, match="no file"):
+    with pytest.raises(NotFound, match="no file"):
         links.fetch_from_page(store, admin(store), log_id)
 
 

@@ -15,12 +15,12 @@ import pytest
 
 from bookings import auth, listing
 from bookings.admin import users
-from bookings.auth import Forbidden
 from bookings.cli import main
+from bookings.errors import Forbidden, NotFound, Refused
 from bookings.exports import files, jobs
 from bookings.exports.files import HEADER, XlsxSink, csv_safe
 from bookings.filters import BookingFilter
-from bookings.model import Right
+from bookings.model import Right, User
 from bookings.store import StoreError, open_store
 from tests import known_store
 from tests.helpers import xlsx_rows
@@ -46,7 +46,7 @@ def run(store_path, capsys):
     return run_cli
 
 
-def user(con, login: str) -> auth.User:
+def user(con, login: str) -> User:
     return auth.get_user(con, login)
 
 
@@ -288,7 +288,7 @@ def test_the_rights_are_checked_on_request(store):
     users.grant(store, None, "employee", {Right.EXPORT})
     with pytest.raises(Forbidden, match="phone"):
         jobs.request_export(store, user(store, "employee"), BookingFilter(client="1212"))
-    with pytest.raises(StoreError, match="format"):
+    with pytest.raises(Refused, match="format"):
         jobs.request_export(store, user(store, "admin"), BookingFilter(), "pdf")
     assert store.execute("SELECT count(*) FROM data_log").fetchone()[0] == 0
 
@@ -384,7 +384,7 @@ def test_a_stored_filter_reads_back_as_it_was(store):
 def test_a_job_runs_once(store):
     log_id = jobs.request_export(store, user(store, "admin"), BookingFilter())
     jobs.run_job(store, log_id)
-    with pytest.raises(StoreError, match="not a queued download"):
+    with pytest.raises(NotFound, match="not a queued download"):
         jobs.run_job(store, log_id)
 
 

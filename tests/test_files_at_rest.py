@@ -16,6 +16,7 @@ import pytest
 from bookings import auth, config, store
 from bookings.exports import jobs, mail
 from bookings.filters import BookingFilter
+from bookings.model import User
 from bookings.store import open_store, store_dir
 from tests import known_store
 from tests.helpers import outbox_link
@@ -62,7 +63,7 @@ def known(data_dir):
     con.close()
 
 
-def admin(con) -> auth.User:
+def admin(con) -> User:
     return auth.get_user(con, "admin")
 
 

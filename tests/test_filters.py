@@ -8,8 +8,9 @@ from datetime import date
 import pytest
 
 from bookings import listing
-from bookings.auth import Forbidden, get_user, list_users
+from bookings.auth import get_user, list_users
 from bookings.cli import main
+from bookings.errors import Forbidden
 from bookings.filters import BookingFilter, FilterError, Names
 from bookings.model import Attendance, Right, Role, Source
 from tests.known_store import ALL, TODAY

@@ -11,7 +11,8 @@ from dataclasses import replace
 import pytest
 
 from bookings import editing
-from bookings.auth import MissingRight, get_user
+from bookings.auth import get_user
+from bookings.errors import MissingRight
 from bookings.model import Right
 
 

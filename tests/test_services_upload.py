@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from bookings import catalog
 from bookings.admin import changelog, settings
-from bookings.auth import Forbidden
+from bookings.errors import Forbidden
 from bookings.model import Role
 from bookings.uploads import batch, services_import
 from bookings.uploads.batch import UploadRefused

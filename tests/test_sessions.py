@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from bookings import auth, session_routes, sessions
 from bookings.admin import users as user_admin
+from bookings.errors import SignInRefused
 from bookings.model import Role
 from bookings.store import open_store
 
@@ -133,7 +134,7 @@ def test_deactivation_reset_and_everywhere_end_all_of_a_users_sessions(con, sign
 
 def test_users_sign_out_everywhere_for_themselves_but_not_others(con, signed_in):
     from bookings.admin.changelog import SettingsRefused
-    from bookings.auth import Forbidden
+    from bookings.errors import Forbidden
 
     employee, token = signed_in(Role.EMPLOYEE)
     owner, owner_token = signed_in(Role.OWNER)
@@ -256,7 +257,7 @@ def test_users_unthrottle_lets_the_login_try_at_once(cli, store_path):
     cli("users", "list")
     con = open_store(store_path)
     for _ in range(auth.FREE_FAILURES + 1):
-        with pytest.raises(auth.SignInRefused):
+        with pytest.raises(SignInRefused):
             auth.sign_in(con, "admin", "guess", client="203.0.113.9")
     assert auth.seconds_to_wait(con, "admin", "203.0.113.9", datetime.now()) > 0
     con.close()

@@ -9,7 +9,7 @@ from bookings import auth
 from bookings.admin import changelog, settings, users
 from bookings.admin.changelog import SettingsRefused
 from bookings.admin.users import LastOwner
-from bookings.auth import Forbidden, SignInRefused
+from bookings.errors import Forbidden, SignInRefused
 from bookings.model import BUILTIN_BOOKING_CATEGORIES, ROLE_PRESETS, Right, Role
 from bookings.uploads import bookings_import
 from tests import known_store

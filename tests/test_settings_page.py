@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from bookings import auth, catalog
 from bookings.admin import changelog
-from bookings.auth import SignInRefused
+from bookings.errors import SignInRefused
 from bookings.model import Right
 from bookings.store import booking_interval_min
 from tests import known_store

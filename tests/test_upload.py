@@ -12,7 +12,8 @@ import pytest
 from openpyxl import load_workbook
 
 from bookings import listing
-from bookings.auth import Forbidden, get_user
+from bookings.auth import get_user
+from bookings.errors import Forbidden
 from bookings.filters import BookingFilter
 from bookings.uploads import batch, bookings_import
 from bookings.uploads.sheet import read_sheet, template_xlsx

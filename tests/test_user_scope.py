@@ -20,12 +20,12 @@ import pytest
 from bookings import auth, deletion, editing, history, listing
 from bookings.admin import changelog, settings, users
 from bookings.admin.changelog import SettingsRefused
-from bookings.auth import Forbidden
+from bookings.errors import Forbidden, NotFound
 from bookings.exports import jobs
 from bookings.exports.files import HEADER
 from bookings.filters import BookingFilter
-from bookings.model import ROLE_SCOPES, Right, Role, Scope
-from bookings.store import StoreError, migrate, open_store
+from bookings.model import ROLE_SCOPES, Right, Role, Scope, User
+from bookings.store import migrate, open_store
 from tests import known_store
 from tests.helpers import bookings_table, table_ids, xlsx_rows
 from tests.known_store import ALL, RECENT
@@ -75,7 +75,7 @@ def scoped(viewers_path, store_path):
 
 
 @pytest.fixture(params=list(VIEWERS))
-def viewer(request, scoped) -> tuple[auth.User, set[int]]:
+def viewer(request, scoped) -> tuple[User, set[int]]:
     """(a viewer, the bookings they see), once per scope and link."""
     return auth.get_user(scoped, request.param), VIEWERS[request.param][2]
 
@@ -141,7 +141,7 @@ def test_info_shows_a_booking_only_within_the_scope(scoped, viewer, booking_id):
     if booking_id in seen:
         assert history.booking_info(scoped, booking_id, user)["booking"]["id"] == booking_id
     else:
-        with pytest.raises(StoreError, match=OUTSIDE):
+        with pytest.raises(NotFound, match=OUTSIDE):
             history.booking_info(scoped, booking_id, user)
 
 
@@ -161,7 +161,7 @@ def test_delete_by_ids_deletes_only_within_the_scope(scoped, viewer):
 def test_delete_matching_deletes_only_within_the_scope(scoped, viewer):
     user, seen = viewer
     if not seen - DELETED:
-        with pytest.raises(StoreError, match="No bookings match"):
+        with pytest.raises(NotFound, match="No bookings match"):
             deletion.delete_matching(scoped, user, BookingFilter())
         return
     assert set(deletion.delete_matching(scoped, user, BookingFilter()).deleted) == seen - DELETED

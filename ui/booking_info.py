@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from bookings import history, history_words
-from bookings.auth import User
+from bookings.model import User
 from ui import common
 
 # Every character Markdown (and Streamlit's :directives[] and $math$) could read as markup.

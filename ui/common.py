@@ -14,8 +14,8 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from bookings import auth, config, sessions
 from bookings.admin import users as user_admin
-from bookings.auth import User
-from bookings.model import Right
+from bookings.errors import Refused
+from bookings.model import Right, User
 from bookings.store import Connection, StoreError, open_store
 from bookings.uploads import bookings_import
 from bookings.uploads.batch import plural
@@ -273,7 +273,7 @@ def sign_in_page() -> None:
     if submitted:
         try:
             user = auth.sign_in(cursor(), login.strip(), password, client=_client_address())
-        except auth.SignInRefused as exc:
+        except Refused as exc:
             st.error(str(exc))
             return
         _signed_in(user)

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bookings.auth import AuthError, User
+from bookings.errors import Refused
 from bookings.exports import jobs
 from bookings.filters import BookingFilter
-from bookings.model import Right
-from bookings.store import StoreError
+from bookings.model import Right, User
 from ui import common
 
 _CONFIRMING = common.Confirmation("confirming_export")
@@ -31,7 +30,7 @@ def _request(user: User, fmt: str) -> None:
     try:
         log_id = jobs.request_export(common.cursor(), user, pending["filter"], fmt,
                                      email=user.email or None)
-    except (StoreError, AuthError) as refused:
+    except Refused as refused:
         st.error(str(refused))
         return
     st.session_state[_OUTCOME] = (log_id, fmt, user.email)

@@ -13,10 +13,9 @@ from __future__ import annotations
 import streamlit as st
 
 from bookings import deletion
-from bookings.auth import User
+from bookings.errors import Refused
 from bookings.filters import BookingFilter
-from bookings.model import Right
-from bookings.store import StoreError
+from bookings.model import Right, User
 from ui import common
 from ui.booking_info import booking_info
 
@@ -51,7 +50,7 @@ def _run_delete(action) -> None:
         return
     try:
         st.session_state[_OUTCOME] = action()
-    except StoreError as refused:
+    except Refused as refused:
         st.error(str(refused))
         return
     st.session_state["data_revision"] = data_revision() + 1

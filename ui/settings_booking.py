@@ -9,8 +9,7 @@ import streamlit as st
 
 from bookings import catalog
 from bookings.admin import settings
-from bookings.auth import User
-from bookings.model import BOOKING_INTERVALS_MIN
+from bookings.model import BOOKING_INTERVALS_MIN, User
 from bookings.store import Connection, booking_interval_min
 from bookings.uploads.rules import round_to_interval
 from ui import settings_forms as forms

@@ -13,10 +13,8 @@ from typing import NoReturn
 
 import streamlit as st
 
-from bookings.auth import AuthError
-from bookings.store import StoreError
+from bookings.errors import Refused
 
-REFUSALS = (AuthError, StoreError)  # Forbidden, SettingsRefused, UploadRefused among them
 _ROUND = "_settings_round:"
 _MESSAGES = "_settings_messages"
 
@@ -51,7 +49,7 @@ def attempt(action: Callable, *args, **kwargs):
     """The change's result, or None with the reason it was refused shown."""
     try:
         return action(*args, **kwargs)
-    except REFUSALS as refused:
+    except Refused as refused:
         st.error(str(refused))
         return None
 

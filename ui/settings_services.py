@@ -8,7 +8,7 @@ import streamlit as st
 
 from bookings import catalog
 from bookings.admin import settings
-from bookings.auth import User
+from bookings.model import User
 from bookings.store import Connection
 from ui import settings_forms as forms
 from ui import settings_services_upload

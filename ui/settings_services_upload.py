@@ -16,7 +16,8 @@ from pathlib import PurePath
 import pandas as pd
 import streamlit as st
 
-from bookings.auth import User
+from bookings.errors import Refused
+from bookings.model import User
 from bookings.store import Connection
 from bookings.uploads import services_import
 from ui import common
@@ -90,7 +91,7 @@ def _read(con: Connection, actor: User, view: dict, file, sheet: str | None) -> 
         try:
             result = services_import.preview(con, actor, file.getvalue(), file.name,
                                              sheet=asked)
-        except forms.REFUSALS as refused:  # kept: the reason stays while the file does
+        except Refused as refused:  # kept: the reason stays while the file does
             view["preview"] = str(refused)
             return
     if not view["sheets"]:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from bookings import auth, sessions
 from bookings.admin import users as user_admin
-from bookings.auth import User
+from bookings.model import User
 from bookings.store import Connection
 from ui import settings_forms as forms
 from ui.common import counted

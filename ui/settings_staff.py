@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from bookings.admin import settings
-from bookings.auth import User
+from bookings.model import User
 from bookings.store import Connection
 from ui import settings_forms as forms
 

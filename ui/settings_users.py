@@ -9,9 +9,8 @@ import streamlit as st
 
 from bookings import auth, catalog
 from bookings.admin import users
-from bookings.auth import User
 from bookings.exports import mail
-from bookings.model import ROLE_PRESETS, ROLE_SCOPES, Right, Role, Scope
+from bookings.model import ROLE_PRESETS, ROLE_SCOPES, Right, Role, Scope, User
 from bookings.store import Connection
 from ui import settings_forms as forms
 

@@ -15,8 +15,9 @@ from contextlib import contextmanager
 
 import duckdb
 
-from bookings.auth import User
-from bookings.store import Connection, StoreError, next_id, transaction
+from bookings.errors import Refused
+from bookings.model import User
+from bookings.store import Connection, next_id, transaction
 
 SUBJECTS = ("user", "employee", "service", "service category", "booking category",
             "booking interval")
@@ -78,7 +79,7 @@ def _value(value) -> str:
     return str(value)
 
 
-class SettingsRefused(StoreError):
+class SettingsRefused(Refused):
     """A settings change is refused; the message says why."""
 
 

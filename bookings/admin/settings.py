@@ -25,8 +25,7 @@ from decimal import Decimal, InvalidOperation
 from bookings import catalog
 from bookings.admin import changelog
 from bookings.admin.changelog import SettingsRefused
-from bookings.auth import User
-from bookings.model import BOOKING_INTERVALS_MIN, Right
+from bookings.model import BOOKING_INTERVALS_MIN, Right, User
 from bookings.store import Connection, booking_interval_min, next_id
 from bookings.values import fold  # names compare as the upload matches them
 

@@ -20,9 +20,8 @@ from datetime import datetime
 from bookings import auth, sessions
 from bookings.admin import changelog
 from bookings.admin.changelog import SettingsRefused
-from bookings.auth import User
 from bookings.exports import mail
-from bookings.model import ROLE_PRESETS, ROLE_SCOPES, Right, Role, Scope
+from bookings.model import ROLE_PRESETS, ROLE_SCOPES, Right, Role, Scope, User
 from bookings.store import Connection
 
 KEEP = object()  # "leave the viewing period as it is"

@@ -41,11 +41,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bookings import datalog, listing
-from bookings.auth import AuthError, User, user_by_id
+from bookings.auth import user_by_id
+from bookings.errors import NotFound, Refused
 from bookings.exports import mail
 from bookings.exports.files import SHEET_ROWS, Cover, open_sink, table_sql
 from bookings.filters import BookingFilter, FilterError
-from bookings.model import Right
+from bookings.model import Right, User
 from bookings.store import (
     Connection,
     StoreError,
@@ -127,7 +128,7 @@ def request_export(con: Connection, user: User, bfilter: BookingFilter, fmt: str
     """
     user.require(Right.EXPORT)
     if fmt not in FORMATS:
-        raise StoreError(f"The format is one of {', '.join(FORMATS)}, not {fmt!r}.")
+        raise Refused(f"The format is one of {', '.join(FORMATS)}, not {fmt!r}.")
     rows = listing.count(con, user, bfilter)
     what = bfilter.words(listing.names(con))
     details = json.dumps({"filter": bfilter.to_params(), "email": email or None})
@@ -231,7 +232,7 @@ def _claim(con: Connection, log_id: int) -> Job:
         RETURNING id, user_id, format, what, filter, requested_at
     """, [log_id]).fetchone()
     if row is None:
-        raise StoreError(f"Data log entry {log_id} is not a queued download.")
+        raise NotFound(f"Data log entry {log_id} is not a queued download.")
     log_id, user_id, fmt, what, details, requested_at = row
     details = json.loads(details)
     bfilter = BookingFilter.stored(details["filter"])
@@ -311,7 +312,7 @@ def _requester(con: Connection, job: Job) -> User:
     """The requester as they are now: rights withdrawn since the request apply."""
     user = user_by_id(con, job.user_id)
     if user is None or not user.active:
-        raise AuthError("the user who asked for it is gone or deactivated")
+        raise Refused("the user who asked for it is gone or deactivated")
     user.require(Right.EXPORT)
     return user
 
@@ -369,7 +370,7 @@ def _sha256_of(path: Path) -> str:
 
 
 def _expected(exc: Exception) -> bool:
-    return isinstance(exc, AuthError | StoreError)
+    return isinstance(exc, Refused | StoreError)
 
 
 def _reason(exc: Exception) -> str:

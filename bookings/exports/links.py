@@ -24,9 +24,10 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bookings import datalog, sessions
-from bookings.auth import Forbidden, User, get_user, user_by_id
+from bookings.auth import get_user, user_by_id
+from bookings.errors import Forbidden, NotFound
 from bookings.exports.jobs import MEDIA_TYPES, made_with_phones, store_dir, token_hash
-from bookings.model import Right
+from bookings.model import Right, User
 from bookings.store import Connection, StoreError
 
 PLAIN = "text/plain; charset=utf-8"
@@ -80,7 +81,7 @@ def by_link(con: Connection, token: str, *, record: bool = True,
                           "numbers, which its owner may no longer see.\n")
     try:
         ready = _ready_file(con, log_id)
-    except StoreError as gone:
+    except NotFound as gone:
         return Reply(410, f"{gone}\n")
     if record:
         datalog.record_fetch(con, log_id, via="link", at=now)
@@ -137,11 +138,11 @@ def _ready_file(con: Connection, log_id: int) -> ReadyFile:
         WHERE id = ? AND kind = 'export'
     """, [log_id]).fetchone()
     if row is None or row[0] != "ready" or row[1] is None:
-        raise StoreError(f"Download {log_id} has no file (yet).")
+        raise NotFound(f"Download {log_id} has no file (yet).")
     _, file_path, fmt, requested_at = row
     path = store_dir(con) / file_path
     if not path.is_file():
-        raise StoreError(f"The file of download {log_id} is no longer kept. "
+        raise NotFound(f"The file of download {log_id} is no longer kept. "
                          "Request the download again.")
     return ReadyFile(log_id, path, f"bookings-{log_id}-{requested_at:%Y-%m-%d}.{fmt}",
                      MEDIA_TYPES[fmt])

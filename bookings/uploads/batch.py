@@ -27,11 +27,10 @@ from typing import ClassVar
 
 import duckdb
 
-from bookings.auth import User
-from bookings.model import Right
+from bookings.errors import Refused
+from bookings.model import Right, User
 from bookings.store import (
     Connection,
-    StoreError,
     next_id,
     private_dir,
     store_dir,
@@ -42,7 +41,7 @@ from bookings.uploads.sheet import FileLayout, FileRefused, Sheet, failed_rows_x
 from bookings.uploads.spreadsheets import BadCell
 
 
-class UploadRefused(StoreError):
+class UploadRefused(Refused):
     """The upload or its commit is refused; the message says why."""
 
 

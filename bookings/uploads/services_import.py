@@ -30,9 +30,8 @@ from decimal import Decimal
 from bookings import catalog
 from bookings.admin import changelog, settings
 from bookings.admin.changelog import SettingsRefused
-from bookings.auth import User
 from bookings.history import new_operation_id
-from bookings.model import Right
+from bookings.model import Right, User
 from bookings.store import Connection
 from bookings.uploads import batch
 from bookings.uploads.batch import Committed, FilePreview, Issue, UploadRefused, plural
