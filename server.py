@@ -5,8 +5,8 @@ and clear the session cookie, the export worker.
 and serves it with its usual flags. Everything runs in one process, which
 holds the DuckDB file: the pages, the route and the worker open the same
 store (`open_store` with the same settings returns the same instance), each
-thread with its own cursor. The route's logic is `bookings.downloads`; this
-file only wires it up.
+thread with its own cursor. The routes live in web/ (their logic in
+`bookings.exports.links` and `bookings.sessions`); this file only wires them up.
 
 Download links follow the port the app serves on (`make run PORT=8701`,
 `bookings serve --server.port 8701`, or the next free one Streamlit took):
@@ -25,9 +25,10 @@ import streamlit as st
 from streamlit import config as st_config
 from streamlit.runtime.pages_manager import PagesManager
 
-from bookings import config, session_routes
-from bookings.exports import jobs, links
+from bookings import config
+from bookings.exports import jobs
 from bookings.store import Connection, StoreError, open_store
+from web import downloads, sessions
 
 log = logging.getLogger(__name__)
 _store: dict[str, Connection] = {}  # the lifespan's connection; a cursor of it per request
@@ -71,4 +72,4 @@ def _cursor() -> Connection:
 
 
 app = st.App("app.py", lifespan=lifespan,
-             routes=[links.route(_cursor), *session_routes.routes(_cursor)])
+             routes=[downloads.route(_cursor), *sessions.routes(_cursor)])

@@ -16,6 +16,7 @@ from bookings.exports import jobs, links
 from bookings.filters import BookingFilter
 from bookings.model import Right
 from tests import known_store
+from web import downloads
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def store(con):
 @pytest.fixture
 def client(store):
     """The download route as server.py mounts it, on this store."""
-    app = Starlette(routes=[links.route(lambda: store.cursor())])
+    app = Starlette(routes=[downloads.route(lambda: store.cursor())])
     with TestClient(app) as test_client:
         yield test_client
 

@@ -21,6 +21,7 @@ from bookings.model import Right, User
 from bookings.store import StoreError, store_dir
 from tests import known_store
 from tests.helpers import outbox_link
+from web import downloads
 
 SMTP_VARIABLES = ("BOOKINGS_SMTP_HOST", "BOOKINGS_SMTP_PORT", "BOOKINGS_SMTP_USER",
                   "BOOKINGS_SMTP_PASSWORD", "BOOKINGS_SMTP_TLS", "BOOKINGS_MAIL_FROM")
@@ -70,7 +71,7 @@ def smtp(monkeypatch):
 @pytest.fixture
 def client(store):
     """The download route as server.py mounts it, on this store."""
-    app = Starlette(routes=[links.route(lambda: store.cursor())])
+    app = Starlette(routes=[downloads.route(lambda: store.cursor())])
     with TestClient(app) as test_client:
         yield test_client
 
@@ -238,6 +239,6 @@ def test_the_route_says_503_while_the_store_cannot_be_opened():
     def busy():
         raise StoreError("The store x is busy: another process holds it.")
 
-    with TestClient(Starlette(routes=[links.route(busy)])) as test_client:
+    with TestClient(Starlette(routes=[downloads.route(busy)])) as test_client:
         response = test_client.get(f"/download/{'x' * 43}")
     assert response.status_code == 503 and "busy" in response.text

@@ -10,11 +10,12 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from bookings import auth, session_routes, sessions
+from bookings import auth, sessions
 from bookings.admin import users as user_admin
 from bookings.errors import SignInRefused
 from bookings.model import Role
 from bookings.store import open_store
+from web import sessions as web_sessions
 
 NOW = datetime(2026, 5, 1, 12, 0, 0)
 
@@ -171,7 +172,7 @@ def test_after_sign_in_the_browser_goes_only_to_a_page_of_this_app(target, safe)
 @pytest.fixture
 def client(store_path):
     shared = open_store(store_path)
-    app = Starlette(routes=session_routes.routes(shared.cursor))
+    app = Starlette(routes=web_sessions.routes(shared.cursor))
     with TestClient(app, base_url="http://testserver", follow_redirects=False) as http:
         yield http
     shared.close()

@@ -1,6 +1,6 @@
 """Serving export files: through the emailed link, or from the Data log page.
 
-The link's route (`/download/{token}`, mounted by server.py) is a thin
+The link's route (`/download/{token}`, web/downloads.py) is a thin
 Starlette adapter over `by_link`, which answers with a status, a plain text for a refusal, or the
 file to send. A refusal says why in plain words and nothing more: 404 for a
 token nobody issued, 410 for one that expired, was withdrawn or whose file is
@@ -13,22 +13,16 @@ shows phone numbers unmasked (`exports.made_with_phones`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
-from starlette.routing import Route
 
 from bookings import datalog, sessions
 from bookings.auth import get_user, user_by_id
 from bookings.errors import Forbidden, NotFound
 from bookings.exports.jobs import MEDIA_TYPES, made_with_phones, store_dir, token_hash
 from bookings.model import Right, User
-from bookings.store import Connection, StoreError
+from bookings.store import Connection
 
 PLAIN = "text/plain; charset=utf-8"
 # A download is private: no cache keeps it, no page it links to learns the token.
@@ -146,33 +140,3 @@ def _ready_file(con: Connection, log_id: int) -> ReadyFile:
                          "Request the download again.")
     return ReadyFile(log_id, path, f"bookings-{log_id}-{requested_at:%Y-%m-%d}.{fmt}",
                      MEDIA_TYPES[fmt])
-
-
-# --- the HTTP route -----------------------------------------------------------------
-
-
-def route(open_cursor: Callable[[], Connection]) -> Route:
-    """`GET /download/{token}`; OPEN_CURSOR gives a cursor of the app's store per request
-    (or raises StoreError when the app could not open it)."""
-
-    def answer(token: str, record: bool) -> Reply:
-        try:
-            cursor = open_cursor()  # a DuckDB connection is not shared between threads
-        except StoreError as busy:
-            return Reply(503, f"Downloads are unavailable right now: {busy}\n")
-        try:
-            return by_link(cursor, token, record=record)
-        finally:
-            cursor.close()
-
-    async def download(request: Request) -> Response:
-        # A HEAD (a link checker) is answered but not counted as a fetch.
-        reply = await run_in_threadpool(answer, request.path_params["token"],
-                                        request.method == "GET")
-        if reply.path is None:
-            return PlainTextResponse(reply.text, status_code=reply.status,
-                                     headers=reply.headers)
-        return FileResponse(reply.path, media_type=reply.media_type,
-                            filename=reply.file_name, headers=reply.headers)
-
-    return Route("/download/{token}", download, methods=["GET", "HEAD"])

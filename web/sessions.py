@@ -1,17 +1,16 @@
-"""The HTTP routes that set and clear the session cookie (mounted by server.py).
+"""The routes that set and clear the session cookie (mounted by server.py).
 
 Streamlit's websocket cannot set an HttpOnly cookie, so the sign-in form ends with
 a redirect here: `/auth/session?ticket=...&next=/page?query` swaps the single-use
 ticket for the session token (`sessions.redeem`), sets the cookie and sends the
 browser on to the page it asked for. `/auth/sign-out` ends the cookie's session
-and clears it. The logic is `bookings.sessions`; this file is the Starlette side.
+and clears it. The logic is `bookings.sessions`; this module is the Starlette side.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -19,6 +18,7 @@ from starlette.routing import Route
 from bookings import sessions
 from bookings.exports.jobs import public_url
 from bookings.store import Connection, StoreError
+from web.cursor import with_cursor
 
 # The ticket rides in the URL: no cache keeps the answer, no next page learns it.
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -29,14 +29,6 @@ def _secure() -> bool:
     return public_url().startswith("https://")
 
 
-def _with_cursor(open_cursor: Callable[[], Connection], work: Callable[[Connection], object]):
-    cursor = open_cursor()  # a DuckDB connection is not shared between threads
-    try:
-        return work(cursor)
-    finally:
-        cursor.close()
-
-
 def routes(open_cursor: Callable[[], Connection]) -> list[Route]:
     """The sign-in and sign-out routes; OPEN_CURSOR gives a cursor of the app's store."""
 
@@ -44,8 +36,7 @@ def routes(open_cursor: Callable[[], Connection]) -> list[Route]:
         target = sessions.safe_next(request.query_params.get("next"))
         ticket = request.query_params.get("ticket", "")
         try:
-            token = await run_in_threadpool(
-                _with_cursor, open_cursor, lambda con: sessions.redeem(con, ticket))
+            token = await with_cursor(open_cursor, lambda con: sessions.redeem(con, ticket))
         except StoreError:
             token = None  # the page says the store is unavailable
         response = RedirectResponse(target, status_code=303, headers=NO_STORE)
@@ -59,8 +50,7 @@ def routes(open_cursor: Callable[[], Connection]) -> list[Route]:
         token = request.cookies.get(sessions.COOKIE)
         if token:
             try:
-                await run_in_threadpool(
-                    _with_cursor, open_cursor, lambda con: sessions.end(con, token))
+                await with_cursor(open_cursor, lambda con: sessions.end(con, token))
             except StoreError:
                 pass  # the cookie goes all the same
         response = RedirectResponse(sessions.safe_next(request.query_params.get("next")),
