@@ -1,5 +1,5 @@
 """The web server: the Streamlit app (app.py), the download route, the routes that set
-and clear the session cookie, the export worker.
+and clear the session cookie, the export worker, and the start-up recovery before them.
 
 `bookings serve` runs `streamlit run server.py`; Streamlit finds `app` below
 and serves it with its usual flags. Everything runs in one process, which
@@ -27,6 +27,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from bookings import config
 from bookings.exports import jobs
+from bookings.startup import startup
 from bookings.store import Connection, StoreError, open_store
 from web import downloads, sessions
 
@@ -43,8 +44,8 @@ def announce_port() -> int:
 
 @asynccontextmanager
 async def lifespan(_app):
-    """Start the export worker (it fails jobs a restart interrupted, removes what they
-    left), stop it at the end."""
+    """Recover what a restart cut off (`startup`), start the export worker, stop it at
+    the end."""
     # pages/ holds st.navigation's pages, not a multipage folder of old. Streamlit
     # assumes the old kind until app.py first calls st.navigation, so a deep link
     # (/settings) as the first request after a start ran pages/settings.py alone.
@@ -55,7 +56,10 @@ async def lifespan(_app):
         _store["con"] = open_store(path)
     except StoreError as exc:  # the pages say so too; the app still starts
         log.warning("download links are unavailable: %s", exc)
-    worker = jobs.ExportWorker(path)
+    else:
+        startup(_store["con"])
+    # Busy at start: the worker runs the start-up once it gets the store.
+    worker = jobs.ExportWorker(path, on_open=None if "con" in _store else startup)
     worker.start()
     try:
         yield None

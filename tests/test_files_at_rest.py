@@ -17,6 +17,7 @@ from bookings import auth, config, store
 from bookings.exports import jobs, mail
 from bookings.filters import BookingFilter
 from bookings.model import User
+from bookings.startup import startup
 from bookings.store import open_store, store_dir
 from tests import known_store
 from tests.helpers import outbox_link
@@ -114,11 +115,11 @@ def test_an_interrupted_xlsx_export_leaves_nothing_in_tmp_and_recovery_removes_i
     assert mode(data_dir / "tmp") == 0o700
     assert list((data_dir / "exports").glob("*.part"))
 
-    worker = jobs.ExportWorker(store_path, poll_s=0.1)  # the app starts again
+    con = open_store(store_path)  # the app starts again
     try:
-        assert worker.start() == [log_id]
+        assert startup(con).exports == [log_id]
     finally:
-        worker.stop()
+        con.close()
     assert everything_under(data_dir / "tmp") == []  # the leftovers are gone
     assert list((data_dir / "exports").iterdir()) == []
     assert everything_under(system_tmp) == []

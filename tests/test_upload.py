@@ -288,7 +288,7 @@ def test_an_interrupted_commit_is_marked_failed_on_restart(store, owner):
     result = check(store, owner)
     store.execute("UPDATE import_batches SET state = 'committing' WHERE id = ?",
                   [result.batch_id])
-    assert bookings_import.recover_interrupted(store) == 1
+    assert bookings_import.recover_interrupted(store) == [result.batch_id]
     assert store.execute("SELECT state FROM import_batches").fetchone() == ("failed",)
 
 

@@ -17,7 +17,6 @@ from bookings.admin import users as user_admin
 from bookings.errors import Refused
 from bookings.model import Right, User
 from bookings.store import Connection, StoreError, open_store
-from bookings.uploads import bookings_import
 from bookings.uploads.batch import plural
 from ui.prefetch import prefetch_list_page
 
@@ -30,14 +29,9 @@ _PAGE_PATH = "_page_path"
 
 @st.cache_resource(show_spinner=False)
 def _connection(path: str) -> Connection:
-    """One connection per process: DuckDB lets one process hold the file.
-
-    Opening it is the app's start: an upload commit cut off by a restart is
-    marked failed here (its one transaction wrote nothing).
-    """
-    con = open_store(path)
-    bookings_import.recover_interrupted(con)
-    return con
+    """One connection per process: DuckDB lets one process hold the file. (What a
+    restart cut off was recovered at the app's start: server.py, `startup`.)"""
+    return open_store(path)
 
 
 def made_on_click(make: Callable[[Connection], bytes]) -> Callable[[], bytes]:

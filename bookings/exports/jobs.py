@@ -19,10 +19,11 @@ of the job's own under `tmp/` beside the store (0700), never to the system's
 requester gets an email with a link: a random token of which only the sha256
 is stored, valid for BOOKINGS_LINK_DAYS days (7).
 
-A job interrupted by a crash or restart would stay "running" for ever: on
-start the worker marks such entries failed, saying so (queued ones are simply
-taken up), and removes what such jobs left: half-written files and working
-folders. A job stopped by an orderly shutdown goes back to the queue.
+A job interrupted by a crash or restart would stay "running" for ever: the
+app's start-up (`bookings.startup`, through `recover_interrupted`) marks such
+entries failed, saying so (queued ones are simply taken up), and removes what
+such jobs left: half-written files and working folders. A job stopped by an
+orderly shutdown goes back to the queue.
 """
 
 from __future__ import annotations
@@ -437,34 +438,34 @@ def export_now(con: Connection, user: User, bfilter: BookingFilter, fmt: str = "
 class ExportWorker:
     """One background thread writing queued downloads, in the app's process."""
 
-    def __init__(self, store_path: Path | str, *, poll_s: float = 5.0):
+    def __init__(self, store_path: Path | str, *, poll_s: float = 5.0,
+                 on_open: Callable[[Connection], object] | None = None):
+        """ON_OPEN runs once the worker has opened the store: the app's start-up, when
+        the store was busy as the app started (else the app ran it itself)."""
         self.store_path = Path(store_path)
         self.poll_s = poll_s
+        self.on_open = on_open
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._con: Connection | None = None
 
-    def start(self) -> list[int]:
-        """Open the store (the app's own instance), recover, start; returns recovered ids.
+    def start(self) -> None:
+        """Open the store (the app's own instance) and start.
 
         A store another process holds does not stop the app: the worker tries
         again at every poll until it opens.
         """
         try:
-            recovered = self._open()
+            self._open()
         except StoreError as exc:
             log.warning("export worker waits for the store: %s", exc)
-            recovered = []
         self._thread = threading.Thread(target=self._run, name="export-worker", daemon=True)
         self._thread.start()
-        return recovered
 
-    def _open(self) -> list[int]:
+    def _open(self) -> None:
         self._con = open_store(self.store_path)
-        recovered = recover_interrupted(self._con)
-        if recovered:
-            log.warning("exports %s were interrupted by a restart: marked failed", recovered)
-        return recovered
+        if self.on_open is not None:
+            self.on_open(self._con)
 
     def stop(self, timeout_s: float = 30) -> None:
         self._stopping.set()

@@ -246,12 +246,13 @@ def cancel(con: Connection, batch_id: int) -> None:
                 "'previewed'", [batch_id])
 
 
-def recover_interrupted(con: Connection) -> int:
-    """A commit cut off by a crash wrote nothing (one transaction): say it failed."""
+def recover_interrupted(con: Connection) -> list[int]:
+    """A commit cut off by a crash wrote nothing (one transaction): say it failed.
+    The batches' ids."""
     rows = con.execute("UPDATE import_batches SET state = 'failed', error = 'interrupted by a "
                        "restart; nothing was written' WHERE state = 'committing' RETURNING id"
                        ).fetchall()
-    return len(rows)
+    return sorted(batch_id for (batch_id,) in rows)
 
 
 # --- the importer skeleton ------------------------------------------------------------
