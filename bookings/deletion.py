@@ -58,8 +58,9 @@ def delete_bookings(con: Connection, user: User, booking_ids: list[int], *,
     for attempt in range(RETRIES):
         try:
             return _delete_once(con, user, ids, what=what, now=now or datetime.now())
-        except (duckdb.TransactionException, duckdb.ConstraintException):
-            # Another writer got there first (a row, or the next history id): start over.
+        except duckdb.TransactionException:
+            # Another writer changed one of these rows first: start over, and the
+            # bookings it deleted are reported as already deleted.
             if attempt == RETRIES - 1:
                 raise Conflict(
                     "Others are changing these bookings right now; nothing was deleted. "

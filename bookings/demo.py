@@ -29,7 +29,7 @@ import pandas as pd
 from bookings.auth import add_user
 from bookings.errors import Refused
 from bookings.model import Attendance, Role, Source
-from bookings.store import Connection, is_empty, next_id, transaction
+from bookings.store import Connection, is_empty, new_ids, sequences_past_ids, transaction
 
 Progress = Callable[[float, str], None]
 
@@ -321,6 +321,7 @@ def fill_demo(
     try:
         with transaction(con):
             gen.fill(con, report)
+            sequences_past_ids(con)  # the demo numbered its rows itself
     except BaseException:
         _remove_users(con, list(ids.values()))
         raise
@@ -498,7 +499,7 @@ class _Generator:
             [[i, *row] for i, row in enumerate(services, start=1)],
         )
         self.insert_staff(con, cat_id)
-        first = next_id(con, "booking_categories")
+        first = new_ids(con, "booking_categories", len(OWN_BOOKING_CATEGORIES))
         self.own_category_ids = {t: first + i for i, (t, _) in enumerate(OWN_BOOKING_CATEGORIES)}
         con.executemany(
             "INSERT INTO booking_categories (id, title, color, builtin) VALUES (?, ?, ?, FALSE)",

@@ -236,24 +236,20 @@ def create(con: Connection, user: User, draft: Draft, *, now: datetime | None = 
     _stays_in_sight(user, parsed, "The new booking")
     now = now or datetime.now()
 
-    def attempt() -> int:
-        with transaction(con):
-            booking_id = next_id(con, "bookings")
-            con.execute("""
-                INSERT INTO bookings (id, visit_at, length_s, staff_id, client_id, attendance,
-                                      online, source, created_at, created_by, last_change_at)
-                VALUES (?, ?, 900, 0, 0, 0, FALSE, ?, ?, ?, ?)
-            """, [booking_id, parsed.visit_at, Source.ADMIN.value, now, user.id, now])
-            _write(con, booking_id, parsed, draft, now, version_sql="1")
-            con.execute("""
-                INSERT INTO booking_history (id, booking_id, changed_at, actor_id, actor_login,
-                                             action, operation_id, changes)
-                VALUES (?, ?, ?, ?, ?, 'created', ?, NULL)
-            """, [next_id(con, "booking_history"), booking_id, now, user.id, user.login,
-                  history.new_operation_id()])
-            return booking_id
-
-    booking_id = _racing(attempt, "The new booking")
+    with transaction(con):  # new rows only: no other save can conflict with them
+        booking_id = next_id(con, "bookings")
+        con.execute("""
+            INSERT INTO bookings (id, visit_at, length_s, staff_id, client_id, attendance,
+                                  online, source, created_at, created_by, last_change_at)
+            VALUES (?, ?, 900, 0, 0, 0, FALSE, ?, ?, ?, ?)
+        """, [booking_id, parsed.visit_at, Source.ADMIN.value, now, user.id, now])
+        _write(con, booking_id, parsed, draft, now, version_sql="1")
+        con.execute("""
+            INSERT INTO booking_history (id, booking_id, changed_at, actor_id, actor_login,
+                                         action, operation_id, changes)
+            VALUES (?, ?, ?, ?, ?, 'created', ?, NULL)
+        """, [next_id(con, "booking_history"), booking_id, now, user.id, user.login,
+              history.new_operation_id()])
     return Saved(_list_row(con, booking_id, user), issues)
 
 
@@ -266,11 +262,11 @@ _ATTEMPTS = 25
 def _racing(attempt: Callable[[], _T], what: str) -> _T:
     """Run a save's transaction; when another save at the same moment made DuckDB
     refuse it, wait a little and run it again: it then sees what the other one
-    saved (a changed version answers EditConflict; a taken id is taken afresh)."""
+    saved (a changed version answers EditConflict)."""
     for tries in range(1, _ATTEMPTS + 1):
         try:
             return attempt()
-        except (duckdb.TransactionException, duckdb.ConstraintException) as refused:
+        except duckdb.TransactionException as refused:
             if not _is_race(refused):
                 raise
             if tries == _ATTEMPTS:
@@ -280,12 +276,9 @@ def _racing(attempt: Callable[[], _T], what: str) -> _T:
     raise AssertionError("not reached")
 
 
-def _is_race(refused: duckdb.Error) -> bool:
-    """A write-write conflict, or an id a concurrent save took first (at the insert,
-    or at the commit: "Failed to commit: ... duplicate key")."""
-    text = str(refused).lower()
-    return "duplicate key" in text or (isinstance(refused, duckdb.TransactionException)
-                                       and "conflict" in text)
+def _is_race(refused: duckdb.TransactionException) -> bool:
+    """A write-write conflict: another save changed the same row first."""
+    return "conflict" in str(refused).lower()
 
 
 def _as_seen(user: User, changed: dict) -> dict:

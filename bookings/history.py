@@ -15,7 +15,7 @@ from bookings import listing
 from bookings.errors import NotFound
 from bookings.filters import BookingFilter
 from bookings.model import User
-from bookings.store import Connection, next_id
+from bookings.store import Connection, new_ids
 
 
 def new_operation_id() -> str:
@@ -27,7 +27,7 @@ def record_snapshots(con: Connection, booking_ids: list[int], *, action: str, ac
     """One history row per booking, with the booking as it is now (call before changing it)."""
     if not booking_ids:
         return
-    first_id = next_id(con, "booking_history")
+    first_id = new_ids(con, "booking_history", len(booking_ids))
     rows = listing.rows_sql(None, "b.id IN (SELECT unnest(?::BIGINT[]))", "b.id")
     con.execute(f"""
         INSERT INTO booking_history (id, booking_id, changed_at, actor_id, actor_login, action,

@@ -8,6 +8,10 @@ readable message.
 Foreign keys are checked by the code that writes, not declared: DuckDB's
 foreign keys forbid updating a referenced row, and bookings are updated
 (deleted flag, edits) all the time.
+
+New ids come from one sequence per table (`next_id`, `new_ids`), never from
+max(id) + 1: two writers at the same moment get different ids, and an id is
+not handed out again after its row is gone.
 """
 
 from __future__ import annotations
@@ -338,6 +342,41 @@ _V7_SCHEMA_VERSION_KEY = (
     "ALTER TABLE schema_version_keyed RENAME TO schema_version",
 )
 
+# The tables whose rows get a new id from the store: each has a sequence named after
+# it (`bookings_id`), the only source of its new ids (`next_id`, `new_ids`).
+ID_TABLES = (
+    "staff",
+    "service_categories",
+    "services",
+    "booking_categories",
+    "clients",
+    "users",
+    "bookings",
+    "booking_history",
+    "data_log",
+    "import_batches",
+    "settings_changes",
+)
+
+
+def _sequence(table: str) -> str:
+    if table not in ID_TABLES:
+        raise ValueError(f"no id sequence for {table!r}")
+    return f"{table}_id"
+
+
+def _v8_id_sequences(con: Connection) -> None:
+    """One sequence per id table, starting above the ids the file holds already.
+
+    A function, not statements: the start is each table's max(id) when it runs. DuckDB
+    2.0 has no identity columns; a sequence hands out each value once, whichever
+    transaction or cursor asks, so two writers never pick the same id.
+    """
+    for table in ID_TABLES:
+        (top,) = con.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()
+        con.execute(f"CREATE SEQUENCE {_sequence(table)} START WITH {int(top) + 1}")
+
+
 # Ordered; a migration's index + 1 is the schema version it brings the file to.
 # Append only: a store file written by an older version is brought up to date
 # by running the ones it has not seen. Each is a function or a tuple of single
@@ -350,6 +389,7 @@ MIGRATIONS: list[tuple[str, ...] | Callable[[Connection], None]] = [
     _V5_SETTINGS_CHANGES,
     _V6_SESSIONS_AND_SCOPE,
     _V7_SCHEMA_VERSION_KEY,
+    _v8_id_sequences,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -540,31 +580,42 @@ def _rollback_quietly(con: Connection) -> None:
         pass
 
 
+# A block of ids is taken in one statement while no other id is: its ids are consecutive.
+# (Only this process writes the file, so a lock of this process is enough.)
+_ID_LOCK = threading.Lock()
+
+
 def next_id(con: Connection, table: str) -> int:
-    """The next free id of a table (one writer process holds the file).
-
-    Two writers racing inside that process both get the same id; the second
-    commit then fails on the primary key rather than writing twice.
-    """
-    if table not in _ID_TABLES:
-        raise ValueError(f"no id sequence for {table!r}")
-    # fetchall, not fetchone: it leaves no open result to block the next call
-    return con.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchall()[0][0]
+    """A new id of TABLE, from its sequence: never handed out before, nor again (an id
+    taken by a transaction that rolls back is skipped)."""
+    return new_ids(con, table, 1)
 
 
-_ID_TABLES = {
-    "staff",
-    "service_categories",
-    "services",
-    "booking_categories",
-    "clients",
-    "users",
-    "bookings",
-    "booking_history",
-    "data_log",
-    "import_batches",
-    "settings_changes",
-}
+def new_ids(con: Connection, table: str, count: int) -> int:
+    """The first of COUNT consecutive new ids of TABLE (a set-based insert numbers its
+    rows from it)."""
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    with _ID_LOCK:
+        # fetchall, not fetchone: it leaves no open result to block the next call
+        (first,) = con.execute(
+            "SELECT min(id) FROM (SELECT nextval(?) AS id FROM range(?))",
+            [_sequence(table), count]).fetchall()[0]
+    return first
+
+
+def sequences_past_ids(con: Connection) -> None:
+    """Move each id sequence past the ids its table holds: after rows written with ids
+    of their own (the demo numbers an empty store's rows itself)."""
+    for table in ID_TABLES:
+        (top,) = con.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchall()[0]
+        with _ID_LOCK:
+            (coming,) = con.execute(
+                "SELECT coalesce(last_value + 1, start_value) FROM duckdb_sequences() "
+                "WHERE sequence_name = ? AND database_name = current_database()",
+                [_sequence(table)]).fetchall()[0]
+            if coming <= top:
+                con.execute("SELECT setval(?, ?)", [_sequence(table), top]).fetchall()
 
 
 def get_setting(con: Connection, key: str, default: str | None = None) -> str | None:

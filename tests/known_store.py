@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 
 from bookings import auth
 from bookings.model import Role
+from bookings.store import sequences_past_ids
 
 TODAY = date.today()  # the pages use the real today for the viewing period
 RECENT = datetime.combine(TODAY - timedelta(days=10), time(14, 0))
@@ -74,4 +75,5 @@ def build(con) -> dict:
                         [bid, line_no, service_id, title, category, price, price])
         for category in cats:
             con.execute("INSERT INTO booking_category_links VALUES (?, ?)", [bid, category])
+    sequences_past_ids(con)  # the rows above came with ids of their own
     return users

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from bookings.history import new_operation_id
 from bookings.model import Attendance, Right, Source
-from bookings.store import Connection, next_id
+from bookings.store import Connection, new_ids, next_id
 from bookings.uploads import batch
 from bookings.uploads.batch import Committed, FilePreview, Issue, UploadRefused
 from bookings.uploads.rules import (
@@ -737,13 +737,15 @@ recover_interrupted = batch.recover_interrupted
 
 def _import(con: Connection, user, result: Preview, now: datetime) -> int:
     """Write clients, bookings, service lines, history and the log entry (set-based)."""
-    first_booking, first_client = next_id(con, "bookings"), next_id(con, "clients")
-    new_clients: dict[str, int] = {}
+    first_booking = new_ids(con, "bookings", len(result.bookings))
+    new_phones = list(dict.fromkeys(b.phone for b in result.bookings if b.client_id is None))
+    first_client = new_ids(con, "clients", len(new_phones)) if new_phones else 0
+    new_clients = {phone: first_client + n for n, phone in enumerate(new_phones)}
     rows, lines = [], []
     for offset, booking in enumerate(result.bookings):
         client_id = booking.client_id
         if client_id is None:
-            client_id = new_clients.setdefault(booking.phone, first_client + len(new_clients))
+            client_id = new_clients[booking.phone]
         booking_id = first_booking + offset
         rows.append((booking_id, booking.visit_at, booking.length_s, booking.staff_id, client_id,
                      int(booking.attendance), booking.comment, booking.to_pay,
@@ -777,7 +779,7 @@ def _import(con: Connection, user, result: Preview, now: datetime) -> int:
         con.execute("INSERT INTO booking_services SELECT booking_id, line_no, service_id, title, "
                     "category_id, cost::DECIMAL(12, 2), discount::DECIMAL(12, 2), "
                     "to_pay::DECIMAL(12, 2) FROM upload_lines")
-        first_history = next_id(con, "booking_history")
+        first_history = new_ids(con, "booking_history", len(result.bookings))
         con.execute("""
             INSERT INTO booking_history (id, booking_id, changed_at, actor_id, actor_login,
                                          action, operation_id, changes)
