@@ -222,7 +222,8 @@ def store_for(command: Command, db: Path) -> Iterator[Connection | None]:
     if command.store == NO_STORE:
         yield None
         return
-    con = open_store(db, create=command.store == READ_WRITE)
+    con = open_store(db, create=command.store == READ_WRITE,
+                     read_only=command.store == READ_ONLY)
     try:
         yield con
     finally:
