@@ -201,6 +201,7 @@ def add_filter_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def filter_from_args(args) -> BookingFilter:
+    """The filter the flags give; one that makes no sense (dates backwards) is refused."""
     values = {}
     for how in FILTER_FIELDS:
         given = getattr(args, how.name)
