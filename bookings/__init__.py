@@ -10,5 +10,5 @@ Where a change goes:
   auth.py     users, password hashing, sign-in throttling, rights changes
   catalog.py  staff, services, categories, booking interval (read side)
   demo.py     the deterministic demo business (set-based SQL)
-  cli.py      the `bookings` command (contract: shared/CLI.md)
+  cli/        the `bookings` command (contract: shared/CLI.md), a module a subject
 """

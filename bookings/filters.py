@@ -5,7 +5,9 @@ The page's widgets, the URL, the CLI's flags and the export all make a
 a phrase in words ("visits 1-31 May 2024, employee Anna Smith, paid in
 full") for the Data log and the export's cover sheet. Each filter is a small
 clause-maker in `_CLAUSES`, after Datasette's filters: SQL and words side by
-side, so they cannot drift apart.
+side, so they cannot drift apart. Each field declares how it is given as text
+(`FilterField`): the URL's parameters and the CLI's flags are made from those
+declarations, so the list of filters is written once.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from bookings.model import Attendance, Source
 
@@ -48,22 +51,97 @@ class Names:
 
 
 @dataclass(frozen=True)
+class FilterField:
+    """How one filter is given as text (a URL parameter, a CLI flag) and what the
+    filter form calls it. Declared on BookingFilter's own fields (`_filter`), so the
+    list of filters is written once; FILTER_FIELDS reads them back in field order.
+    """
+
+    parse: Callable[[str], object]  # one value from its text; ValueError when it is none
+    label: str  # the filter form's label
+    many: bool = False  # several values: a tuple, and a repeatable flag
+    choices: tuple[str, ...] = ()  # the texts the flag allows, when they are a fixed few
+    metavar: str | None = None  # the flag's placeholder
+    help: str | None = None  # the flag's help
+    name: str = ""  # the field's name, which is the URL parameter's: filled in from the field
+    default: object = None  # filled in from the field
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def from_texts(self, texts: list[str]):
+        """The value of TEXTS (a URL may repeat a parameter): for a single value the
+        last one; for several, each but the empty ones."""
+        if self.many:
+            return tuple(self.parse(text) for text in texts if text != "")
+        return self.parse(texts[-1])
+
+
+_HOW = "filter"  # the key of a field's FilterField in its metadata
+
+
+def _filter(default, parse: Callable[[str], object], label: str, **how) -> Any:
+    return field(default=default, metadata={_HOW: FilterField(parse, label, **how)})
+
+
+def _one_of(allowed: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in allowed:
+            raise ValueError(text)
+        return text
+
+    return parse
+
+
+def _choice(name: str, label: str) -> Any:
+    """One of CHOICES[name], "all" when not given."""
+    return _filter("all", _one_of(CHOICES[name]), label, choices=CHOICES[name])
+
+
+def parse_status(text: str) -> Attendance:
+    """`no-show`, `pending`, ... (any case), or the upload codes -1, 0, 1, 2."""
+    key = text.strip().lower()
+    if key in STATUS_NAMES:
+        return STATUS_NAMES[key]
+    return Attendance(int(key))
+
+
+DATE = "YYYY-MM-DD"
+
+
+@dataclass(frozen=True)
 class BookingFilter:
-    created_from: date | None = None
-    created_to: date | None = None
-    visit_from: date | None = None
-    visit_to: date | None = None
-    staff: tuple[int, ...] = ()
-    created_by: tuple[str, ...] = ()  # logins; CLIENT = booked online by the client
-    cancelled: str = "all"  # cancelled = deleted
-    status: tuple[Attendance, ...] = ()
-    client: str = ""  # part of a name, or phone digits
-    service_category: tuple[int, ...] = ()
-    booking_category: tuple[int, ...] = ()
-    source: str = "all"
-    payment: str = "all"
-    services: str = "all"
-    source_detail: tuple[Source, ...] = ()  # the finer source, a facet for analysts
+    """Every filter is a field, declared with how it is given as text: a new field
+    gets its URL parameter and its `bookings` flag from that declaration."""
+
+    created_from: date | None = _filter(None, date.fromisoformat, "Date of creation",
+                                        metavar=DATE)
+    created_to: date | None = _filter(None, date.fromisoformat, "Date of creation",
+                                      metavar=DATE)
+    visit_from: date | None = _filter(None, date.fromisoformat, "Date of visit", metavar=DATE)
+    visit_to: date | None = _filter(None, date.fromisoformat, "Date of visit", metavar=DATE)
+    staff: tuple[int, ...] = _filter((), int, "Employees", many=True, metavar="ID")
+    # logins; CLIENT = booked online by the client
+    created_by: tuple[str, ...] = _filter(
+        (), str, "User", many=True, metavar="LOGIN",
+        help="repeatable; 'client' = booked online by the client")
+    cancelled: str = _choice("cancelled", "Canceled")  # cancelled = deleted
+    status: tuple[Attendance, ...] = _filter((), parse_status, "Visit status", many=True,
+                                             choices=tuple(STATUS_NAMES))
+    client: str = _filter("", str, "Client's name or phone number", metavar="TEXT",
+                          help="part of a name, or phone digits")
+    service_category: tuple[int, ...] = _filter((), int, "Service category", many=True,
+                                                metavar="ID")
+    booking_category: tuple[int, ...] = _filter((), int, "Booking category", many=True,
+                                                metavar="ID")
+    source: str = _choice("source", "Booking source")
+    payment: str = _choice("payment", "Payment")
+    services: str = _choice("services", "Services")
+    # the finer source, a facet for analysts
+    source_detail: tuple[Source, ...] = _filter(
+        (), Source, "Finer source", many=True, choices=tuple(s.value for s in Source),
+        help="the finer source; repeatable")
 
     def __post_init__(self):
         for name, allowed in CHOICES.items():
@@ -148,15 +226,15 @@ class BookingFilter:
         """
         values: dict = {}
         notices: list[str] = []
-        for f in fields(cls):
-            if f.name not in params:
+        for how in FILTER_FIELDS:
+            if how.name not in params:
                 continue
-            raw = params[f.name]
+            raw = params[how.name]
             raw_list = raw if isinstance(raw, list) else [raw]
             try:
-                values[f.name] = _PARSERS[f.name](raw_list)
+                values[how.name] = how.from_texts(raw_list)
             except (ValueError, KeyError):
-                notices.append(f"ignored {f.name}={', '.join(raw_list)}")
+                notices.append(f"ignored {how.name}={', '.join(raw_list)}")
         try:
             return cls(**values), notices
         except FilterError as exc:  # only a backwards date range gets here
@@ -177,6 +255,10 @@ class BookingFilter:
         return bfilter
 
 
+FILTER_FIELDS: tuple[FilterField, ...] = tuple(
+    replace(f.metadata[_HOW], name=f.name, default=f.default)
+    for f in fields(BookingFilter) if _HOW in f.metadata)
+FILTER_LABELS = {how.name: how.label for how in FILTER_FIELDS}  # the form's words
 _FIELD_NAMES = frozenset(f.name for f in fields(BookingFilter))
 
 
@@ -361,48 +443,3 @@ def _param_text(value) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
-
-
-def parse_status(text: str) -> Attendance:
-    """`no-show`, `pending`, ... (any case), or the upload codes -1, 0, 1, 2."""
-    key = text.strip().lower()
-    if key in STATUS_NAMES:
-        return STATUS_NAMES[key]
-    return Attendance(int(key))
-
-
-def _choice(name: str):
-    def parse(raw: list[str]) -> str:
-        if raw[-1] not in CHOICES[name]:
-            raise ValueError(raw[-1])
-        return raw[-1]
-
-    return parse
-
-
-def _one(parse):
-    return lambda raw: parse(raw[-1])
-
-
-def _many(parse):
-    return lambda raw: tuple(parse(v) for v in raw if v != "")
-
-
-_PARSERS: dict[str, Callable[[list[str]], object]] = {
-    "created_from": _one(date.fromisoformat),
-    "created_to": _one(date.fromisoformat),
-    "visit_from": _one(date.fromisoformat),
-    "visit_to": _one(date.fromisoformat),
-    "staff": _many(int),
-    "created_by": _many(str),
-    "cancelled": _choice("cancelled"),
-    "status": _many(parse_status),
-    "client": _one(str),
-    "service_category": _many(int),
-    "booking_category": _many(int),
-    "source": _choice("source"),
-    "payment": _choice("payment"),
-    "services": _choice("services"),
-    "source_detail": _many(Source),
-}
-

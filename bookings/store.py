@@ -56,6 +56,18 @@ class StoreMissing(StoreError):
         super().__init__(f"There is no store at {path}. Create it with `bookings init`.")
 
 
+class StoreOutdated(StoreError):
+    """A file of an older schema, opened for reading: reading never migrates it."""
+
+    def __init__(self, path: Path, version: int):
+        self.path = path
+        super().__init__(
+            f"The store {path} was written by an older version of Bookings Overview "
+            f"(schema {version}, this one needs {SCHEMA_VERSION}). Run `bookings init` to "
+            "bring it up to date; reading leaves it as it is."
+        )
+
+
 # --- schema -----------------------------------------------------------------
 
 _V1_TABLES = (
@@ -410,11 +422,7 @@ def migrate(con: Connection, upto: int = SCHEMA_VERSION) -> int:
         "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP)"
     )
     current = schema_version(con)
-    if current > SCHEMA_VERSION:
-        raise StoreError(
-            f"The store was written by a newer version of Bookings Overview "
-            f"(schema {current}, this one knows {SCHEMA_VERSION}). Upgrade the app."
-        )
+    _refuse_newer(current)
     for version in range(current + 1, upto + 1):
         step = MIGRATIONS[version - 1]
         with transaction(con):
@@ -427,6 +435,22 @@ def migrate(con: Connection, upto: int = SCHEMA_VERSION) -> int:
                 "INSERT INTO schema_version VALUES (?, current_localtimestamp())", [version]
             )
     return schema_version(con)
+
+
+def _refuse_newer(version: int) -> None:
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"The store was written by a newer version of Bookings Overview "
+            f"(schema {version}, this one knows {SCHEMA_VERSION}). Upgrade the app."
+        )
+
+
+def _require_current(con: Connection, path: Path) -> None:
+    """For reading: the file must be of this schema, as reading may not migrate it."""
+    version = schema_version(con)
+    _refuse_newer(version)
+    if version < SCHEMA_VERSION:
+        raise StoreOutdated(path, version)
 
 
 # --- connections ------------------------------------------------------------
@@ -442,7 +466,8 @@ def open_store(path: Path | str, *, create: bool = True, read_only: bool = False
     """Open (and migrate) the store file.
 
     create=False refuses a missing file (read commands say so instead of making
-    an empty store). read_only opens without migrating, for reading only.
+    an empty store). read_only opens without migrating, for reading only, and
+    refuses a file of another schema (StoreOutdated: `bookings init` migrates it).
     """
     path = Path(path)
     new = not path.exists()
@@ -453,18 +478,34 @@ def open_store(path: Path | str, *, create: bool = True, read_only: bool = False
             private_dir(path.parent)  # a folder made for the store is the owner's only
     if not read_only and _is_default_data_dir(path.parent):
         private_dir(path.parent)  # the app's own data/ (also one made by an older version)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only, config=CONNECTION_CONFIG)
-    except duckdb.IOException as exc:
-        raise _busy_or_error(path, exc) from exc
+    con = _connect(path, read_only)
     if new:
         # DuckDB creates the file as the umask says (0644): made the owner's only at
         # once. Its write-ahead log (.wal) is created anew after every checkpoint,
         # the same way: the 0700 folder is what keeps that one private.
         _tighten(path, PRIVATE_FILE_MODE)
-    if not read_only:
-        migrate(con)
+    try:
+        if read_only:
+            _require_current(con, path)
+        else:
+            migrate(con)
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+def _connect(path: Path, read_only: bool) -> Connection:
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=CONNECTION_CONFIG)
+    except duckdb.IOException as exc:
+        raise _busy_or_error(path, exc) from exc
+    except duckdb.ConnectionException as exc:
+        if not read_only or "different configuration" not in str(exc):
+            raise
+    # This process holds the file for writing already (the app, a test), and DuckDB opens
+    # it again only as it is open: reading only is then the caller's promise, not DuckDB's.
+    return duckdb.connect(str(path), config=CONNECTION_CONFIG)
 
 
 # --- files at rest ----------------------------------------------------------------

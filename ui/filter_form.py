@@ -1,14 +1,15 @@
 """The Bookings page's filter form: widgets in, a `BookingFilter` out.
 
 The form starts from the filter in the URL; Show turns the widgets into a new
-filter. Nothing here touches the store beyond the names for the choices.
+filter. Nothing here touches the store beyond the names for the choices; the
+labels are the filters' own (bookings.filters.FILTER_LABELS).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from bookings.filters import CLIENT, BookingFilter
+from bookings.filters import CLIENT, FILTER_LABELS, BookingFilter
 from bookings.model import Attendance, Source
 
 CANCELLED_LABELS = {"all": "Both", "yes": "Canceled", "no": "Not canceled"}
@@ -18,17 +19,20 @@ PAYMENT_LABELS = {"all": "Any payment", "paid": "Paid in full", "unpaid": "Not p
 SERVICES_LABELS = {"all": "Any", "with": "With services", "without": "Without services"}
 
 
-def _pick(label: str, labels: dict[str, str], current: str, key: str) -> str:
+def _pick(current: BookingFilter, name: str, labels: dict[str, str], k: str) -> str:
+    """One of the few values of the filter NAME, shown in LABELS' words."""
     options = list(labels)
-    return st.selectbox(label, options, index=options.index(current),
-                        format_func=labels.__getitem__, key=key)
+    return st.selectbox(FILTER_LABELS[name], options, index=options.index(getattr(current, name)),
+                        format_func=labels.__getitem__, key=name + k)
 
 
-def _date_range(label: str, start, end, key: str):
-    """A date-range picker; (None, None) when left empty, (start, None) for a start
-    date alone: "from that day on"."""
+def _date_range(current: BookingFilter, dates: str, k: str):
+    """A picker of the range DATES_from-DATES_to ("created", "visit"); (None, None) when
+    left empty, (start, None) for a start date alone: "from that day on"."""
+    start, end = getattr(current, f"{dates}_from"), getattr(current, f"{dates}_to")
     value = (start, end) if start and end else ((start,) if start else ())
-    picked = st.date_input(label, value=value, format="DD.MM.YYYY", key=key)
+    picked = st.date_input(FILTER_LABELS[f"{dates}_from"], value=value, format="DD.MM.YYYY",
+                           key=dates + k)
     picked = tuple(picked) if isinstance(picked, list | tuple) else (picked,)
     if not picked:
         return None, None
@@ -50,44 +54,42 @@ def filter_form(current: BookingFilter, choices: dict, revision: int) -> Booking
         # (employees' names) to read whole at 1400 and 800 px.
         first, second, third = st.columns([1.4, 1.4, 1.2])
         with first:
-            created_from, created_to = _date_range(
-                "Date of creation", current.created_from, current.created_to, "created" + k)
-            visit_from, visit_to = _date_range(
-                "Date of visit", current.visit_from, current.visit_to, "visit" + k)
-            client = st.text_input("Client's name or phone number", current.client,
+            created_from, created_to = _date_range(current, "created", k)
+            visit_from, visit_to = _date_range(current, "visit", k)
+            client = st.text_input(FILTER_LABELS["client"], current.client,
                                    key="client" + k, placeholder="e.g. Kate or +1 212 344")
-            payment = _pick("Payment", PAYMENT_LABELS, current.payment, "payment" + k)
+            payment = _pick(current, "payment", PAYMENT_LABELS, k)
             shown = st.form_submit_button("Show", type="primary", icon=":material/search:",
                                           width="stretch")
         with second:
-            staff = st.multiselect("Employees", list(choices["staff"]), default=current.staff,
-                                   format_func=choices["staff"].get, key="staff" + k,
-                                   placeholder="All employees", wrap=True)
-            status = st.multiselect("Visit status", list(Attendance), default=current.status,
-                                    format_func=lambda s: s.label, key="status" + k,
-                                    placeholder="Any status", wrap=True)
+            staff = st.multiselect(FILTER_LABELS["staff"], list(choices["staff"]),
+                                   default=current.staff, format_func=choices["staff"].get,
+                                   key="staff" + k, placeholder="All employees", wrap=True)
+            status = st.multiselect(FILTER_LABELS["status"], list(Attendance),
+                                    default=current.status, format_func=lambda s: s.label,
+                                    key="status" + k, placeholder="Any status", wrap=True)
             creators = {CLIENT: "The client (online)", **{u: u for u in choices["creators"]}}
-            created_by = st.multiselect("User", list(creators),
+            created_by = st.multiselect(FILTER_LABELS["created_by"], list(creators),
                                         default=[c for c in current.created_by if c in creators],
                                         format_func=creators.get, key="created_by" + k,
                                         placeholder="Any user", wrap=True)
-            services = _pick("Services", SERVICES_LABELS, current.services, "services" + k)
+            services = _pick(current, "services", SERVICES_LABELS, k)
         with third:
             service_category = st.multiselect(
-                "Service category", list(choices["service_categories"]),
+                FILTER_LABELS["service_category"], list(choices["service_categories"]),
                 default=current.service_category, format_func=choices["service_categories"].get,
                 key="service_category" + k, placeholder="Any", wrap=True)
             booking_category = st.multiselect(
-                "Booking category", list(choices["booking_categories"]),
+                FILTER_LABELS["booking_category"], list(choices["booking_categories"]),
                 default=current.booking_category, format_func=choices["booking_categories"].get,
                 key="booking_category" + k, placeholder="Any", wrap=True)
-            source_detail = st.multiselect("Finer source", list(Source),
+            source_detail = st.multiselect(FILTER_LABELS["source_detail"], list(Source),
                                            default=current.source_detail,
                                            format_func=lambda s: s.value,
                                            key="source_detail" + k, placeholder="Any",
                                            wrap=True)
-            source = _pick("Booking source", SOURCE_LABELS, current.source, "source" + k)
-            cancelled = _pick("Canceled", CANCELLED_LABELS, current.cancelled, "cancelled" + k)
+            source = _pick(current, "source", SOURCE_LABELS, k)
+            cancelled = _pick(current, "cancelled", CANCELLED_LABELS, k)
     if not shown:
         return None
     return BookingFilter(

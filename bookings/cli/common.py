@@ -1,0 +1,231 @@
+"""What the commands share: exit codes, how a command is declared, argument types,
+output, the acting user, the filter flags, and opening the store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from bookings import auth, listing
+from bookings.errors import Refused
+from bookings.filters import FILTER_FIELDS, BookingFilter, FilterError
+from bookings.model import User
+from bookings.store import Connection, open_store
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+
+
+# --- declaring a command ----------------------------------------------------------
+
+# How a command opens the store. READ_WRITE creates a missing file and migrates an old
+# one; READ_ONLY needs a file of this version and never changes it; NO_STORE opens none.
+READ_WRITE, READ_ONLY, NO_STORE = "read-write", "read-only", "no store"
+
+ArgumentAdder = Callable[[argparse.ArgumentParser], object]
+Handler = Callable[[argparse.Namespace, Connection | None], int | None]
+
+
+def arg(*names: str, **options) -> ArgumentAdder:
+    """An argument of a command, as argparse's add_argument takes it."""
+    return lambda parser: parser.add_argument(*names, **options)
+
+
+def user_flag(help_text: str, *, required: bool = False) -> ArgumentAdder:
+    """--user LOGIN: who acts (required by the commands that change data)."""
+    return arg("--user", required=required, metavar="LOGIN", help=help_text)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One action of `bookings`: where it sits (`staff add` is ("staff", "add")), its
+    arguments, its handler, and how it opens the store."""
+
+    path: tuple[str, ...]
+    help: str
+    arguments: tuple[ArgumentAdder, ...]
+    handler: Handler
+    store: str
+    takes_unknown: bool = False  # `serve`: arguments it does not know go to streamlit
+
+
+class Commands:
+    """The commands of one subject, in the order `--help` lists them.
+
+        commands = Commands()
+
+        @commands.add("info", help="one booking with its history", store=READ_ONLY,
+                      arguments=(arg("id", type=BOOKING_ID, metavar="ID"),))
+        def info(args, con): ...
+    """
+
+    def __init__(self):
+        self.groups: dict[str, str] = {}  # a group of actions (`users`): its help
+        self.commands: list[Command] = []
+
+    def group(self, name: str, help_text: str) -> None:
+        self.groups[name] = help_text
+
+    def add(self, *path: str, help: str, arguments: tuple[ArgumentAdder, ...] = (),
+            store: str = READ_WRITE, takes_unknown: bool = False) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.commands.append(Command(path, help, arguments, handler, store, takes_unknown))
+            return handler
+
+        return register
+
+
+# --- argument types: out of range is wrong usage (exit 2), said in words -------------
+
+BIGINT_MAX = 2**63 - 1  # booking IDs, offsets (the store's BIGINT)
+INTEGER_MAX = 2**31 - 1  # staff, service, category IDs (the store's INTEGER)
+MAX_ROWS = 10_000_000  # the most rows a --limit may ask for
+
+
+def whole_number(low: int, high: int, what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number from LOW to HIGH, else a usage error saying so."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text) if text.strip().lstrip("+-").isascii() else None
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{shortened(text)!r} is not {what}: give a whole number from {low:,} to {high:,}")
+        return value
+
+    parse.__name__ = what
+    return parse
+
+
+def shortened(text: str) -> str:
+    """TEXT as an error message repeats it: a long one cut at 40 characters."""
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
+ROW_LIMIT = whole_number(1, MAX_ROWS, "a number of rows")
+ROW_OFFSET = whole_number(0, BIGINT_MAX, "a number of rows to skip")
+BOOKING_ID = whole_number(1, BIGINT_MAX, "a booking ID")
+ITEM_ID = whole_number(1, INTEGER_MAX, "an ID")
+DEMO_BOOKINGS = whole_number(0, 100_000_000, "a number of demo bookings")
+
+
+# --- output -----------------------------------------------------------------
+
+
+def _json_default(value):
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def print_json(document: dict) -> None:
+    print(json.dumps(document, default=_json_default, ensure_ascii=False))
+
+
+def emit(args, document: dict, human: str) -> None:
+    """Exactly one JSON document with --json, else the text a person reads."""
+    if args.json:
+        print_json(document)
+    else:
+        print(human)
+
+
+def table(rows: list[dict], columns: list[str]) -> str:
+    if not rows:
+        return "(none)"
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+# --- who acts ------------------------------------------------------------------
+
+
+def acting_user(con: Connection, args) -> User | None:
+    """The --user given (who must exist and be active), or None without one."""
+    login = getattr(args, "user", None)
+    return auth.require_user(con, login) if login else None
+
+
+def viewer(con: Connection, args) -> User | None:
+    """The --user the bookings are seen as; one who can see none is told why on
+    stderr (stdout keeps its one document)."""
+    user = acting_user(con, args)
+    notice = listing.scope_notice(user)
+    if notice:
+        print(f"bookings: {notice}", file=sys.stderr)
+    return user
+
+
+# --- the filters: one flag for each BookingFilter field (shared/CLI.md) ----------
+
+# A flag reads its text as its field does (FilterField.parse), but for IDs: the CLI
+# holds them to the store's range, said in words.
+_FLAG_TYPES: dict[Callable, Callable] = {int: ITEM_ID}
+
+
+def add_filter_flags(parser: argparse.ArgumentParser) -> None:
+    """The Bookings page's filters as flags, made from BookingFilter's fields."""
+    group = parser.add_argument_group("filters")
+    for how in FILTER_FIELDS:
+        given = {"action": "append", "default": []} if how.many else {"default": how.default}
+        # A flag of choices: argparse checks the text, filter_from_args reads it.
+        reads = None if how.choices else _FLAG_TYPES.get(how.parse, how.parse)
+        group.add_argument(how.flag, type=reads, choices=list(how.choices) or None,
+                           metavar=how.metavar, help=how.help, **given)
+
+
+def filter_from_args(args) -> BookingFilter:
+    """The filter the flags give; one that makes no sense (dates backwards) is refused."""
+    values = {}
+    for how in FILTER_FIELDS:
+        given = getattr(args, how.name)
+        if how.choices:
+            given = how.from_texts(given if how.many else [given])
+        values[how.name] = tuple(given) if how.many else given
+    try:
+        return BookingFilter(**values)
+    except FilterError as exc:
+        raise Refused(str(exc)) from None
+
+
+# --- the store -------------------------------------------------------------------
+
+
+@contextmanager
+def store_for(command: Command, db: Path) -> Iterator[Connection | None]:
+    """The store opened as COMMAND needs it, closed after."""
+    if command.store == NO_STORE:
+        yield None
+        return
+    con = open_store(db, create=command.store == READ_WRITE,
+                     read_only=command.store == READ_ONLY)
+    try:
+        yield con
+    finally:
+        con.close()
