@@ -25,7 +25,7 @@ import duckdb
 
 from bookings import history, listing
 from bookings.errors import Conflict, MissingRight, Refused
-from bookings.filters import BookingFilter
+from bookings.filters import PAID_FULL_SQL, BookingFilter
 from bookings.model import Attendance, Right, Source, User
 from bookings.store import Connection, next_id, transaction
 from bookings.uploads.batch import Issue
@@ -197,7 +197,7 @@ def save(con: Connection, user: User, booking_id: int, draft: Draft, *, started_
         with transaction(con):
             # Visible as the list shows it (viewing period, scope): what it hides
             # cannot be changed either, and is answered like a booking that is not there.
-            state = con.execute(f"SELECT version, deleted, attendance, {_PAID_FULL} "
+            state = con.execute(f"SELECT version, deleted, attendance, {PAID_FULL_SQL} "
                                 f"FROM bookings b WHERE id = ? AND {limits or 'TRUE'}",
                                 [booking_id, *limit_params]).fetchall()
             if not state:
@@ -293,9 +293,6 @@ def _as_seen(user: User, changed: dict) -> dict:
     if listing.can_see_phones(user) or "client_phone" not in changed:
         return changed
     return {**changed, "client_phone": [listing.mask_phone(p) for p in changed["client_phone"]]}
-
-
-_PAID_FULL = "(b.to_pay > 0 AND b.paid >= b.to_pay)"
 
 
 def _stays_in_sight(user: User, parsed, what: str) -> None:

@@ -1,0 +1,56 @@
+"""Each business rule has one source, and every user of it asks that source:
+the list, the edit, the deletion, the pages and the CLI give the same answers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bookings import deletion, editing
+from bookings.auth import get_user
+from bookings.errors import MissingRight
+from bookings.filters import PAID_FULL_SQL, BookingFilter
+from tests import known_store
+
+ROOT = Path(__file__).resolve().parent.parent
+CODE = [p for folder in ("bookings", "pages", "ui") for p in (ROOT / folder).rglob("*.py")]
+
+
+def written_in(pattern: str) -> set[str]:
+    """The modules whose text matches PATTERN (a regex)."""
+    return {str(p.relative_to(ROOT)) for p in CODE if re.search(pattern, p.read_text())}
+
+
+@pytest.fixture
+def store(con):
+    known_store.build(con)
+    return con
+
+
+# --- paid in full ---------------------------------------------------------------------
+
+
+def test_paid_in_full_is_written_once():
+    assert written_in(r"paid\s*>=\s*b?\.?to_pay") == {"bookings/filters.py"}
+    assert "to_pay > 0" in PAID_FULL_SQL
+
+
+def test_the_list_the_edit_and_the_deletion_agree_on_paid_in_full(store):
+    """Booking 2 is made paid in full; 4 has nothing to pay (neither paid nor unpaid)."""
+    store.execute("UPDATE bookings SET paid = to_pay WHERE id = 2")
+    paid = {i for (i,) in store.execute(
+        "SELECT id FROM bookings b WHERE " + BookingFilter(payment="paid").where()[0]).fetchall()}
+    assert paid == {1, 2, 5}
+    admin = get_user(store, "admin")  # may edit and delete, not paid bookings
+    draft, version = editing.current(store, 2)
+    with pytest.raises(MissingRight, match="paid in full"):
+        editing.save(store, admin, 2, editing.with_changes(draft, comment="x"),
+                     started_from=draft, version=version)
+    draft, version = editing.current(store, 4)
+    editing.save(store, admin, 4, editing.with_changes(draft, comment="x"),
+                 started_from=draft, version=version)
+    result = deletion.delete_bookings(store, admin, [2, 4])
+    assert result.deleted == [4]
+    assert [(s["id"], s["reason"].split(":")[0]) for s in result.skipped] == [(2, "paid in full")]
