@@ -140,18 +140,32 @@ def scoped_where(
     return sql, params
 
 
+# Phone masking, the one rule: a phone is shown as its first and last MASK_KEPT
+# digits with a star for each digit between; a phone too short to keep both ends
+# is all stars. The SQL and the Python below are that rule for a column and for a
+# value; tests run both over the same phones.
+MASK_KEPT = 2
+
+
 def phone_sql(user: User | None) -> str:
     """The client's phone as this user may see it: masked keeps the first and last two."""
-    if can_see_phones(user):
-        return "c.phone"
-    return ("CASE WHEN length(c.phone) <= 4 THEN repeat('*', length(c.phone)) ELSE "
-            "left(c.phone, 2) || repeat('*', length(c.phone) - 4) || right(c.phone, 2) END")
+    return "c.phone" if can_see_phones(user) else masked_phone_sql("c.phone")
+
+
+def masked_phone_sql(column: str) -> str:
+    """SQL for COLUMN's phone masked (mask_phone in SQL)."""
+    kept = MASK_KEPT
+    return (f"CASE WHEN length({column}) <= {2 * kept} THEN repeat('*', length({column})) "
+            f"ELSE left({column}, {kept}) || repeat('*', length({column}) - {2 * kept}) "
+            f"|| right({column}, {kept}) END")
 
 
 def mask_phone(phone: str) -> str:
-    if len(phone) <= 4:
+    """PHONE masked (masked_phone_sql in Python)."""
+    kept = MASK_KEPT
+    if len(phone) <= 2 * kept:
         return "*" * len(phone)
-    return phone[:2] + "*" * (len(phone) - 4) + phone[-2:]
+    return phone[:kept] + "*" * (len(phone) - 2 * kept) + phone[-kept:]
 
 
 # --- the list -------------------------------------------------------------------

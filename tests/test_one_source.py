@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from bookings import deletion, editing
+from bookings import deletion, editing, listing
 from bookings.auth import get_user
 from bookings.errors import MissingRight
 from bookings.filters import PAID_FULL_SQL, BookingFilter
@@ -54,3 +55,22 @@ def test_the_list_the_edit_and_the_deletion_agree_on_paid_in_full(store):
     result = deletion.delete_bookings(store, admin, [2, 4])
     assert result.deleted == [4]
     assert [(s["id"], s["reason"].split(":")[0]) for s in result.skipped] == [(2, "paid in full")]
+
+
+# --- phone masking --------------------------------------------------------------------
+
+PHONES = ["", "1", "12", "123", "1234", "12345", "123456", "12123445678", "447700900123",
+          "380501112233", "123456789012345"]
+
+
+def test_masking_in_sql_and_in_python_agree():
+    sql = listing.masked_phone_sql("phone")
+    masked = duckdb.connect().execute(
+        f"SELECT phone, {sql} FROM (SELECT unnest(?) AS phone)", [PHONES]).fetchall()
+    assert {phone: listing.mask_phone(phone) for phone in PHONES} == dict(masked)
+    assert listing.mask_phone("12123445678") == "12*******78"
+
+
+def test_phones_are_masked_in_one_place():
+    assert written_in(r"repeat\('\*'") == {"bookings/listing.py"}
+    assert written_in(r'"\*" \*') == {"bookings/listing.py"}
