@@ -1,5 +1,8 @@
 """The business's catalogue: staff, services and their categories, booking
-categories, and the booking interval. Read side; Settings adds the writes."""
+categories, and the booking interval. Read side; Settings adds the writes.
+
+The one reader of these tables: the list's names, the upload's and the form's
+checks (`uploads.rules.Catalog`), Info's names and the pages all read them here."""
 
 from __future__ import annotations
 
@@ -32,6 +35,22 @@ def service_categories(con: Connection) -> list[dict]:
 
 def booking_categories(con: Connection) -> list[dict]:
     return _rows(con, "SELECT id, title, color, builtin FROM booking_categories ORDER BY id")
+
+
+def staff_names(con: Connection) -> dict[int, str]:
+    return {row["id"]: row["name"] for row in staff(con)}
+
+
+def service_titles(con: Connection) -> dict[int, str]:
+    return {row["id"]: row["title"] for row in services(con)}
+
+
+def service_category_titles(con: Connection) -> dict[int, str]:
+    return {row["id"]: row["title"] for row in service_categories(con)}
+
+
+def booking_category_titles(con: Connection) -> dict[int, str]:
+    return {row["id"]: row["title"] for row in booking_categories(con)}
 
 
 def catalog(con: Connection) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from bookings import catalog
 from bookings.errors import Forbidden
 from bookings.filters import PAID_FULL_SQL, BookingFilter, Names
 from bookings.model import Attendance, Right, Scope, User
@@ -79,8 +80,8 @@ def scope_in_words(con: Connection, user: User | None) -> str | None:
         return None
     if user.staff_id is None:
         return "bookings made to the user's employee, and none is linked"
-    row = con.execute("SELECT name FROM staff WHERE id = ?", [user.staff_id]).fetchall()
-    return f"bookings made to {row[0][0] if row else f'employee {user.staff_id}'}"
+    name = catalog.staff_names(con).get(user.staff_id, f"employee {user.staff_id}")
+    return f"bookings made to {name}"
 
 
 def limits_where(user: User | None, today: date | None = None) -> tuple[str | None, list]:
@@ -304,7 +305,7 @@ def summary(con: Connection, user: User | None, bfilter: BookingFilter,
                attendance, staff_id, count(*), NULL, NULL, NULL, NULL
         FROM f GROUP BY GROUPING SETS ((source), (payment), (attendance), (staff_id))
     """, params).fetchall()
-    staff_names = dict(con.execute("SELECT id, name FROM staff").fetchall())
+    staff_names = catalog.staff_names(con)
     result = {"total": 0, "to_pay": 0, "paid": 0, "paid_full_share": None,
               "facets": {name: [] for name in FACETS}}
     # GROUPING_ID bits, leftmost argument highest: 0b0111 = grouped by source only.
@@ -357,11 +358,9 @@ def timeline(con: Connection, user: User | None, bfilter: BookingFilter, *,
 def names(con: Connection) -> Names:
     """Current display names, for the filter in words."""
     return Names(
-        staff=dict(con.execute("SELECT id, name FROM staff").fetchall()),
-        service_categories=dict(con.execute("SELECT id, title FROM service_categories")
-                                .fetchall()),
-        booking_categories=dict(con.execute("SELECT id, title FROM booking_categories")
-                                .fetchall()),
+        staff=catalog.staff_names(con),
+        service_categories=catalog.service_category_titles(con),
+        booking_categories=catalog.booking_category_titles(con),
     )
 
 

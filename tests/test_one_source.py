@@ -74,3 +74,31 @@ def test_masking_in_sql_and_in_python_agree():
 def test_phones_are_masked_in_one_place():
     assert written_in(r"repeat\('\*'") == {"bookings/listing.py"}
     assert written_in(r'"\*" \*') == {"bookings/listing.py"}
+
+
+# --- the catalogue ----------------------------------------------------------------------
+
+WHOLE_TABLE_READ = (r"SELECT id[^\"]*FROM (staff|services|service_categories|booking_categories)"
+                    r"(\s+ORDER BY \w+)?\"")
+
+
+def test_the_catalogue_is_read_in_one_place():
+    assert written_in(WHOLE_TABLE_READ) == {"bookings/catalog.py"}
+
+
+def test_every_reader_of_the_catalogue_sees_the_same(store):
+    from bookings import catalog, history_words
+    from bookings.uploads.rules import Catalog
+
+    store.execute("UPDATE staff SET name = 'Anna Jones', active = FALSE WHERE id = 1")
+    store.execute("UPDATE services SET title = 'Cut', price = 512.5 WHERE id = 10")
+    staff = catalog.staff_names(store)
+    assert staff == {1: "Anna Jones", 2: "Ben Brown"}
+    assert listing.names(store).staff == staff
+    assert history_words.catalogue_names(store).staff == staff
+    checks = Catalog.load(store)
+    assert checks.staff == staff and checks.inactive_staff == {1}
+    assert checks.services[10] == ("Cut", 1, 512.5)
+    assert history_words.catalogue_names(store).services[10] == "Cut"
+    assert listing.names(store).service_categories == catalog.service_category_titles(store)
+    assert listing.names(store).booking_categories == catalog.booking_category_titles(store)

@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from bookings import catalog
 from bookings.model import Attendance
 from bookings.store import Connection, booking_interval_min
 from bookings.uploads.batch import RowChecks
@@ -60,19 +61,18 @@ class Catalog:
 
     @classmethod
     def load(cls, con: Connection) -> Catalog:
-        staff_rows = con.execute("SELECT id, name, active FROM staff").fetchall()
-        service_rows = con.execute(
-            "SELECT id, title, category_id, price, active FROM services").fetchall()
-        staff = {i: n for i, n, _ in staff_rows}
-        services = {i: (t, c, float(p)) for i, t, c, p, _ in service_rows}
+        staff_rows, service_rows = catalog.staff(con), catalog.services(con)
+        staff = {s["id"]: s["name"] for s in staff_rows}
+        services = {s["id"]: (s["title"], s["category_id"], float(s["price"]))
+                    for s in service_rows}
         return cls(
             interval_min=booking_interval_min(con),
             staff=staff,
             staff_by_name=_index_by_name(staff),
-            inactive_staff={i for i, _, active in staff_rows if not active},
+            inactive_staff={s["id"] for s in staff_rows if not s["active"]},
             services=services,
             services_by_title=_index_by_name({i: s[0] for i, s in services.items()}),
-            inactive_services={i for i, *_, active in service_rows if not active},
+            inactive_services={s["id"] for s in service_rows if not s["active"]},
             clients={p: (i, n) for i, p, n in con.execute(
                 "SELECT id, phone, name FROM clients").fetchall()},
         )
