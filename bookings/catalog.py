@@ -7,6 +7,7 @@ checks (`uploads.rules.Catalog`), Info's names and the pages all read them here.
 from __future__ import annotations
 
 from bookings.store import Connection, booking_interval_min
+from bookings.values import plain_amount
 
 
 def _rows(con: Connection, sql: str) -> list[dict]:
@@ -25,7 +26,7 @@ def services(con: Connection) -> list[dict]:
         "SELECT id, title, category_id, price, duration_s, active FROM services ORDER BY id",
     )
     for row in rows:
-        row["price"] = _number(row["price"])
+        row["price"] = plain_amount(row["price"])
     return rows
 
 
@@ -62,11 +63,3 @@ def catalog(con: Connection) -> dict:
         "booking_categories": booking_categories(con),
         "booking_interval_min": booking_interval_min(con),
     }
-
-
-def _number(value):
-    """DECIMAL money as an int when whole, else a float: what JSON readers expect."""
-    if value is None:
-        return None
-    as_float = float(value)
-    return int(as_float) if as_float.is_integer() else as_float

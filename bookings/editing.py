@@ -30,7 +30,7 @@ from bookings.model import Attendance, Right, Source, User
 from bookings.store import Connection, next_id, transaction
 from bookings.uploads.batch import Issue
 from bookings.uploads.rules import BookingChecks, Catalog
-from bookings.values import MAX_AMOUNT
+from bookings.values import MAX_AMOUNT, to_cent
 
 
 class EditRefused(Refused):
@@ -124,22 +124,17 @@ def check(con: Connection, draft: Draft, *, booking_id: int | None = None) -> tu
     client = rules.check_client(draft.client_phone.strip(), draft.client_name.strip())
     length_s = rules.check_length(draft.length_s)
     lines = rules.check_lines([s for s, _, _ in draft.services],
-                              [_money(c) for _, c, _ in draft.services],
-                              [_money(d) for _, _, d in draft.services])
+                              [to_cent(c) for _, c, _ in draft.services],
+                              [to_cent(d) for _, _, d in draft.services])
     attendance = rules.check_attendance(draft.attendance)
     parsed = rules.booking(visit_at, length_s, staff_id, client, attendance,
                            draft.comment.strip(), lines)
     issues = list(rules.issues)
-    if not 0 <= _money(draft.paid) < MAX_AMOUNT:
+    if not 0 <= to_cent(draft.paid) < MAX_AMOUNT:
         issues.append(Issue(1, "Paid", f"{draft.paid:g} is not an amount from 0"))
     if parsed is not None:
         issues += _overlaps(con, parsed.staff_id, parsed.visit_at, parsed.length_s, booking_id)
     return (None if any(i.level == "error" for i in issues) else parsed), issues
-
-
-def _money(value: float) -> float:
-    """An amount as typed, to the cent; nan and inf stay so, for the rules to refuse."""
-    return round(float(value), 2)
 
 
 def _overlaps(con: Connection, staff_id: int, start: datetime, length_s: int,
@@ -329,7 +324,7 @@ def _write(con: Connection, booking_id: int, parsed, draft: Draft, now: datetime
     """, [parsed.visit_at, parsed.length_s, parsed.staff_id, client_id, int(parsed.attendance),
           parsed.comment, to_pay, draft.paid, len(parsed.lines), now, booking_id])
     lines = [[booking_id, n, sid, title, category, cost, discount,
-              round(cost - discount, 2)]
+              to_cent(cost - discount)]
              for n, (sid, title, category, cost, discount) in enumerate(parsed.lines, start=1)]
     links = [[booking_id, c] for c in sorted(set(draft.categories))]
     con.execute("DELETE FROM booking_services WHERE booking_id = ?", [booking_id])

@@ -15,6 +15,7 @@ from bookings.errors import Forbidden
 from bookings.filters import PAID_FULL_SQL, BookingFilter, Names
 from bookings.model import Attendance, Right, Scope, User
 from bookings.store import Connection
+from bookings.values import plain_amount
 
 PAGE_SIZES = (50, 100, 500)
 
@@ -259,11 +260,7 @@ def as_list_row(row: dict) -> dict:
 
 
 def _money(row: dict, *keys: str) -> dict:
-    out = {}
-    for key in keys:
-        value = float(row[key])
-        out[key] = int(value) if value.is_integer() else value
-    return out
+    return {key: plain_amount(row[key]) for key in keys}
 
 
 def listing(con: Connection, user: User | None, bfilter: BookingFilter, **page_args) -> dict:

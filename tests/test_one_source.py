@@ -102,3 +102,40 @@ def test_every_reader_of_the_catalogue_sees_the_same(store):
     assert history_words.catalogue_names(store).services[10] == "Cut"
     assert listing.names(store).service_categories == catalog.service_category_titles(store)
     assert listing.names(store).booking_categories == catalog.booking_category_titles(store)
+
+
+# --- money ------------------------------------------------------------------------------
+
+
+def test_amounts_are_normalised_in_one_place():
+    assert written_in(r"quantize\(") == {"bookings/values.py"}
+    # bookings/cli.py rounds a duration in seconds, not money.
+    to_cents = r"round\([^()\n]*(\([^()\n]*\))?[^()\n]*, 2\)"
+    assert written_in(to_cents) <= {"bookings/values.py", "bookings/cli.py"}
+    assert written_in(r"int\(\w+\) if \w+\.is_integer\(\) else \w+\b(?!:)") == {
+        "bookings/values.py"}
+
+
+@pytest.mark.parametrize("text", ["0", "12345.67", "0.1", "2.67", "9999999.99", "450.5"])
+def test_the_upload_the_form_and_settings_keep_the_same_cents(text):
+    from decimal import Decimal
+
+    from bookings.admin.settings import price_of
+    from bookings.values import parse_amount, plain_amount, to_cent
+
+    uploaded = parse_amount(text)
+    assert uploaded == to_cent(float(text)) == float(price_of(text))
+    assert price_of(text) == to_cent(Decimal(text))
+    assert plain_amount(price_of(text)) == plain_amount(uploaded)
+
+
+@pytest.mark.parametrize("text", ["1.234", "0.001"])
+def test_more_than_cents_is_refused_alike(text):
+    from bookings.admin.settings import price_of
+    from bookings.errors import Refused
+    from bookings.values import parse_amount
+
+    with pytest.raises(ValueError, match="more than 2 decimals"):
+        parse_amount(text)
+    with pytest.raises(Refused, match="more than 2 decimals"):
+        price_of(text)

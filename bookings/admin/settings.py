@@ -27,7 +27,7 @@ from bookings.admin import changelog
 from bookings.admin.changelog import SettingsRefused
 from bookings.model import BOOKING_INTERVALS_MIN, Right, User
 from bookings.store import Connection, booking_interval_min, next_id
-from bookings.values import fold  # names compare as the upload matches them
+from bookings.values import fold, has_cents_only, to_cent  # names compare as the upload does
 
 NAME_MAX = 100
 DURATION_STEP_MIN = 5
@@ -224,9 +224,9 @@ def price_of(value) -> Decimal:
         raise SettingsRefused(f"The price {value!r} is not a number.") from None
     if not price.is_finite() or price < 0 or price > PRICE_MAX:
         raise SettingsRefused(f"The price {value} is not between 0 and {PRICE_MAX:,}.")
-    if price != price.quantize(Decimal("0.01")):
+    if not has_cents_only(price):
         raise SettingsRefused(f"The price {value} has more than 2 decimals.")
-    return price.quantize(Decimal("0.01"))
+    return to_cent(price)
 
 
 def duration_of(minutes) -> int:

@@ -20,7 +20,7 @@ from bookings.model import Attendance
 from bookings.store import Connection, booking_interval_min
 from bookings.uploads.batch import RowChecks
 from bookings.uploads.sheet import HEADERS
-from bookings.values import MAX_AMOUNT, clean_phone, fold, visit_bounds
+from bookings.values import MAX_AMOUNT, clean_phone, fold, to_cent, visit_bounds
 
 DEFAULT_LENGTH_S = 15 * 60  # the step durations are rounded up to, and the default length
 MAX_LENGTH_S = 24 * 3600
@@ -43,7 +43,7 @@ class ParsedBooking:
 
     @property
     def to_pay(self) -> float:
-        return round(sum(cost - discount for _, _, _, cost, discount in self.lines), 2)
+        return to_cent(sum(cost - discount for _, _, _, cost, discount in self.lines))
 
 
 @dataclass
@@ -200,7 +200,7 @@ class BookingChecks(RowChecks):
                                         f"of {title}")
             if service_id in self.catalog.inactive_services:
                 self.warn("service_ids", f"service {service_id} ({title}) is deactivated")
-            lines.append((service_id, title, category, round(price, 2), round(discount, 2)))
+            lines.append((service_id, title, category, to_cent(price), to_cent(discount)))
         return lines
 
     def check_attendance(self, code: int) -> Attendance:
