@@ -139,3 +139,25 @@ def test_more_than_cents_is_refused_alike(text):
         parse_amount(text)
     with pytest.raises(Refused, match="more than 2 decimals"):
         price_of(text)
+
+
+# --- the settings right and the change log's differences --------------------------------
+
+
+def test_settings_and_users_share_the_right_check_and_the_differences(store):
+    from bookings.admin import changelog, settings, users
+
+    assert written_in(r"def _allowed|def _differences") == set()
+    admin = get_user(store, "admin")  # no settings right
+    with pytest.raises(MissingRight):
+        settings.add_staff(store, admin, "Cleo")
+    with pytest.raises(MissingRight):
+        users.set_role(store, admin, "employee", users.Role.ADMINISTRATOR)
+    owner = get_user(store, "owner")
+    users.set_scope(store, owner, "employee", "all")
+    settings.rename_staff(store, owner, 2, "Ben Browne")
+    user_change, staff_change = changelog.entries(store, limit=2)[::-1]
+    assert (user_change["old"], user_change["new"]) == ({"scope": "own"}, {"scope": "all"})
+    assert (staff_change["old"], staff_change["new"]) == ({"name": "Ben Brown"},
+                                                          {"name": "Ben Browne"})
+    assert changelog.differences({"a": 1, "b": 2}, {"a": 1, "b": 3}) == ({"b": 2}, {"b": 3})

@@ -16,11 +16,24 @@ from contextlib import contextmanager
 import duckdb
 
 from bookings.errors import Refused
-from bookings.model import User
+from bookings.model import Right, User
 from bookings.store import Connection, next_id, transaction
 
 SUBJECTS = ("user", "employee", "service", "service category", "booking category",
             "booking interval")
+
+
+def allowed(actor: User | None) -> None:
+    """Only a user with the settings right changes settings (users included); None
+    is the command line without --user, trusted like whoever can open the file."""
+    if actor is not None:
+        actor.require(Right.MANAGE_SETTINGS)
+
+
+def differences(old: dict, new: dict) -> tuple[dict, dict]:
+    """The keys whose values differ: (their old values, their new values), as recorded."""
+    changed = [key for key in new if old.get(key) != new[key]]
+    return {k: old.get(k) for k in changed}, {k: new[k] for k in changed}
 
 
 def record(con: Connection, actor: User | None, subject: str, subject_id, subject_name: str,

@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from bookings import catalog
 from bookings.admin import changelog
 from bookings.admin.changelog import SettingsRefused
-from bookings.model import BOOKING_INTERVALS_MIN, Right, User
+from bookings.model import BOOKING_INTERVALS_MIN, User
 from bookings.store import Connection, booking_interval_min, next_id
 from bookings.values import fold, has_cents_only, to_cent  # names compare as the upload does
 
@@ -34,11 +34,6 @@ DURATION_STEP_MIN = 5
 DURATION_MAX_MIN = 24 * 60
 PRICE_MAX = Decimal("9999999999.99")  # DECIMAL(12, 2)
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-
-
-def _allowed(actor: User | None) -> None:
-    if actor is not None:
-        actor.require(Right.MANAGE_SETTINGS)
 
 
 def _name(text: str, what: str) -> str:
@@ -69,11 +64,6 @@ def _one(con: Connection, sql: str, row_id: int, what: str) -> dict:
     return dict(zip([d[0] for d in cur.description], found[0], strict=True))
 
 
-def _differences(old: dict, new: dict) -> tuple[dict, dict]:
-    changed = [key for key in new if old.get(key) != new[key]]
-    return {k: old.get(k) for k in changed}, {k: new[k] for k in changed}
-
-
 # --- staff ------------------------------------------------------------------------
 
 _STAFF = "SELECT id, name, specialization, active FROM staff WHERE id = ?"
@@ -92,7 +82,7 @@ def staff_overview(con: Connection) -> list[dict]:
 
 
 def add_staff(con: Connection, actor: User | None, name: str, specialization: str = "") -> dict:
-    _allowed(actor)
+    changelog.allowed(actor)
     name, specialization = _name(name, "employee's name"), " ".join(specialization.split())
     with changelog.change(con):
         _unique(con, "staff", "name", name, "employee")
@@ -106,14 +96,14 @@ def add_staff(con: Connection, actor: User | None, name: str, specialization: st
 
 def rename_staff(con: Connection, actor: User | None, staff_id: int, name: str,
                  specialization: str | None = None) -> dict:
-    _allowed(actor)
+    changelog.allowed(actor)
     name = _name(name, "employee's name")
     with changelog.change(con):
         before = _one(con, _STAFF, staff_id, "employee")
         _unique(con, "staff", "name", name, "employee", other_than=staff_id)
         after = {"name": name, "specialization": before["specialization"]
                  if specialization is None else " ".join(specialization.split())}
-        old, new = _differences(before, after)
+        old, new = changelog.differences(before, after)
         if new:
             con.execute("UPDATE staff SET name = ?, specialization = ? WHERE id = ?",
                         [after["name"], after["specialization"], staff_id])
@@ -124,7 +114,7 @@ def rename_staff(con: Connection, actor: User | None, staff_id: int, name: str,
 
 def set_staff_active(con: Connection, actor: User | None, staff_id: int, active: bool) -> dict:
     """A deactivated employee keeps their bookings and ID; they just stop being offered."""
-    _allowed(actor)
+    changelog.allowed(actor)
     with changelog.change(con):
         before = _one(con, _STAFF, staff_id, "employee")
         if before["active"] != active:
@@ -141,7 +131,7 @@ def remove_staff(con: Connection, actor: User | None, staff_id: int) -> str:
     A user linked to the employee counts too: deleted, the id could be given to the
     next employee added, whose bookings that user would then see.
     """
-    _allowed(actor)
+    changelog.allowed(actor)
     with changelog.change(con):
         before = _one(con, _STAFF, staff_id, "employee")
         (bookings,) = con.execute("SELECT count(*) FROM bookings WHERE staff_id = ?",
@@ -166,7 +156,7 @@ def remove_staff(con: Connection, actor: User | None, staff_id: int) -> str:
 
 
 def add_service_category(con: Connection, actor: User | None, title: str) -> dict:
-    _allowed(actor)
+    changelog.allowed(actor)
     title = _name(title, "category's title")
     with changelog.change(con):
         category_id = insert_service_category(con, actor, title)
@@ -186,7 +176,7 @@ def insert_service_category(con: Connection, actor: User | None, title: str,
 
 def rename_service_category(con: Connection, actor: User | None, category_id: int,
                             title: str) -> dict:
-    _allowed(actor)
+    changelog.allowed(actor)
     title = _name(title, "category's title")
     with changelog.change(con):
         before = _one(con, "SELECT id, title FROM service_categories WHERE id = ?", category_id,
@@ -258,7 +248,7 @@ def service_category_title(con: Connection, category_id: int) -> str | None:
 
 def add_service(con: Connection, actor: User | None, title: str, category_id: int, price,
                 duration_min) -> dict:
-    _allowed(actor)
+    changelog.allowed(actor)
     values = _service_values(con, title, category_id, price, duration_min)
     with changelog.change(con):
         service_id = insert_service(con, actor, values)
@@ -270,7 +260,7 @@ def add_service_in_category(con: Connection, actor: User | None, title: str, cat
     """A service in the category of this ID or title, created when the title is new
     (the command line's way); all in one change. Returns the service, and if the
     category was created."""
-    _allowed(actor)
+    changelog.allowed(actor)
     with changelog.change(con):
         category_id = service_category_id(con, category)
         created = category_id is None
@@ -300,7 +290,7 @@ def insert_service(con: Connection, actor: User | None, values: dict,
 def update_service(con: Connection, actor: User | None, service_id: int, *, title=None,
                    category_id=None, price=None, duration_min=None) -> dict:
     """Change what is given; the booking lines made before keep their title and cost."""
-    _allowed(actor)
+    changelog.allowed(actor)
     with changelog.change(con):
         before = _service(con, service_id)
         values = _service_values(
@@ -316,7 +306,7 @@ def write_service_update(con: Connection, actor: User | None, before: dict, valu
                          operation_id: str | None = None) -> bool:
     """Inside the caller's change; False when nothing differs."""
     _unique(con, "services", "title", values["title"], "service", other_than=before["id"])
-    old, new = _differences(before, values)
+    old, new = changelog.differences(before, values)
     if not new:
         return False
     con.execute("UPDATE services SET title = ?, category_id = ?, price = ?, duration_s = ? "
@@ -330,7 +320,7 @@ def write_service_update(con: Connection, actor: User | None, before: dict, valu
 def set_service_active(con: Connection, actor: User | None, service_id: int,
                        active: bool) -> dict:
     """A deactivated service stays on the bookings that have it, and keeps its ID."""
-    _allowed(actor)
+    changelog.allowed(actor)
     with changelog.change(con):
         before = _service(con, service_id)
         if before["active"] != active:
@@ -372,7 +362,7 @@ def color_of(text: str) -> str:
 
 
 def add_booking_category(con: Connection, actor: User | None, title: str, color: str) -> dict:
-    _allowed(actor)
+    changelog.allowed(actor)
     title, color = _name(title, "category's title"), color_of(color)
     with changelog.change(con):
         _unique(con, "booking_categories", "title", title, "booking category")
@@ -387,7 +377,7 @@ def add_booking_category(con: Connection, actor: User | None, title: str, color:
 def update_booking_category(con: Connection, actor: User | None, category_id: int, *,
                             title: str | None = None, color: str | None = None) -> dict:
     """Rename and recolour; a built-in category keeps its title (its colour may change)."""
-    _allowed(actor)
+    changelog.allowed(actor)
     with changelog.change(con):
         before = _one(con, _BOOKING_CATEGORY, category_id, "booking category")
         after = {"title": before["title"] if title is None else _name(title, "category's title"),
@@ -397,7 +387,7 @@ def update_booking_category(con: Connection, actor: User | None, category_id: in
                                   "this title. Its colour may change, its title may not.")
         _unique(con, "booking_categories", "title", after["title"], "booking category",
                 other_than=category_id)
-        old, new = _differences(before, after)
+        old, new = changelog.differences(before, after)
         if new:
             con.execute("UPDATE booking_categories SET title = ?, color = ? WHERE id = ?",
                         [after["title"], after["color"], category_id])
@@ -415,7 +405,7 @@ def booking_category_uses(con: Connection) -> dict[int, int]:
 def remove_booking_category(con: Connection, actor: User | None, category_id: int) -> dict:
     """Only a salon's own category that no booking carries: a booking's labels are its
     record, and unlinking them would rewrite that record silently. Returns what it was."""
-    _allowed(actor)
+    changelog.allowed(actor)
     with changelog.change(con):
         before = _one(con, _BOOKING_CATEGORY, category_id, "booking category")
         if before["builtin"]:
@@ -437,7 +427,7 @@ def remove_booking_category(con: Connection, actor: User | None, category_id: in
 
 def set_booking_interval(con: Connection, actor: User | None, minutes: int) -> int:
     """5, 10 or 15 minutes: the slot that uploaded visit times are rounded to."""
-    _allowed(actor)
+    changelog.allowed(actor)
     if minutes not in BOOKING_INTERVALS_MIN:
         raise SettingsRefused(f"The booking interval is one of "
                               f"{', '.join(str(m) for m in BOOKING_INTERVALS_MIN)} minutes; "

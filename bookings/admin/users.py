@@ -59,11 +59,6 @@ class Access:
                 "staff_id": self.staff_id, "scope": self.scope.value}
 
 
-def _allowed(actor: User | None) -> None:
-    if actor is not None:
-        actor.require(Right.MANAGE_SETTINGS)
-
-
 def _target(con: Connection, login: str) -> User:
     user = auth.get_user(con, login)
     if user is None:
@@ -77,7 +72,7 @@ def _target(con: Connection, login: str) -> User:
 def add_user(con: Connection, actor: User | None, login: str, role: Role, *, name: str = "",
              email: str = "", password: str | None = None) -> tuple[User, str | None]:
     """A new user with the role's preset; returns the generated password, if any, once."""
-    _allowed(actor)
+    changelog.allowed(actor)
     login = auth.check_new_login(con, login)
     email = user_email(email)
     generated = None
@@ -185,7 +180,7 @@ def set_active(con: Connection, actor: User | None, login: str, active: bool) ->
 
 def _change(con: Connection, actor: User | None, login: str, action: str,
             new_access: Callable[[Access], Access]) -> User:
-    _allowed(actor)
+    changelog.allowed(actor)
     with changelog.change(con):
         # Written first: two changes that could each remove an owner conflict here.
         con.execute("UPDATE settings SET value = ? WHERE key = 'owner_guard'", [login])
@@ -198,7 +193,7 @@ def _change(con: Connection, actor: User | None, login: str, action: str,
         _write_access(con, user.id, after)
         if before.active and not after.active:
             sessions.end_all(con, user.id, why=sessions.DEACTIVATED)
-        old, new = _differences(before.as_json(), after.as_json())
+        old, new = changelog.differences(before.as_json(), after.as_json())
         changelog.record(con, actor, "user", login, user.name, action, old=old, new=new)
     return auth.get_user(con, login)
 
@@ -228,11 +223,6 @@ def _write_access(con: Connection, user_id: int, access: Access) -> None:
                         [[user_id, r.value] for r in sorted(access.rights)])
 
 
-def _differences(old: dict, new: dict) -> tuple[dict, dict]:
-    changed = [key for key in old if old[key] != new[key]]
-    return {k: old[k] for k in changed}, {k: new[k] for k in changed}
-
-
 # --- password -------------------------------------------------------------------
 
 
@@ -242,7 +232,7 @@ def reset_password(con: Connection, actor: User | None, login: str,
 
     Failed sign-ins are forgotten: the reset is how a locked-out user gets back in.
     """
-    _allowed(actor)
+    changelog.allowed(actor)
     user = _target(con, login)
     generated = None
     if password is None:
@@ -268,7 +258,7 @@ def sign_out_everywhere(con: Connection, actor: User | None, login: str) -> int:
     Users may do it for themselves without the settings right."""
     user = _target(con, login)
     if actor is None or actor.id != user.id:
-        _allowed(actor)
+        changelog.allowed(actor)
     with changelog.change(con):
         ended = sessions.end_all(con, user.id, why=sessions.EVERYWHERE)
         changelog.record(con, actor, "user", login, user.name, "signed out everywhere",
@@ -280,7 +270,7 @@ def unthrottle(con: Connection, actor: User | None, login: str,
                client: str | None = None) -> int:
     """Forget LOGIN's failed sign-ins (from CLIENT only, if given), so it may try again
     at once; how many failures were forgotten. Recorded in the change log."""
-    _allowed(actor)
+    changelog.allowed(actor)
     if auth.get_user(con, login) is None and not con.execute(
             "SELECT count(*) FROM sign_in_failures WHERE login = ? AND failed_at > ?",
             [login, datetime.now() - auth.FAILURE_WINDOW]).fetchone()[0]:
