@@ -26,7 +26,7 @@ import duckdb
 from bookings import history, listing
 from bookings.errors import Conflict, MissingRight, Refused
 from bookings.filters import PAID_FULL_SQL, BookingFilter
-from bookings.model import Attendance, Right, Source, User
+from bookings.model import SYSTEM, Attendance, Right, Source, User
 from bookings.store import Connection, next_id, transaction
 from bookings.uploads.batch import Issue
 from bookings.uploads.rules import BookingChecks, Catalog
@@ -75,7 +75,7 @@ class Saved:
 # --- reading ---------------------------------------------------------------------
 
 
-def current(con: Connection, booking_id: int, user: User | None = None) -> tuple[Draft, int]:
+def current(con: Connection, booking_id: int, user: User = SYSTEM) -> tuple[Draft, int]:
     """The booking as a draft, and its version (what a form starts from)."""
     row = _list_row(con, booking_id, user)
     draft = Draft(
@@ -89,7 +89,7 @@ def current(con: Connection, booking_id: int, user: User | None = None) -> tuple
     return draft, row["version"]
 
 
-def _list_row(con: Connection, booking_id: int, user: User | None) -> dict:
+def _list_row(con: Connection, booking_id: int, user: User) -> dict:
     where, params = listing.scoped_where(user, BookingFilter())
     rows = con.execute(listing.rows_sql(user, f"b.id = ? AND ({where})", "b.id"),
                        [booking_id, *params, 1, 0])
@@ -105,7 +105,7 @@ def _full_phone(con: Connection, booking_id: int) -> str:
                        "WHERE b.id = ?", [booking_id]).fetchall()[0][0]
 
 
-def day(con: Connection, user: User | None, on: datetime, days: int = 1,
+def day(con: Connection, user: User, on: datetime, days: int = 1,
         staff: tuple[int, ...] = ()) -> list[dict]:
     """The calendar's bookings: not deleted, visits from ON for DAYS days."""
     bfilter = BookingFilter(visit_from=on.date(), visit_to=(on + timedelta(days=days - 1)).date(),

@@ -81,7 +81,7 @@ def staff_overview(con: Connection) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def add_staff(con: Connection, actor: User | None, name: str, specialization: str = "") -> dict:
+def add_staff(con: Connection, actor: User, name: str, specialization: str = "") -> dict:
     changelog.allowed(actor)
     name, specialization = _name(name, "employee's name"), " ".join(specialization.split())
     with changelog.change(con):
@@ -94,7 +94,7 @@ def add_staff(con: Connection, actor: User | None, name: str, specialization: st
     return _one(con, _STAFF, staff_id, "employee")
 
 
-def rename_staff(con: Connection, actor: User | None, staff_id: int, name: str,
+def rename_staff(con: Connection, actor: User, staff_id: int, name: str,
                  specialization: str | None = None) -> dict:
     changelog.allowed(actor)
     name = _name(name, "employee's name")
@@ -112,7 +112,7 @@ def rename_staff(con: Connection, actor: User | None, staff_id: int, name: str,
     return _one(con, _STAFF, staff_id, "employee")
 
 
-def set_staff_active(con: Connection, actor: User | None, staff_id: int, active: bool) -> dict:
+def set_staff_active(con: Connection, actor: User, staff_id: int, active: bool) -> dict:
     """A deactivated employee keeps their bookings and ID; they just stop being offered."""
     changelog.allowed(actor)
     with changelog.change(con):
@@ -125,7 +125,7 @@ def set_staff_active(con: Connection, actor: User | None, staff_id: int, active:
     return _one(con, _STAFF, staff_id, "employee")
 
 
-def remove_staff(con: Connection, actor: User | None, staff_id: int) -> str:
+def remove_staff(con: Connection, actor: User, staff_id: int) -> str:
     """'deleted' when no booking refers to the employee; else 'deactivated' (never deleted).
 
     A user linked to the employee counts too: deleted, the id could be given to the
@@ -155,7 +155,7 @@ def remove_staff(con: Connection, actor: User | None, staff_id: int) -> str:
 # --- service categories ------------------------------------------------------------
 
 
-def add_service_category(con: Connection, actor: User | None, title: str) -> dict:
+def add_service_category(con: Connection, actor: User, title: str) -> dict:
     changelog.allowed(actor)
     title = _name(title, "category's title")
     with changelog.change(con):
@@ -163,7 +163,7 @@ def add_service_category(con: Connection, actor: User | None, title: str) -> dic
     return {"id": category_id, "title": title}
 
 
-def insert_service_category(con: Connection, actor: User | None, title: str,
+def insert_service_category(con: Connection, actor: User, title: str,
                             operation_id: str | None = None) -> int:
     """Inside the caller's change (the services upload creates categories this way)."""
     _unique(con, "service_categories", "title", title, "service category")
@@ -174,7 +174,7 @@ def insert_service_category(con: Connection, actor: User | None, title: str,
     return category_id
 
 
-def rename_service_category(con: Connection, actor: User | None, category_id: int,
+def rename_service_category(con: Connection, actor: User, category_id: int,
                             title: str) -> dict:
     changelog.allowed(actor)
     title = _name(title, "category's title")
@@ -246,7 +246,7 @@ def service_category_title(con: Connection, category_id: int) -> str | None:
                  if c["id"] == category_id), None)
 
 
-def add_service(con: Connection, actor: User | None, title: str, category_id: int, price,
+def add_service(con: Connection, actor: User, title: str, category_id: int, price,
                 duration_min) -> dict:
     changelog.allowed(actor)
     values = _service_values(con, title, category_id, price, duration_min)
@@ -255,7 +255,7 @@ def add_service(con: Connection, actor: User | None, title: str, category_id: in
     return _service(con, service_id)
 
 
-def add_service_in_category(con: Connection, actor: User | None, title: str, category,
+def add_service_in_category(con: Connection, actor: User, title: str, category,
                             price, duration_min) -> tuple[dict, bool]:
     """A service in the category of this ID or title, created when the title is new
     (the command line's way); all in one change. Returns the service, and if the
@@ -273,7 +273,7 @@ def add_service_in_category(con: Connection, actor: User | None, title: str, cat
     return _service(con, service_id), created
 
 
-def insert_service(con: Connection, actor: User | None, values: dict,
+def insert_service(con: Connection, actor: User, values: dict,
                    operation_id: str | None = None) -> int:
     """Checked values, inside the caller's change (the services upload adds this way)."""
     _unique(con, "services", "title", values["title"], "service")
@@ -287,7 +287,7 @@ def insert_service(con: Connection, actor: User | None, values: dict,
     return service_id
 
 
-def update_service(con: Connection, actor: User | None, service_id: int, *, title=None,
+def update_service(con: Connection, actor: User, service_id: int, *, title=None,
                    category_id=None, price=None, duration_min=None) -> dict:
     """Change what is given; the booking lines made before keep their title and cost."""
     changelog.allowed(actor)
@@ -302,7 +302,7 @@ def update_service(con: Connection, actor: User | None, service_id: int, *, titl
     return _service(con, service_id)
 
 
-def write_service_update(con: Connection, actor: User | None, before: dict, values: dict,
+def write_service_update(con: Connection, actor: User, before: dict, values: dict,
                          operation_id: str | None = None) -> bool:
     """Inside the caller's change; False when nothing differs."""
     _unique(con, "services", "title", values["title"], "service", other_than=before["id"])
@@ -317,7 +317,7 @@ def write_service_update(con: Connection, actor: User | None, before: dict, valu
     return True
 
 
-def set_service_active(con: Connection, actor: User | None, service_id: int,
+def set_service_active(con: Connection, actor: User, service_id: int,
                        active: bool) -> dict:
     """A deactivated service stays on the bookings that have it, and keeps its ID."""
     changelog.allowed(actor)
@@ -361,7 +361,7 @@ def color_of(text: str) -> str:
     return color.lower()
 
 
-def add_booking_category(con: Connection, actor: User | None, title: str, color: str) -> dict:
+def add_booking_category(con: Connection, actor: User, title: str, color: str) -> dict:
     changelog.allowed(actor)
     title, color = _name(title, "category's title"), color_of(color)
     with changelog.change(con):
@@ -374,7 +374,7 @@ def add_booking_category(con: Connection, actor: User | None, title: str, color:
     return _one(con, _BOOKING_CATEGORY, category_id, "booking category")
 
 
-def update_booking_category(con: Connection, actor: User | None, category_id: int, *,
+def update_booking_category(con: Connection, actor: User, category_id: int, *,
                             title: str | None = None, color: str | None = None) -> dict:
     """Rename and recolour; a built-in category keeps its title (its colour may change)."""
     changelog.allowed(actor)
@@ -402,7 +402,7 @@ def booking_category_uses(con: Connection) -> dict[int, int]:
                             "GROUP BY category_id").fetchall())
 
 
-def remove_booking_category(con: Connection, actor: User | None, category_id: int) -> dict:
+def remove_booking_category(con: Connection, actor: User, category_id: int) -> dict:
     """Only a salon's own category that no booking carries: a booking's labels are its
     record, and unlinking them would rewrite that record silently. Returns what it was."""
     changelog.allowed(actor)
@@ -425,7 +425,7 @@ def remove_booking_category(con: Connection, actor: User | None, category_id: in
 # --- the booking interval -----------------------------------------------------------------
 
 
-def set_booking_interval(con: Connection, actor: User | None, minutes: int) -> int:
+def set_booking_interval(con: Connection, actor: User, minutes: int) -> int:
     """5, 10 or 15 minutes: the slot that uploaded visit times are rounded to."""
     changelog.allowed(actor)
     if minutes not in BOOKING_INTERVALS_MIN:
