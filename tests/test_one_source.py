@@ -231,3 +231,41 @@ def test_the_system_sees_everything_and_is_nobody(store):
     assert store.execute("SELECT count(*) FROM users WHERE id = ?", [SYSTEM.id]).fetchone() == (0,)
     with pytest.raises(Exception):  # noqa: B017 - never a person who signs in
         auth.sign_in(store, SYSTEM.login, "anything at all")
+
+
+# --- the upload's commit ---------------------------------------------------------------
+
+
+def test_the_pages_offer_the_commit_by_the_domains_rule():
+    assert written_in(r"counts\[\"ready\"\] > 0") == set()
+    for page in ("pages/upload.py", "ui/settings_services_upload.py"):
+        assert "result.can_commit(" in (ROOT / page).read_text()
+
+
+@pytest.mark.parametrize("errors, joined, skip, previous, force, refusal, offered", [
+    (set(), set(), False, None, False, None, True),
+    ({2}, set(), False, None, False, "1 row has errors", False),
+    ({2}, set(), True, None, False, None, True),
+    ({1, 2, 3}, set(), True, None, False, "no valid row", False),
+    ({1}, {2, 3}, True, None, False, "no valid row", False),
+    (set(), set(), False, {"batch": 1}, False, None, False),
+    (set(), set(), False, {"batch": 1}, True, None, True),
+])
+def test_what_the_page_offers_is_what_the_commit_accepts(errors, joined, skip, previous, force,
+                                                          refusal, offered):
+    from bookings.uploads.batch import (
+        FilePreview,
+        Issue,
+        UploadRefused,
+        refuse_errors_unless_skipped,
+    )
+
+    preview = FilePreview(batch_id=1, file_name="f.xlsx", sha256="", sheet=None, rows=3,
+                          issues=[Issue(r, "date", "bad") for r in errors], joined=joined,
+                          previous=previous)
+    assert preview.can_commit(skip_invalid=skip, force_duplicate_file=force) is offered
+    found = preview.commit_refusal(skip)
+    assert (found is None) if refusal is None else (refusal in found)
+    if refusal:
+        with pytest.raises(UploadRefused, match=refusal):
+            refuse_errors_unless_skipped(preview, skip)
