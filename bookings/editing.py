@@ -23,13 +23,13 @@ from typing import TypeVar
 
 import duckdb
 
-from bookings import history, listing
+from bookings import catalog, history, listing
 from bookings.errors import Conflict, MissingRight, Refused
 from bookings.filters import PAID_FULL_SQL, BookingFilter
 from bookings.model import SYSTEM, Attendance, Right, Source, User
 from bookings.store import Connection, next_id, transaction
 from bookings.uploads.batch import Issue
-from bookings.uploads.rules import BookingChecks, Catalog
+from bookings.uploads.rules import DEFAULT_LENGTH_S, BookingChecks, Catalog
 from bookings.values import MAX_AMOUNT, to_cent
 
 
@@ -111,6 +111,26 @@ def day(con: Connection, user: User, on: datetime, days: int = 1,
     bfilter = BookingFilter(visit_from=on.date(), visit_to=(on + timedelta(days=days - 1)).date(),
                             cancelled="no", staff=staff)
     return listing.page(con, user, bfilter, sort="visit_at", descending=False, limit=10_000)
+
+
+# --- what a form leaves out -----------------------------------------------------------
+
+LENGTH_STEP_MIN = DEFAULT_LENGTH_S // 60  # lengths go in these steps, from one step up
+
+
+def with_list_prices(con: Connection, services) -> tuple[tuple[int, float, float], ...]:
+    """Service lines (id, price or None, discount) with no price priced at the service's
+    list price: what the calendar's form and `bookings edit` leave out. A service that
+    does not exist gets 0, for the booking rules to name it."""
+    prices = {s["id"]: s["price"] for s in catalog.services(con)}
+    return tuple((service_id, float(prices.get(service_id, 0)) if price is None else price,
+                  discount) for service_id, price, discount in services)
+
+
+def new_booking_length(con: Connection, service_ids) -> int:
+    """A new booking lasts its services together, and at least the default length."""
+    durations = {s["id"]: s["duration_s"] for s in catalog.services(con)}
+    return max(DEFAULT_LENGTH_S, sum(durations[i] for i in service_ids))
 
 
 # --- checking --------------------------------------------------------------------

@@ -269,3 +269,33 @@ def test_what_the_page_offers_is_what_the_commit_accepts(errors, joined, skip, p
     if refusal:
         with pytest.raises(UploadRefused, match=refusal):
             refuse_errors_unless_skipped(preview, skip)
+
+
+# --- no price means the list price; the default length ------------------------------------
+
+
+def test_the_calendar_leaves_prices_and_lengths_to_the_domain():
+    calendar = (ROOT / "pages" / "calendar.py").read_text()
+    assert "editing.with_list_prices(" in calendar and "editing.new_booking_length(" in calendar
+    assert not re.search(r"\b(900|15)\b", calendar)
+    assert not re.search(r"\]\[\"price\"\]", calendar)  # no list price looked up by the page
+
+
+def test_no_price_means_the_list_price_for_the_form_and_the_cli(store, store_path, capsys):
+    from bookings.cli import main
+
+    assert editing.with_list_prices(store, [(10, None, 0.0), (20, 250.0, 10.0), (99, None, 0)]
+                                    ) == ((10, 500.0, 0.0), (20, 250.0, 10.0), (99, 0.0, 0))
+    assert main(["--db", str(store_path), "edit", "4", "--user", "owner", "--set",
+                 "services=10,20:250:10", "--json"]) == 0
+    lines = store.execute("SELECT service_id, cost, discount FROM booking_services "
+                          "WHERE booking_id = 4 ORDER BY line_no").fetchall()
+    assert [(s, float(c), float(d)) for s, c, d in lines] == [(10, 500.0, 0.0), (20, 250.0, 10.0)]
+
+
+def test_a_new_booking_lasts_its_services_and_at_least_the_default(store):
+    from bookings.uploads.rules import DEFAULT_LENGTH_S
+
+    assert editing.new_booking_length(store, []) == DEFAULT_LENGTH_S == 15 * 60
+    assert editing.new_booking_length(store, [10, 20]) == 3600 + 2700
+    assert editing.LENGTH_STEP_MIN * 60 == DEFAULT_LENGTH_S
