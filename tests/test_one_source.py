@@ -299,3 +299,24 @@ def test_a_new_booking_lasts_its_services_and_at_least_the_default(store):
     assert editing.new_booking_length(store, []) == DEFAULT_LENGTH_S == 15 * 60
     assert editing.new_booking_length(store, [10, 20]) == 3600 + 2700
     assert editing.LENGTH_STEP_MIN * 60 == DEFAULT_LENGTH_S
+
+
+# --- what "Delete all matching" may take -----------------------------------------------------
+
+
+def test_the_list_page_asks_the_domain_what_can_be_deleted():
+    page = (ROOT / "pages" / "bookings_list.py").read_text()
+    assert "deletion.matching_deletable(" in page
+    assert "is_empty()" not in page and 'cancelled="no"' not in page
+
+
+def test_delete_all_matching_is_offered_by_one_rule(store):
+    owner, employee = get_user(store, "owner"), get_user(store, "employee")
+    assert deletion.matching_deletable(store, owner, BookingFilter()) is None  # needs a filter
+    assert deletion.matching_deletable(store, employee, BookingFilter(staff=(2,))) == 0
+    assert deletion.matching_deletable(store, owner, BookingFilter(cancelled="yes")) == 0
+    anna = BookingFilter(staff=(1,))
+    offered = deletion.matching_deletable(store, owner, anna)
+    assert offered == 1  # bookings 1, 3, 5: 3 and 5 are cancelled already
+    # Booking 1 is paid and Arrived: the owner may delete it, so all that was offered goes.
+    assert len(deletion.delete_matching(store, owner, anna).deleted) == offered
