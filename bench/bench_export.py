@@ -54,11 +54,12 @@ def floor(con, fmt: str, out: Path) -> int:
     from bookings import listing
     from bookings.exports import jobs
     from bookings.exports.files import HEADER, table_sql
+    from bookings.model import SYSTEM
 
-    where, params = listing.scoped_where(None, jobs.BookingFilter())
+    where, params = listing.scoped_where(SYSTEM, jobs.BookingFilter())
     order = listing.order_by()
     cursor = con.cursor()
-    cursor.execute(table_sql(listing.rows_sql(None, where, order), order), [*params, None, 0])
+    cursor.execute(table_sql(listing.rows_sql(SYSTEM, where, order), order), [*params, None, 0])
     rows = 0
     if fmt == "xlsx":
         book = xlsxwriter.Workbook(str(out / "floor.xlsx"), {

@@ -33,6 +33,7 @@ import duckdb
 from bookings import listing
 from bookings.demo import fill_demo
 from bookings.filters import BookingFilter
+from bookings.model import SYSTEM
 from bookings.store import Connection, open_store
 
 SEED = 1
@@ -224,11 +225,11 @@ def hand_summary(con: Connection, where: str) -> list[tuple]:
 
 def check_same_answers(con: Connection, fset: FilterSet, today: date) -> int:
     """Check that the hand-written SQL answers as the product does; the rows matched."""
-    total = listing.count(con, None, fset.product, today=today)
+    total = listing.count(con, SYSTEM, fset.product, today=today)
     expect(total > 0, f"{fset.name}: matches no booking, pick other values")
     expect(hand_count(con, fset.hand_where) == total, f"{fset.name}: counts differ")
 
-    product_rows = listing.page(con, None, fset.product, limit=PAGE_ROWS, today=today)
+    product_rows = listing.page(con, SYSTEM, fset.product, limit=PAGE_ROWS, today=today)
     hand_rows = hand_page(con, fset.hand_where)
     expect([r["id"] for r in product_rows] == [r[0] for r in hand_rows],
            f"{fset.name}: page ids differ")
@@ -240,7 +241,7 @@ def check_same_answers(con: Connection, fset: FilterSet, today: date) -> int:
                and [c["id"] for c in mine[16]] == [c["id"] for c in theirs["categories"]],
                f"{fset.name}: booking {mine[0]}'s services or categories differ")
 
-    product = listing.summary(con, None, fset.product, today=today)
+    product = listing.summary(con, SYSTEM, fset.product, today=today)
     hand = hand_summary(con, fset.hand_where)
     (totals,) = [row for row in hand if row[0] == "total"]
     _, _, n, to_pay, paid, payable, full = totals
@@ -313,10 +314,10 @@ def bench_size(path: Path, size: int, repeat: int) -> tuple[str, list[dict]]:
             f, where = fset.product, fset.hand_where
             medians = median_ms({
                 "product": {
-                    "count": lambda f=f: listing.count(con, None, f, today=today),
-                    "page": lambda f=f: listing.page(con, None, f, limit=PAGE_ROWS,
+                    "count": lambda f=f: listing.count(con, SYSTEM, f, today=today),
+                    "page": lambda f=f: listing.page(con, SYSTEM, f, limit=PAGE_ROWS,
                                                      today=today),
-                    "summary": lambda f=f: listing.summary(con, None, f, today=today),
+                    "summary": lambda f=f: listing.summary(con, SYSTEM, f, today=today),
                 },
                 "hand": {
                     "count": lambda w=where: hand_count(con, w),
@@ -377,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeat and every size must be 1 or more")
 
     print(f"What the Bookings page runs for a filter: `listing.count` + `listing.page` "
-          f"({PAGE_ROWS} rows, newest visit first) + `listing.summary`, user None (sees "
+          f"({PAGE_ROWS} rows, newest visit first) + `listing.summary`, user SYSTEM (sees "
           f"everything), next to hand-written DuckDB SQL giving the same answers (checked: "
           f"count, page ids in order, summary totals and facets), same connection, same run.")
     print(f"\nTargets at {TARGET_SIZE:,} bookings: the page's queries together at most "

@@ -9,7 +9,7 @@ so guessing is slow while the real user elsewhere is never locked out.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from bookings.errors import Refused, SignInRefused
+from bookings.exports import mail
 from bookings.model import ROLE_PRESETS, ROLE_SCOPES, Right, Role, Scope, User
 from bookings.store import Connection, exclusive, next_id, transaction
 
@@ -111,28 +112,37 @@ def list_users(con: Connection) -> list[User]:
 # --- changing ---------------------------------------------------------------
 
 
-def add_user(
-    con: Connection,
-    login: str,
-    role: Role,
-    *,
-    name: str = "",
-    email: str = "",
-    password: str | None = None,
-) -> tuple[User, str | None]:
-    """Create a user with the rights of the role's preset.
+def add_user(con: Connection, login: str, role: Role, *, name: str = "", email: str = "",
+             password: str | None = None, then: Callable[[str], None] | None = None
+             ) -> tuple[User, str | None]:
+    """The one way a user is made, with the rights of the role's preset: Settings and
+    `bookings users add` through `admin.users.add_user` (the settings right, the change
+    log: THEN, run with the login in the same transaction), the demo and tests directly.
 
     Returns the user and, when no password was given, the generated one: the
     only moment it is ever seen in clear.
     """
     login = check_new_login(con, login)
+    email = check_email(email)
     generated = None
     if password is None:
         password = generated = generate_password()
     check_password(password)
     with transaction(con):
-        insert_user(con, login, role, name=name, email=email, password=password)
+        insert_user(con, login, role, name=name.strip(), email=email, password=password)
+        if then is not None:
+            then(login)
     return get_user(con, login), generated
+
+
+def check_email(text: str) -> str:
+    """A user's email as typed: empty (none), or exactly one plain address."""
+    if not (text or "").strip():
+        return ""
+    try:
+        return mail.single_address(text).strip()
+    except ValueError as exc:
+        raise Refused(f"Email: {exc}") from None
 
 
 def check_new_login(con: Connection, login: str) -> str:
@@ -170,20 +180,6 @@ def insert_user(con: Connection, login: str, role: Role, *, name: str, email: st
         [[user_id, r.value] for r in sorted(rights)],
     )
     return user_id
-
-
-def set_viewing_period(
-    con: Connection, login: str, days: int | None, *, actor: User | None = None
-) -> User:
-    if actor is not None:
-        actor.require(Right.MANAGE_SETTINGS)
-    if days is not None and days < 0:
-        raise Refused("A viewing period is a number of days, 0 or more, or unlimited.")
-    user = get_user(con, login)
-    if user is None:
-        raise Refused(f"There is no user {login!r}.")
-    con.execute("UPDATE users SET viewing_period_days = ? WHERE id = ?", [days, user.id])
-    return get_user(con, login)
 
 
 # --- signing in ---------------------------------------------------------------

@@ -1,9 +1,13 @@
 """The business's catalogue: staff, services and their categories, booking
-categories, and the booking interval. Read side; Settings adds the writes."""
+categories, and the booking interval. Read side; Settings adds the writes.
+
+The one reader of these tables: the list's names, the upload's and the form's
+checks (`uploads.rules.Catalog`), Info's names and the pages all read them here."""
 
 from __future__ import annotations
 
 from bookings.store import Connection, booking_interval_min
+from bookings.values import plain_amount
 
 
 def _rows(con: Connection, sql: str) -> list[dict]:
@@ -22,7 +26,7 @@ def services(con: Connection) -> list[dict]:
         "SELECT id, title, category_id, price, duration_s, active FROM services ORDER BY id",
     )
     for row in rows:
-        row["price"] = _number(row["price"])
+        row["price"] = plain_amount(row["price"])
     return rows
 
 
@@ -34,6 +38,22 @@ def booking_categories(con: Connection) -> list[dict]:
     return _rows(con, "SELECT id, title, color, builtin FROM booking_categories ORDER BY id")
 
 
+def staff_names(con: Connection) -> dict[int, str]:
+    return {row["id"]: row["name"] for row in staff(con)}
+
+
+def service_titles(con: Connection) -> dict[int, str]:
+    return {row["id"]: row["title"] for row in services(con)}
+
+
+def service_category_titles(con: Connection) -> dict[int, str]:
+    return {row["id"]: row["title"] for row in service_categories(con)}
+
+
+def booking_category_titles(con: Connection) -> dict[int, str]:
+    return {row["id"]: row["title"] for row in booking_categories(con)}
+
+
 def catalog(con: Connection) -> dict:
     """Everything at once, in the shape of `bookings catalog --json`."""
     return {
@@ -43,11 +63,3 @@ def catalog(con: Connection) -> dict:
         "booking_categories": booking_categories(con),
         "booking_interval_min": booking_interval_min(con),
     }
-
-
-def _number(value):
-    """DECIMAL money as an int when whole, else a float: what JSON readers expect."""
-    if value is None:
-        return None
-    as_float = float(value)
-    return int(as_float) if as_float.is_integer() else as_float

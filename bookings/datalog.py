@@ -14,26 +14,26 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from bookings.errors import NotFound, Refused
-from bookings.model import Right, User
+from bookings.model import Right, User, acting
 from bookings.store import Connection, next_id
 
 # sign-in: a refused sign-in (user_id NULL, so only the settings right sees it)
 KINDS = ("export", "upload", "delete", "sign-in")
 
 
-def sees_everyone(viewer: User | None) -> bool:
-    return viewer is None or viewer.can(Right.MANAGE_SETTINGS)
+def sees_everyone(viewer: User) -> bool:
+    return acting(viewer).can(Right.MANAGE_SETTINGS)
 
 
-def _scope(viewer: User | None) -> tuple[str, list]:
-    if viewer is not None:
-        viewer.require(Right.VIEW_BOOKINGS)
+def _scope(viewer: User) -> tuple[str, list]:
+    viewer = acting(viewer)
+    viewer.require(Right.VIEW_BOOKINGS)
     if sees_everyone(viewer):
         return "TRUE", []
     return "d.user_id = ?", [viewer.id]
 
 
-def entries(con: Connection, viewer: User | None, *, kind: str | None = None,
+def entries(con: Connection, viewer: User, *, kind: str | None = None,
             by: str | None = None, date_from: date | None = None, date_to: date | None = None,
             log_id: int | None = None, limit: int = 500) -> list[dict]:
     """The entries this viewer may see, newest first, each with its fetches."""
@@ -77,7 +77,7 @@ def _entry(row: dict) -> dict:
     return row
 
 
-def entry(con: Connection, viewer: User | None, log_id: int) -> dict:
+def entry(con: Connection, viewer: User, log_id: int) -> dict:
     """One entry this viewer may see; refused as unknown otherwise (no hint it exists)."""
     found = entries(con, viewer, log_id=log_id, limit=1)
     if not found:
@@ -85,7 +85,7 @@ def entry(con: Connection, viewer: User | None, log_id: int) -> dict:
     return found[0]
 
 
-def has_pending(con: Connection, viewer: User | None) -> bool:
+def has_pending(con: Connection, viewer: User) -> bool:
     """Downloads of this viewer still queued or running (the page refreshes meanwhile)."""
     where, params = _scope(viewer)
     return con.execute(f"""
@@ -94,7 +94,7 @@ def has_pending(con: Connection, viewer: User | None) -> bool:
     """, params).fetchone()[0]
 
 
-def logins(con: Connection, viewer: User | None) -> list[str]:
+def logins(con: Connection, viewer: User) -> list[str]:
     """Who appears in the entries this viewer may see (the page's user filter)."""
     where, params = _scope(viewer)
     return [login for (login,) in con.execute(f"""

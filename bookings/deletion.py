@@ -68,6 +68,18 @@ def delete_bookings(con: Connection, user: User, booking_ids: list[int], *,
     raise AssertionError("not reached")
 
 
+def matching_deletable(con: Connection, user: User, bfilter: BookingFilter) -> int | None:
+    """What "Delete all matching" offers for this filter: None when it is not offered at
+    all (it needs a filter: the whole list is never deleted at once), else how many
+    bookings it would take (0 without the delete right, or when the filter shows
+    cancelled bookings only). Each is still checked when deleted (paid, Arrived)."""
+    if bfilter.is_empty():
+        return None
+    if not user.can(Right.DELETE_BOOKINGS) or bfilter.cancelled == "yes":
+        return 0
+    return listing.count(con, user, bfilter.narrowed(cancelled="no"))
+
+
 def delete_matching(con: Connection, user: User, bfilter: BookingFilter, *,
                     now: datetime | None = None) -> DeleteResult:
     """Delete every booking the user can see that matches the filter (checked one by one)."""

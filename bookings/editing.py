@@ -23,14 +23,14 @@ from typing import TypeVar
 
 import duckdb
 
-from bookings import history, listing
+from bookings import catalog, history, listing
 from bookings.errors import Conflict, MissingRight, Refused
-from bookings.filters import BookingFilter
-from bookings.model import Attendance, Right, Source, User
+from bookings.filters import PAID_FULL_SQL, BookingFilter
+from bookings.model import SYSTEM, Attendance, Right, Source, User
 from bookings.store import Connection, next_id, transaction
 from bookings.uploads.batch import Issue
-from bookings.uploads.rules import BookingChecks, Catalog
-from bookings.values import MAX_AMOUNT
+from bookings.uploads.rules import DEFAULT_LENGTH_S, BookingChecks, Catalog
+from bookings.values import MAX_AMOUNT, to_cent
 
 
 class EditRefused(Refused):
@@ -75,7 +75,7 @@ class Saved:
 # --- reading ---------------------------------------------------------------------
 
 
-def current(con: Connection, booking_id: int, user: User | None = None) -> tuple[Draft, int]:
+def current(con: Connection, booking_id: int, user: User = SYSTEM) -> tuple[Draft, int]:
     """The booking as a draft, and its version (what a form starts from)."""
     row = _list_row(con, booking_id, user)
     draft = Draft(
@@ -89,7 +89,7 @@ def current(con: Connection, booking_id: int, user: User | None = None) -> tuple
     return draft, row["version"]
 
 
-def _list_row(con: Connection, booking_id: int, user: User | None) -> dict:
+def _list_row(con: Connection, booking_id: int, user: User) -> dict:
     where, params = listing.scoped_where(user, BookingFilter())
     rows = con.execute(listing.rows_sql(user, f"b.id = ? AND ({where})", "b.id"),
                        [booking_id, *params, 1, 0])
@@ -105,12 +105,32 @@ def _full_phone(con: Connection, booking_id: int) -> str:
                        "WHERE b.id = ?", [booking_id]).fetchall()[0][0]
 
 
-def day(con: Connection, user: User | None, on: datetime, days: int = 1,
+def day(con: Connection, user: User, on: datetime, days: int = 1,
         staff: tuple[int, ...] = ()) -> list[dict]:
     """The calendar's bookings: not deleted, visits from ON for DAYS days."""
     bfilter = BookingFilter(visit_from=on.date(), visit_to=(on + timedelta(days=days - 1)).date(),
                             cancelled="no", staff=staff)
     return listing.page(con, user, bfilter, sort="visit_at", descending=False, limit=10_000)
+
+
+# --- what a form leaves out -----------------------------------------------------------
+
+LENGTH_STEP_MIN = DEFAULT_LENGTH_S // 60  # lengths go in these steps, from one step up
+
+
+def with_list_prices(con: Connection, services) -> tuple[tuple[int, float, float], ...]:
+    """Service lines (id, price or None, discount) with no price priced at the service's
+    list price: what the calendar's form and `bookings edit` leave out. A service that
+    does not exist gets 0, for the booking rules to name it."""
+    prices = {s["id"]: s["price"] for s in catalog.services(con)}
+    return tuple((service_id, float(prices.get(service_id, 0)) if price is None else price,
+                  discount) for service_id, price, discount in services)
+
+
+def new_booking_length(con: Connection, service_ids) -> int:
+    """A new booking lasts its services together, and at least the default length."""
+    durations = {s["id"]: s["duration_s"] for s in catalog.services(con)}
+    return max(DEFAULT_LENGTH_S, sum(durations[i] for i in service_ids))
 
 
 # --- checking --------------------------------------------------------------------
@@ -124,22 +144,17 @@ def check(con: Connection, draft: Draft, *, booking_id: int | None = None) -> tu
     client = rules.check_client(draft.client_phone.strip(), draft.client_name.strip())
     length_s = rules.check_length(draft.length_s)
     lines = rules.check_lines([s for s, _, _ in draft.services],
-                              [_money(c) for _, c, _ in draft.services],
-                              [_money(d) for _, _, d in draft.services])
+                              [to_cent(c) for _, c, _ in draft.services],
+                              [to_cent(d) for _, _, d in draft.services])
     attendance = rules.check_attendance(draft.attendance)
     parsed = rules.booking(visit_at, length_s, staff_id, client, attendance,
                            draft.comment.strip(), lines)
     issues = list(rules.issues)
-    if not 0 <= _money(draft.paid) < MAX_AMOUNT:
+    if not 0 <= to_cent(draft.paid) < MAX_AMOUNT:
         issues.append(Issue(1, "Paid", f"{draft.paid:g} is not an amount from 0"))
     if parsed is not None:
         issues += _overlaps(con, parsed.staff_id, parsed.visit_at, parsed.length_s, booking_id)
     return (None if any(i.level == "error" for i in issues) else parsed), issues
-
-
-def _money(value: float) -> float:
-    """An amount as typed, to the cent; nan and inf stay so, for the rules to refuse."""
-    return round(float(value), 2)
 
 
 def _overlaps(con: Connection, staff_id: int, start: datetime, length_s: int,
@@ -197,7 +212,7 @@ def save(con: Connection, user: User, booking_id: int, draft: Draft, *, started_
         with transaction(con):
             # Visible as the list shows it (viewing period, scope): what it hides
             # cannot be changed either, and is answered like a booking that is not there.
-            state = con.execute(f"SELECT version, deleted, attendance, {_PAID_FULL} "
+            state = con.execute(f"SELECT version, deleted, attendance, {PAID_FULL_SQL} "
                                 f"FROM bookings b WHERE id = ? AND {limits or 'TRUE'}",
                                 [booking_id, *limit_params]).fetchall()
             if not state:
@@ -288,9 +303,6 @@ def _as_seen(user: User, changed: dict) -> dict:
     return {**changed, "client_phone": [listing.mask_phone(p) for p in changed["client_phone"]]}
 
 
-_PAID_FULL = "(b.to_pay > 0 AND b.paid >= b.to_pay)"
-
-
 def _stays_in_sight(user: User, parsed, what: str) -> None:
     """Refuse a booking the user could not see once saved: moved to another employee
     by someone who sees their own only, or before their viewing period."""
@@ -325,7 +337,7 @@ def _write(con: Connection, booking_id: int, parsed, draft: Draft, now: datetime
     """, [parsed.visit_at, parsed.length_s, parsed.staff_id, client_id, int(parsed.attendance),
           parsed.comment, to_pay, draft.paid, len(parsed.lines), now, booking_id])
     lines = [[booking_id, n, sid, title, category, cost, discount,
-              round(cost - discount, 2)]
+              to_cent(cost - discount)]
              for n, (sid, title, category, cost, discount) in enumerate(parsed.lines, start=1)]
     links = [[booking_id, c] for c in sorted(set(draft.categories))]
     con.execute("DELETE FROM booking_services WHERE booking_id = ?", [booking_id])

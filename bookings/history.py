@@ -14,7 +14,7 @@ from datetime import datetime
 from bookings import listing
 from bookings.errors import NotFound
 from bookings.filters import BookingFilter
-from bookings.model import User
+from bookings.model import SYSTEM, User
 from bookings.store import Connection, new_ids
 
 
@@ -48,7 +48,7 @@ def changed_by(con: Connection, booking_id: int, changes: int) -> list[str]:
     return list(dict.fromkeys(login for (login,) in rows if login))
 
 
-def booking_info(con: Connection, booking_id: int, user: User | None = None) -> dict:
+def booking_info(con: Connection, booking_id: int, user: User = SYSTEM) -> dict:
     """The booking as the list shows it, and its history, oldest first.
 
     For a deleted booking, `deletion` says who, when, and how many bookings went
@@ -72,7 +72,7 @@ def booking_info(con: Connection, booking_id: int, user: User | None = None) -> 
             "FROM booking_history WHERE booking_id = ? ORDER BY changed_at, id", [booking_id]
         ).fetchall()
     ]
-    if user is not None and not listing.can_see_phones(user):
+    if not listing.can_see_phones(user):
         history = _masked_phones(history)
     info = {"booking": booking, "history": history}
     if booking["deleted"]:

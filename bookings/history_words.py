@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bookings import catalog
 from bookings.model import Attendance
 from bookings.store import Connection
 
@@ -77,9 +78,8 @@ def in_words(con: Connection, info: dict) -> InfoWords:
 
 def catalogue_names(con: Connection) -> Names:
     """Today's names, for ids the history itself does not name."""
-    return Names(dict(con.execute("SELECT id, name FROM staff").fetchall()),
-                 dict(con.execute("SELECT id, title FROM services").fetchall()),
-                 dict(con.execute("SELECT id, title FROM booking_categories").fetchall()))
+    return Names(catalog.staff_names(con), catalog.service_titles(con),
+                 catalog.booking_category_titles(con))
 
 
 def heading(booking: dict) -> tuple[str, ...]:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from bookings import catalog
 from bookings.errors import Forbidden
 from bookings.filters import PAID_FULL_SQL, BookingFilter, Names
-from bookings.model import Attendance, Right, Scope, User
+from bookings.model import Attendance, Right, Scope, User, acting
 from bookings.store import Connection
+from bookings.values import plain_amount
 
 PAGE_SIZES = (50, 100, 500)
 
@@ -43,20 +45,21 @@ PAYMENT_FACET_SQL = f"{list(PAYMENT_LABELS)!r}[{PAYMENT_CODE_SQL} + 1]"
 # --- scope: what this user may see ----------------------------------------------
 
 
-def earliest_visible_visit(user: User | None, today: date | None = None) -> datetime | None:
+def earliest_visible_visit(user: User, today: date | None = None) -> datetime | None:
     """The viewing period as a bound on visit time; None when unlimited.
 
     The period counts days into the past from today; future visits stay visible.
     """
-    if user is None or user.viewing_period_days is None:
+    user = acting(user)
+    if user.viewing_period_days is None:
         return None
     today = today or date.today()
     return datetime.combine(today - timedelta(days=user.viewing_period_days), time.min)
 
 
-def sees_own_only(user: User | None) -> bool:
+def sees_own_only(user: User) -> bool:
     """Whether the user's scope is 'own': the bookings made to their linked employee."""
-    return user is not None and user.scope == Scope.OWN
+    return acting(user).scope == Scope.OWN
 
 
 NO_EMPLOYEE_NOTICE = (
@@ -65,7 +68,7 @@ NO_EMPLOYEE_NOTICE = (
     "Settings > Users and rights.")
 
 
-def scope_notice(user: User | None) -> str | None:
+def scope_notice(user: User) -> str | None:
     """Why this user sees no bookings at all whatever the filter, or None: the words the
     pages and the command show, so nobody takes an empty list for an empty salon."""
     if sees_own_only(user) and user.staff_id is None:
@@ -73,17 +76,17 @@ def scope_notice(user: User | None) -> str | None:
     return None
 
 
-def scope_in_words(con: Connection, user: User | None) -> str | None:
+def scope_in_words(con: Connection, user: User) -> str | None:
     """'bookings made to Anna Smith' for a user who sees their own only; None otherwise."""
     if not sees_own_only(user):
         return None
     if user.staff_id is None:
         return "bookings made to the user's employee, and none is linked"
-    row = con.execute("SELECT name FROM staff WHERE id = ?", [user.staff_id]).fetchall()
-    return f"bookings made to {row[0][0] if row else f'employee {user.staff_id}'}"
+    name = catalog.staff_names(con).get(user.staff_id, f"employee {user.staff_id}")
+    return f"bookings made to {name}"
 
 
-def limits_where(user: User | None, today: date | None = None) -> tuple[str | None, list]:
+def limits_where(user: User, today: date | None = None) -> tuple[str | None, list]:
     """What the user may see of `bookings b`, whatever the filter: the viewing period
     and the scope, as SQL with its parameters; None when they may see every booking.
 
@@ -102,7 +105,7 @@ def limits_where(user: User | None, today: date | None = None) -> tuple[str | No
     return (" AND ".join(clauses) or None), params
 
 
-def outside_limits(user: User | None, visit_at: datetime, staff_id: int,
+def outside_limits(user: User, visit_at: datetime, staff_id: int,
                    today: date | None = None) -> str | None:
     """Why a booking with this visit and employee would be outside what the user may
     see (a save must not move a booking out of their sight), or None."""
@@ -115,24 +118,24 @@ def outside_limits(user: User | None, visit_at: datetime, staff_id: int,
     return None
 
 
-def can_see_phones(user: User | None) -> bool:
-    return user is None or user.can(Right.SEE_PHONES)
+def can_see_phones(user: User) -> bool:
+    return acting(user).can(Right.SEE_PHONES)
 
 
 def scoped_where(
-    user: User | None, bfilter: BookingFilter, today: date | None = None
+    user: User, bfilter: BookingFilter, today: date | None = None
 ) -> tuple[str, list]:
     """The filter's WHERE plus the user's limits, checked here on the server side.
 
-    user None is the CLI without --user: whoever can read the file sees it all.
+    SYSTEM (the CLI without --user, benchmarks) sees it all: every right, no limits.
     """
-    if user is not None:
-        user.require(Right.VIEW_BOOKINGS)
-        if bfilter.searches_phone and not can_see_phones(user):
-            raise Forbidden(
-                "You may not search by phone number: phone numbers are hidden for you. "
-                "Search by the client's name instead."
-            )
+    user = acting(user)
+    user.require(Right.VIEW_BOOKINGS)
+    if bfilter.searches_phone and not can_see_phones(user):
+        raise Forbidden(
+            "You may not search by phone number: phone numbers are hidden for you. "
+            "Search by the client's name instead."
+        )
     sql, params = bfilter.where()
     limits, limit_params = limits_where(user, today)
     if limits is not None:
@@ -140,24 +143,38 @@ def scoped_where(
     return sql, params
 
 
-def phone_sql(user: User | None) -> str:
+# Phone masking, the one rule: a phone is shown as its first and last MASK_KEPT
+# digits with a star for each digit between; a phone too short to keep both ends
+# is all stars. The SQL and the Python below are that rule for a column and for a
+# value; tests run both over the same phones.
+MASK_KEPT = 2
+
+
+def phone_sql(user: User) -> str:
     """The client's phone as this user may see it: masked keeps the first and last two."""
-    if can_see_phones(user):
-        return "c.phone"
-    return ("CASE WHEN length(c.phone) <= 4 THEN repeat('*', length(c.phone)) ELSE "
-            "left(c.phone, 2) || repeat('*', length(c.phone) - 4) || right(c.phone, 2) END")
+    return "c.phone" if can_see_phones(user) else masked_phone_sql("c.phone")
+
+
+def masked_phone_sql(column: str) -> str:
+    """SQL for COLUMN's phone masked (mask_phone in SQL)."""
+    kept = MASK_KEPT
+    return (f"CASE WHEN length({column}) <= {2 * kept} THEN repeat('*', length({column})) "
+            f"ELSE left({column}, {kept}) || repeat('*', length({column}) - {2 * kept}) "
+            f"|| right({column}, {kept}) END")
 
 
 def mask_phone(phone: str) -> str:
-    if len(phone) <= 4:
+    """PHONE masked (masked_phone_sql in Python)."""
+    kept = MASK_KEPT
+    if len(phone) <= 2 * kept:
         return "*" * len(phone)
-    return phone[:2] + "*" * (len(phone) - 4) + phone[-2:]
+    return phone[:kept] + "*" * (len(phone) - 2 * kept) + phone[-kept:]
 
 
 # --- the list -------------------------------------------------------------------
 
 
-def count(con: Connection, user: User | None, bfilter: BookingFilter,
+def count(con: Connection, user: User, bfilter: BookingFilter,
           today: date | None = None) -> int:
     where, params = scoped_where(user, bfilter, today)
     return con.execute(f"SELECT count(*) FROM bookings b WHERE {where}", params).fetchone()[0]
@@ -171,7 +188,7 @@ def order_by(sort: str = DEFAULT_SORT, descending: bool = True) -> str:
     return f"{SORT_COLUMNS[sort]} {direction} NULLS LAST, b.id {direction}"
 
 
-def rows_sql(user: User | None, where: str, order: str) -> str:
+def rows_sql(user: User, where: str, order: str) -> str:
     """The list's rows for a WHERE and ORDER BY over `bookings b`; LIMIT/OFFSET are ? ?.
 
     The page is picked from `bookings` alone, then only its rows are joined to
@@ -215,7 +232,7 @@ def rows_sql(user: User | None, where: str, order: str) -> str:
 
 def page(
     con: Connection,
-    user: User | None,
+    user: User,
     bfilter: BookingFilter,
     *,
     sort: str = DEFAULT_SORT,
@@ -244,14 +261,10 @@ def as_list_row(row: dict) -> dict:
 
 
 def _money(row: dict, *keys: str) -> dict:
-    out = {}
-    for key in keys:
-        value = float(row[key])
-        out[key] = int(value) if value.is_integer() else value
-    return out
+    return {key: plain_amount(row[key]) for key in keys}
 
 
-def listing(con: Connection, user: User | None, bfilter: BookingFilter, **page_args) -> dict:
+def listing(con: Connection, user: User, bfilter: BookingFilter, **page_args) -> dict:
     """`{"total": N, "rows": [...]}`, as `bookings list --json` prints it."""
     today = page_args.get("today")
     return {"total": count(con, user, bfilter, today),
@@ -263,7 +276,7 @@ def listing(con: Connection, user: User | None, bfilter: BookingFilter, **page_a
 FACETS = ("source", "payment", "status", "staff")
 
 
-def summary(con: Connection, user: User | None, bfilter: BookingFilter,
+def summary(con: Connection, user: User, bfilter: BookingFilter,
             today: date | None = None) -> dict:
     """Totals and facet counts of the filtered set, in one scan.
 
@@ -290,7 +303,7 @@ def summary(con: Connection, user: User | None, bfilter: BookingFilter,
                attendance, staff_id, count(*), NULL, NULL, NULL, NULL
         FROM f GROUP BY GROUPING SETS ((source), (payment), (attendance), (staff_id))
     """, params).fetchall()
-    staff_names = dict(con.execute("SELECT id, name FROM staff").fetchall())
+    staff_names = catalog.staff_names(con)
     result = {"total": 0, "to_pay": 0, "paid": 0, "paid_full_share": None,
               "facets": {name: [] for name in FACETS}}
     # GROUPING_ID bits, leftmost argument highest: 0b0111 = grouped by source only.
@@ -321,7 +334,7 @@ SPLITS = {"source": "b.source", "payment": PAYMENT_FACET_SQL, "online": (
     "CASE WHEN b.online THEN 'online' ELSE 'offline' END")}
 
 
-def timeline(con: Connection, user: User | None, bfilter: BookingFilter, *,
+def timeline(con: Connection, user: User, bfilter: BookingFilter, *,
              grain: str = "month", split: str = "source", today: date | None = None) -> list[dict]:
     """Bookings per day, week or month of visit, split by source or payment status."""
     if grain not in GRAINS or split not in SPLITS:
@@ -343,11 +356,9 @@ def timeline(con: Connection, user: User | None, bfilter: BookingFilter, *,
 def names(con: Connection) -> Names:
     """Current display names, for the filter in words."""
     return Names(
-        staff=dict(con.execute("SELECT id, name FROM staff").fetchall()),
-        service_categories=dict(con.execute("SELECT id, title FROM service_categories")
-                                .fetchall()),
-        booking_categories=dict(con.execute("SELECT id, title FROM booking_categories")
-                                .fetchall()),
+        staff=catalog.staff_names(con),
+        service_categories=catalog.service_category_titles(con),
+        booking_categories=catalog.booking_category_titles(con),
     )
 
 

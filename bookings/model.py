@@ -161,3 +161,23 @@ class User:
             "staff_id": self.staff_id,
             "scope": self.scope,
         }
+
+    @property
+    def is_system(self) -> bool:
+        """The system acting (SYSTEM), not a person."""
+        return self is SYSTEM
+
+
+# What acts when no person does: the command line without --user, the export
+# worker's own work, the demo, benchmarks and tests. It sees every booking and
+# phone and holds every right; it is never a signed-in person (no row in users,
+# no session), and what it does is recorded with no actor.
+SYSTEM = User(id=0, login="system", name="the system", email="", role=Role.OWNER, active=True,
+              rights=frozenset(Right), viewing_period_days=None, staff_id=None,
+              scope=Scope.ALL.value)
+
+
+def acting(user: User | None) -> User:
+    """USER, or SYSTEM for None. Transitional: bookings/cli.py still passes None for
+    "no --user" (`acting_user`); once it passes SYSTEM this goes, and so does None."""
+    return SYSTEM if user is None else user

@@ -13,9 +13,40 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from functools import lru_cache
 
 MAX_AMOUNT = 10_000_000  # per service line; the store keeps 10 digits before the point
+CENT = Decimal("0.01")
+
+# --- money -------------------------------------------------------------------------
+# The one normalising of amounts, whoever writes them (upload, form, CLI edit,
+# Settings' prices) and whoever reads them out (the list, the catalogue, JSON).
+
+
+def to_cent(amount):
+    """AMOUNT to the cent. A Decimal stays exact (Settings' prices, the store's
+    DECIMAL); anything else becomes a float, and nan and inf stay so, for the
+    rules to refuse."""
+    if isinstance(amount, Decimal):
+        return amount.quantize(CENT) if amount.is_finite() else amount
+    return round(float(amount), 2)
+
+
+def has_cents_only(amount) -> bool:
+    """At most two decimals: exactly for a Decimal, within float noise otherwise."""
+    if isinstance(amount, Decimal):
+        return amount == to_cent(amount)
+    return abs(amount - to_cent(amount)) <= 1e-6
+
+
+def plain_amount(value):
+    """Money as JSON readers expect it: an int when whole, else a float (None stays)."""
+    if value is None:
+        return None
+    as_float = float(value)
+    return int(as_float) if as_float.is_integer() else as_float
+
 EARLIEST_VISIT, LATEST_VISIT = datetime(1900, 1, 1), datetime(2100, 12, 31, 23, 59)
 
 # --- names -------------------------------------------------------------------------
@@ -155,10 +186,9 @@ def parse_amount(value, decimal: str | None = None) -> float:
         raise ValueError(f"{amount:g} is negative")
     if amount >= MAX_AMOUNT:
         raise ValueError(f"{amount:,.2f} is above the largest amount ({MAX_AMOUNT:,})")
-    cents = round(amount, 2)
-    if abs(amount - cents) > 1e-6:
+    if not has_cents_only(amount):
         raise ValueError(f"{amount:g} has more than 2 decimals: round it to the cent")
-    return cents
+    return to_cent(amount)
 
 
 def amount_problem(value, exc: ValueError) -> str:

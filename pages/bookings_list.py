@@ -13,7 +13,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from bookings import listing
+from bookings import deletion, listing
 from bookings.errors import Refused
 from bookings.filters import BookingFilter
 from bookings.model import Right, Source
@@ -258,10 +258,7 @@ if rows:
     # Keyed by the data revision and the view: after a change, or on another page,
     # the selection starts empty instead of pointing at whatever moved into place.
     view_key = f"rows-{row_actions.data_revision()}-{bfilter}-{sort}-{ascending}-{size}-{page_no}"
-    # Deleting everything matching needs a filter: never the whole unfiltered list.
-    deletable = (None if bfilter.is_empty()
-                 else listing.count(con, user, bfilter.narrowed(cancelled="no"))
-                 if user.can(Right.DELETE_BOOKINGS) and bfilter.cancelled != "yes" else 0)
+    deletable = deletion.matching_deletable(con, user, bfilter)
     table_and_actions(rows, view_key, deletable, bfilter.words(names))
     export_actions.export_button(user, bfilter, bfilter.words(names), total)
     if pages_total > 1:

@@ -229,8 +229,9 @@ def form_fields(booking_id: int, draft: editing.Draft, version: int) -> editing.
                                   index=list(staff_names).index(draft.staff_id)
                                   if draft.staff_id in staff_names else 0,
                                   format_func=lambda i: staff_names.get(i, f"#{i}"))
-        minutes = right.number_input("Duration (minutes)", min_value=15, step=15,
-                                     value=max(15, draft.length_s // 60))
+        step = editing.LENGTH_STEP_MIN
+        minutes = right.number_input("Duration (minutes)", min_value=step, step=step,
+                                     value=max(step, draft.length_s // 60))
         client_name = left.text_input("Client name", draft.client_name)
         phone = right.text_input("Client phone", draft.client_phone
                                  if user.can(Right.SEE_PHONES) else "", disabled=not user.can(
@@ -261,10 +262,10 @@ def form_fields(booking_id: int, draft: editing.Draft, version: int) -> editing.
         client_name=client_name, client_phone=phone if user.can(Right.SEE_PHONES)
         else draft.client_phone, attendance=status, paid=paid, comment=comment,
         categories=tuple(labels),
-        services=tuple((int(r["service"]), float(r["price"] if pd.notna(r["price"]) else
-                        services[int(r["service"])]["price"]),
-                        float(r["discount"] if pd.notna(r["discount"]) else 0))
-                       for r in lines.to_dict("records") if pd.notna(r["service"])))
+        services=editing.with_list_prices(con, [
+            (int(r["service"]), float(r["price"]) if pd.notna(r["price"]) else None,
+             float(r["discount"] if pd.notna(r["discount"]) else 0))
+            for r in lines.to_dict("records") if pd.notna(r["service"])]))
 
 
 notice = st.session_state.pop("calendar_saved", None)
@@ -304,9 +305,9 @@ def new_booking_form() -> None:
         return
     draft = editing.Draft(
         visit_at=datetime.combine(on_day, at), staff_id=staff_id,
-        length_s=max(900, sum(services[i]["duration_s"] for i in chosen)),
+        length_s=editing.new_booking_length(con, chosen),
         client_name=client_name, client_phone=phone,
-        services=tuple((i, float(services[i]["price"]), 0.0) for i in chosen))
+        services=editing.with_list_prices(con, [(i, None, 0.0) for i in chosen]))
     try:
         result = editing.create(con, user, draft)
     except Refused as refused:

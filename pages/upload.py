@@ -212,8 +212,7 @@ elif counts["with_errors"]:
         f"Import the {counted(counts['ready'], 'valid row')} and leave "
         f"{counts['with_errors']:,} out",
     )
-can_commit = counts["ready"] > 0 and (not counts["with_errors"] or skip_invalid) and (
-    not result.previous or force)
+can_commit = result.can_commit(skip_invalid=skip_invalid, force_duplicate_file=force)
 actions = st.container(horizontal=True)
 if actions.button(f"Import {counted(counts['ready'], 'booking')}", type="primary",
              disabled=not can_commit, icon=":material/upload:"):

@@ -4,8 +4,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from bookings import auth
+from bookings.admin import users
 from bookings.errors import Forbidden, Refused, SignInRefused
-from bookings.model import ROLE_PRESETS, Right, Role
+from bookings.model import ROLE_PRESETS, SYSTEM, Right, Role
 from bookings.store import open_store
 
 NOW = datetime(2026, 5, 1, 12, 0, 0)
@@ -199,10 +200,10 @@ def test_a_deactivated_user_cannot_sign_in(con, make_user):
 
 def test_viewing_period(con, make_user):
     make_user(Role.EMPLOYEE)
-    assert auth.set_viewing_period(con, "employee", 7).viewing_period_days == 7
-    assert auth.set_viewing_period(con, "employee", None).viewing_period_days is None
+    assert users.set_viewing_period(con, SYSTEM, "employee", 7).viewing_period_days == 7
+    assert users.set_viewing_period(con, SYSTEM, "employee", None).viewing_period_days is None
     with pytest.raises(Refused):
-        auth.set_viewing_period(con, "employee", -1)
+        users.set_viewing_period(con, SYSTEM, "employee", -1)
 
 
 @pytest.mark.parametrize("names, message", [(["fly"], "Unknown right fly"),

@@ -13,7 +13,7 @@ from bookings.cli import main
 from bookings.errors import Forbidden
 from bookings.exports import jobs, links
 from bookings.filters import BookingFilter
-from bookings.model import Right
+from bookings.model import SYSTEM, Right
 from tests import known_store
 
 
@@ -38,37 +38,37 @@ def test_the_owner_sees_everyone_others_their_own(logged):
     assert ids(datalog.entries(logged, owner)) == [3, 1, 2]  # newest first
     assert ids(datalog.entries(logged, admin)) == [3, 1]
     assert datalog.entries(logged, auth.get_user(logged, "employee")) == []
-    assert ids(datalog.entries(logged, None)) == [3, 1, 2]  # the CLI without --user
+    assert ids(datalog.entries(logged, SYSTEM)) == [3, 1, 2]  # the CLI without --user
 
 
 def test_the_log_needs_the_list_right(logged):
-    users.revoke(logged, None, "employee", {Right.VIEW_BOOKINGS})
+    users.revoke(logged, SYSTEM, "employee", {Right.VIEW_BOOKINGS})
     with pytest.raises(Forbidden):
         datalog.entries(logged, auth.get_user(logged, "employee"))
 
 
 def test_an_entry_says_who_when_what_rows_format_state_and_fetches(logged):
-    (entry,) = datalog.entries(logged, None, log_id=1)
+    (entry,) = datalog.entries(logged, SYSTEM, log_id=1)
     assert entry["user"] == "admin" and entry["kind"] == "export"
     assert entry["what"] == "employee Ben Brown" and entry["rows"] == 3
     assert entry["format"] == "xlsx" and entry["state"] == "ready" and entry["size"] > 0
     assert [(f["by"], f["via"]) for f in entry["fetches"]] == [("admin", "page")]
-    (deleted,) = datalog.entries(logged, None, kind="delete")
+    (deleted,) = datalog.entries(logged, SYSTEM, kind="delete")
     assert (deleted["what"], deleted["rows"], deleted["state"]) == ("booking 2", 1, "done")
 
 
 def test_filters_by_kind_user_and_date(logged):
-    assert ids(datalog.entries(logged, None, kind="export")) == [1, 2]
-    assert ids(datalog.entries(logged, None, by="owner")) == [2]
-    assert ids(datalog.entries(logged, None, date_from=date(2024, 1, 5),
+    assert ids(datalog.entries(logged, SYSTEM, kind="export")) == [1, 2]
+    assert ids(datalog.entries(logged, SYSTEM, by="owner")) == [2]
+    assert ids(datalog.entries(logged, SYSTEM, date_from=date(2024, 1, 5),
                                date_to=date(2024, 1, 5))) == [2]
-    assert ids(datalog.entries(logged, None, date_from=date.today())) == [3, 1]
+    assert ids(datalog.entries(logged, SYSTEM, date_from=date.today())) == [3, 1]
 
 
 def test_pending_and_who_appears(logged):
-    assert datalog.has_pending(logged, None)  # the owner's csv is still queued
+    assert datalog.has_pending(logged, SYSTEM)  # the owner's csv is still queued
     assert not datalog.has_pending(logged, auth.get_user(logged, "admin"))
-    assert datalog.logins(logged, None) == ["admin", "owner"]
+    assert datalog.logins(logged, SYSTEM) == ["admin", "owner"]
     assert datalog.logins(logged, auth.get_user(logged, "admin")) == ["admin"]
 
 

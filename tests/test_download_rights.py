@@ -14,7 +14,7 @@ from bookings.admin import users
 from bookings.errors import Forbidden, NotFound
 from bookings.exports import jobs, links
 from bookings.filters import BookingFilter
-from bookings.model import Right
+from bookings.model import SYSTEM, Right
 from tests import known_store
 from web import downloads
 
@@ -67,7 +67,7 @@ def test_the_owner_fetches_anyones_file(store):
 
 def test_a_revoked_export_right_refuses_the_open_pages_file(store):
     outcome = export_by(store, "admin")
-    users.revoke(store, None, "admin", {Right.EXPORT})
+    users.revoke(store, SYSTEM, "admin", {Right.EXPORT})
     with pytest.raises(Forbidden, match="may not"):
         links.fetch_for_page(store, "admin", outcome.log_id)
     assert fetches(store) == []
@@ -75,7 +75,7 @@ def test_a_revoked_export_right_refuses_the_open_pages_file(store):
 
 def test_a_deactivated_user_gets_nothing(store):
     outcome = export_by(store, "admin")
-    users.set_active(store, None, "admin", False)
+    users.set_active(store, SYSTEM, "admin", False)
     with pytest.raises(Forbidden, match="no longer an active user"):
         links.fetch_for_page(store, "admin", outcome.log_id)
     with pytest.raises(Forbidden):
@@ -85,7 +85,7 @@ def test_a_deactivated_user_gets_nothing(store):
 
 def test_another_users_entry_needs_the_owners_settings_right(store):
     outcome = export_by(store, "admin")
-    users.grant(store, None, "employee", {Right.EXPORT})
+    users.grant(store, SYSTEM, "employee", {Right.EXPORT})
     with pytest.raises(NotFound, match="not yours"):
         links.fetch_for_page(store, "employee", outcome.log_id)
     assert fetches(store) == []
@@ -93,7 +93,7 @@ def test_another_users_entry_needs_the_owners_settings_right(store):
 
 def test_a_file_with_phones_needs_the_phone_right_from_the_page(store):
     outcome = export_by(store, "admin")
-    users.revoke(store, None, "admin", {Right.SEE_PHONES})
+    users.revoke(store, SYSTEM, "admin", {Right.SEE_PHONES})
     with pytest.raises(Forbidden, match="phone numbers"):
         links.fetch_for_page(store, "admin", outcome.log_id)
     assert fetches(store) == []
@@ -104,7 +104,7 @@ def test_a_file_with_phones_needs_the_phone_right_from_the_page(store):
 
 def test_the_job_records_whether_the_file_shows_phones(store):
     shown = export_by(store, "admin")
-    users.revoke(store, None, "admin", {Right.SEE_PHONES})
+    users.revoke(store, SYSTEM, "admin", {Right.SEE_PHONES})
     masked = export_by(store, "admin")
     assert jobs.made_with_phones(store, shown.log_id)
     assert not jobs.made_with_phones(store, masked.log_id)
@@ -113,7 +113,7 @@ def test_the_job_records_whether_the_file_shows_phones(store):
 def test_a_link_to_phones_is_withdrawn_with_the_phone_right(store, client):
     outcome = export_by(store, "admin")
     assert client.head(f"/download/{token_of(outcome)}").status_code == 200
-    users.revoke(store, None, "admin", {Right.SEE_PHONES})
+    users.revoke(store, SYSTEM, "admin", {Right.SEE_PHONES})
     response = client.get(f"/download/{token_of(outcome)}")
     assert response.status_code == 410
     assert response.headers["content-type"].startswith("text/plain")
@@ -122,7 +122,7 @@ def test_a_link_to_phones_is_withdrawn_with_the_phone_right(store, client):
 
 
 def test_a_link_to_masked_phones_keeps_serving_without_the_phone_right(store, client):
-    users.revoke(store, None, "admin", {Right.SEE_PHONES})
+    users.revoke(store, SYSTEM, "admin", {Right.SEE_PHONES})
     outcome = export_by(store, "admin")
     response = client.get(f"/download/{token_of(outcome)}")
     assert response.status_code == 200 and response.content == outcome.file.read_bytes()
@@ -138,14 +138,14 @@ def test_a_link_written_before_phones_were_recorded_counts_as_showing_them(store
     store.execute("UPDATE data_log SET filter = ? WHERE id = ?",
                   [json.dumps(details), outcome.log_id])
     assert client.get(f"/download/{token_of(outcome)}").status_code == 200
-    users.revoke(store, None, "admin", {Right.SEE_PHONES})
+    users.revoke(store, SYSTEM, "admin", {Right.SEE_PHONES})
     assert client.get(f"/download/{token_of(outcome)}").status_code == 410
     assert fetches(store) == [(outcome.log_id, None, "link")]
 
 
 def test_a_link_of_a_deactivated_owner_is_withdrawn(store, client):
     outcome = export_by(store, "admin")
-    users.set_active(store, None, "admin", False)
+    users.set_active(store, SYSTEM, "admin", False)
     response = client.get(f"/download/{token_of(outcome)}")
     assert response.status_code == 410 and "withdrawn" in response.text
     assert fetches(store) == []

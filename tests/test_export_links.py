@@ -17,7 +17,7 @@ from bookings.admin import users
 from bookings.errors import Forbidden, NotFound
 from bookings.exports import jobs, links, mail
 from bookings.filters import BookingFilter
-from bookings.model import Right, User
+from bookings.model import SYSTEM, Right, User
 from bookings.store import StoreError, store_dir
 from tests import known_store
 from tests.helpers import outbox_link
@@ -109,7 +109,7 @@ def test_the_email_arrives_and_its_link_downloads_the_file(store, smtp, client):
         f'attachment; filename="bookings-{outcome.log_id}-{datetime.now():%Y-%m-%d}.xlsx"')
     assert response.headers["cache-control"] == "no-store"
     assert fetches(store) == [(outcome.log_id, None, "link")]
-    (entry,) = datalog.entries(store, None)
+    (entry,) = datalog.entries(store, SYSTEM)
     assert [f["by"] for f in entry["fetches"]] == ["link"]
 
 
@@ -142,7 +142,7 @@ def test_links_expire_after_the_configured_days(store):
 
 def test_a_link_of_a_user_who_lost_the_right_is_refused(store, client):
     outcome = jobs.export_now(store, admin(store), BookingFilter())
-    users.revoke(store, None, "admin", {Right.EXPORT})
+    users.revoke(store, SYSTEM, "admin", {Right.EXPORT})
     response = client.get(f"/download/{token_of(outcome.link)}")
     assert response.status_code == 410 and "withdrawn" in response.text
 
@@ -223,7 +223,7 @@ def test_others_may_not_fetch_from_the_page(store):
     employee = auth.get_user(store, "employee")
     with pytest.raises(Forbidden):  # no export right
         links.fetch_from_page(store, employee, outcome.log_id)
-    users.grant(store, None, "employee", {Right.EXPORT})
+    users.grant(store, SYSTEM, "employee", {Right.EXPORT})
     with pytest.raises(NotFound, match="not yours"):  # not their entry
         links.fetch_from_page(store, auth.get_user(store, "employee"), outcome.log_id)
     assert fetches(store) == []

@@ -12,7 +12,7 @@ from bookings import auth, deletion
 from bookings.admin import users
 from bookings.exports import jobs, links
 from bookings.filters import BookingFilter
-from bookings.model import Right
+from bookings.model import SYSTEM, Right
 from tests import known_store
 from tests.helpers import DATA_LOG_PAGE
 
@@ -75,7 +75,7 @@ def test_no_download_button_without_the_export_right(app):
 
 
 def test_the_masked_phone_note_for_a_user_without_phones(app, con):
-    users.grant(con, None, "employee", {Right.EXPORT})
+    users.grant(con, SYSTEM, "employee", {Right.EXPORT})
     at = app("employee", sort="visit_at")
     button(at, "Download as Excel").click().run()
     assert any("Phone numbers are masked" in c.value for c in at.caption)
@@ -130,7 +130,7 @@ def test_others_see_their_own_entries(app, logged):
 
 def test_without_the_export_right_no_file_is_offered(app, con, logged):
     logged()
-    users.revoke(con, None, "admin", {Right.EXPORT})
+    users.revoke(con, SYSTEM, "admin", {Right.EXPORT})
     at = log_page(app, "admin")
     assert list(log_table(at)["ID"]) == [2, 1]
     assert len(at.download_button) == 0

@@ -20,7 +20,7 @@ from bookings.errors import Forbidden, NotFound, Refused
 from bookings.exports import files, jobs
 from bookings.exports.files import HEADER, XlsxSink, csv_safe
 from bookings.filters import BookingFilter
-from bookings.model import Right, User
+from bookings.model import SYSTEM, Right, User
 from bookings.startup import startup
 from bookings.store import StoreError, open_store
 from tests import known_store
@@ -156,9 +156,9 @@ def test_the_cover_sheet_says_who_when_and_what(store):
 
 
 def test_a_user_without_phones_gets_masked_phones_only(store):
-    users.grant(store, None, "employee", {Right.EXPORT})
-    auth.set_viewing_period(store, "employee", None)
-    users.set_scope(store, None, "employee", "all")
+    users.grant(store, SYSTEM, "employee", {Right.EXPORT})
+    users.set_viewing_period(store, SYSTEM, "employee", None)
+    users.set_scope(store, SYSTEM, "employee", "all")
     employee = user(store, "employee")
     phones = [phone for _, _, phone in known_store.CLIENTS]
     for fmt in ("xlsx", "csv"):
@@ -230,7 +230,7 @@ def test_more_rows_than_a_sheet_holds_go_on_further_sheets(store):
                                '"Bookings (3)": rows 9-10')
     book.close()
     _, rows = xlsx_rows(outcome.file)
-    listed = [r["id"] for r in listing.page(store, None, BookingFilter(), limit=100)]
+    listed = [r["id"] for r in listing.page(store, SYSTEM, BookingFilter(), limit=100)]
     assert [row[0] for row in rows] == listed  # every row, once, in the list's order
 
 
@@ -238,14 +238,14 @@ def test_more_rows_than_a_sheet_holds_go_on_further_sheets(store):
 def test_chunks_keep_the_list_order_through_equal_visit_times(store, chunk_rows):
     store.execute("INSERT INTO bookings SELECT * REPLACE (id + 100 AS id) FROM bookings "
                   "WHERE id <= 4")  # four visits at the same moment as four others
-    streamed = [row[0] for batch in jobs.list_rows(store, None, BookingFilter(),
+    streamed = [row[0] for batch in jobs.list_rows(store, SYSTEM, BookingFilter(),
                                                    batch_rows=2, chunk_rows=chunk_rows)
                 for row in batch]
-    listed = [r["id"] for r in listing.page(store, None, BookingFilter(), limit=100)]
+    listed = [r["id"] for r in listing.page(store, SYSTEM, BookingFilter(), limit=100)]
     assert streamed == listed and len(listed) == 10
-    assert [row[0] for batch in jobs.list_rows(store, None, BookingFilter(staff=(2,)),
+    assert [row[0] for batch in jobs.list_rows(store, SYSTEM, BookingFilter(staff=(2,)),
                                                chunk_rows=chunk_rows) for row in batch
-            ] == [r["id"] for r in listing.page(store, None, BookingFilter(staff=(2,)))]
+            ] == [r["id"] for r in listing.page(store, SYSTEM, BookingFilter(staff=(2,)))]
 
 
 @pytest.mark.parametrize("rows, per_sheet, sheets", [(0, 4, [0]), (4, 4, [4]), (8, 4, [4, 4]),
@@ -286,7 +286,7 @@ def test_the_rights_are_checked_on_request(store):
     with pytest.raises(Forbidden, match="may not request downloads") as refused:
         jobs.request_export(store, employee, BookingFilter())
     assert refused.value.right == Right.EXPORT
-    users.grant(store, None, "employee", {Right.EXPORT})
+    users.grant(store, SYSTEM, "employee", {Right.EXPORT})
     with pytest.raises(Forbidden, match="phone"):
         jobs.request_export(store, user(store, "employee"), BookingFilter(client="1212"))
     with pytest.raises(Refused, match="format"):
@@ -345,7 +345,7 @@ def test_link_days_and_public_url_come_from_the_environment(store, monkeypatch):
 
 def test_a_job_fails_with_the_reason_when_the_right_went_meanwhile(store):
     log_id = jobs.request_export(store, user(store, "admin"), BookingFilter())
-    users.revoke(store, None, "admin", {Right.EXPORT})
+    users.revoke(store, SYSTEM, "admin", {Right.EXPORT})
     outcome = jobs.run_job(store, log_id)
     assert outcome.state == "failed"
     state, error, path = store.execute(

@@ -8,11 +8,12 @@ from bookings import listing
 from bookings.auth import get_user
 from bookings.cli import main
 from bookings.filters import BookingFilter
+from bookings.model import SYSTEM
 from tests.known_store import TODAY
 
 
 def page_ids(con, **kwargs):
-    return [r["id"] for r in listing.page(con, None, BookingFilter(), today=TODAY, **kwargs)]
+    return [r["id"] for r in listing.page(con, SYSTEM, BookingFilter(), today=TODAY, **kwargs)]
 
 
 def test_default_order_is_newest_visit_first(known):
@@ -42,7 +43,7 @@ def test_unknown_sort_is_refused(known):
 
 
 def test_a_row_has_the_shape_of_the_cli_contract(known):
-    (row,) = [r for r in listing.page(known, None, BookingFilter(), today=TODAY) if r["id"] == 3]
+    (row,) = [r for r in listing.page(known, SYSTEM, BookingFilter(), today=TODAY) if r["id"] == 3]
     assert row["services"] == [
         {"id": 10, "title": "Haircut", "cost": 500, "discount": 0, "to_pay": 500},
         {"id": 20, "title": "Manicure", "cost": 300, "discount": 0, "to_pay": 300}]
@@ -58,7 +59,7 @@ def test_a_row_has_the_shape_of_the_cli_contract(known):
 
 
 def test_summary_totals_and_facets(known):
-    summary = listing.summary(known, None, BookingFilter(), TODAY)
+    summary = listing.summary(known, SYSTEM, BookingFilter(), TODAY)
     # Money counts the bookings not cancelled: 1, 2, 4, 6.
     assert (summary["total"], summary["to_pay"], summary["paid"]) == (6, 1300, 950)
     # Payable and not cancelled: 1 (paid), 2 (not), 6 (partly) -> 1 of 3.
@@ -73,13 +74,13 @@ def test_summary_totals_and_facets(known):
 
 
 def test_facets_follow_the_filter(known):
-    summary = listing.summary(known, None, BookingFilter(staff=(1,)), TODAY)
+    summary = listing.summary(known, SYSTEM, BookingFilter(staff=(1,)), TODAY)
     assert summary["total"] == 3
     assert {e["value"]: e["count"] for e in summary["facets"]["staff"]} == {"Anna Smith": 3}
 
 
 def test_an_empty_result_has_zero_totals(known):
-    summary = listing.summary(known, None, BookingFilter(client="nobody at all"), TODAY)
+    summary = listing.summary(known, SYSTEM, BookingFilter(client="nobody at all"), TODAY)
     assert (summary["total"], summary["to_pay"], summary["paid_full_share"]) == (0, 0, None)
 
 
@@ -90,7 +91,7 @@ def test_an_empty_result_has_zero_totals(known):
     ("day", "online", {("2024-05-01", "offline"): 1, ("2024-05-15", "online"): 1}),
 ])
 def test_timeline(known, grain, split, expected):
-    points = listing.timeline(known, None, BookingFilter(visit_to=TODAY.replace(year=2024,
+    points = listing.timeline(known, SYSTEM, BookingFilter(visit_to=TODAY.replace(year=2024,
                               month=5, day=31)), grain=grain, split=split, today=TODAY)
     assert {(str(p["period"]), p["series"]): p["bookings"] for p in points} == expected
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bookings import auth, catalog, listing
 from bookings.admin import changelog, settings, users
 from bookings.filters import BookingFilter
-from bookings.model import Right, Role
+from bookings.model import SYSTEM, Right, Role
 from bookings.uploads import bookings_import, services_import
 from tests.helpers import xlsx
 
@@ -47,7 +47,7 @@ def test_from_an_empty_store_to_a_first_bookings_upload(con):
         "10:37 rounded to 10:40 (booking interval 10 min)"]
     assert bookings_import.commit(con, reception, result).imported == 2
 
-    rows = listing.page(con, None, BookingFilter(), sort="visit_at", descending=False)
+    rows = listing.page(con, SYSTEM, BookingFilter(), sort="visit_at", descending=False)
     assert [(r["staff_id"], f"{r['visit_at']:%H:%M}", r["total_to_pay"], r["created_by"])
             for r in rows] == [(anna["id"], "10:40", 55, "reception"),
                                (ben["id"], "12:00", 50, "reception")]

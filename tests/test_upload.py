@@ -15,6 +15,7 @@ from bookings import listing
 from bookings.auth import get_user
 from bookings.errors import Forbidden
 from bookings.filters import BookingFilter
+from bookings.model import SYSTEM
 from bookings.uploads import batch, bookings_import
 from bookings.uploads.sheet import read_sheet, template_xlsx
 from tests.helpers import GOOD, HEADERS, xlsx
@@ -170,7 +171,7 @@ def test_commit_imports_the_rows_into_the_list(store, owner):
     result = bookings_import.preview(store, owner, data, "old.xlsx")
     done = bookings_import.commit(store, owner, result)
     assert done.summary() == f"2 bookings imported (batch {result.batch_id})."
-    rows = listing.page(store, None, BookingFilter(source_detail=("excel upload",)), sort="id",
+    rows = listing.page(store, SYSTEM, BookingFilter(source_detail=("excel upload",)), sort="id",
                         descending=False)
     assert [(r["client_name"], r["status"], r["created_by"], r["total_to_pay"]) for r in rows] == [
         ("New Client", "Confirmed", "owner", 500), ("Kate Smith", "Confirmed", "owner", 750)]

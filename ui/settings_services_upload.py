@@ -137,8 +137,7 @@ def commit_controls(con: Connection, actor: User, result: Preview) -> None:
         format_func=lambda skip: "Fix them and upload again" if not skip else
         f"Import the {counted(counts['ready'], 'valid row')} and leave "
         f"{counts['with_errors']:,} out")
-    can_commit = counts["ready"] > 0 and (not counts["with_errors"] or skip_invalid) and (
-        not result.previous or force)
+    can_commit = result.can_commit(skip_invalid=skip_invalid, force_duplicate_file=force)
     actions = st.container(horizontal=True)
     if actions.button(f"Import {counted(counts['ready'], 'service')}", type="primary",
                  disabled=not can_commit, icon=":material/upload:",

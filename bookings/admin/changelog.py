@@ -16,23 +16,38 @@ from contextlib import contextmanager
 import duckdb
 
 from bookings.errors import Refused
-from bookings.model import User
+from bookings.model import Right, User, acting
 from bookings.store import Connection, next_id, transaction
 
 SUBJECTS = ("user", "employee", "service", "service category", "booking category",
             "booking interval")
 
 
-def record(con: Connection, actor: User | None, subject: str, subject_id, subject_name: str,
+def allowed(actor: User) -> None:
+    """Only a user with the settings right changes settings (users included); SYSTEM
+    (the command line without --user) has it, trusted like whoever can open the file."""
+    acting(actor).require(Right.MANAGE_SETTINGS)
+
+
+def differences(old: dict, new: dict) -> tuple[dict, dict]:
+    """The keys whose values differ: (their old values, their new values), as recorded."""
+    changed = [key for key in new if old.get(key) != new[key]]
+    return {k: old.get(k) for k in changed}, {k: new[k] for k in changed}
+
+
+def record(con: Connection, actor: User, subject: str, subject_id, subject_name: str,
            action: str, *, old: dict | None = None, new: dict | None = None,
            operation_id: str | None = None) -> int:
-    """One change; call inside the transaction that makes it."""
+    """One change; call inside the transaction that makes it. SYSTEM's is recorded
+    with no actor."""
+    actor = acting(actor)
+    actor_id, actor_login = (None, None) if actor.is_system else (actor.id, actor.login)
     change_id = next_id(con, "settings_changes")
     con.execute("""
         INSERT INTO settings_changes (id, changed_at, actor_id, actor_login, subject, subject_id,
                                       subject_name, action, old, new, operation_id)
         VALUES (?, current_localtimestamp(), ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    """, [change_id, actor.id if actor else None, actor.login if actor else None, subject,
+    """, [change_id, actor_id, actor_login, subject,
           None if subject_id is None else str(subject_id), subject_name, action,
           _json(old), _json(new), operation_id])
     return change_id
@@ -90,9 +105,15 @@ def change(con: Connection) -> Iterator[Connection]:
     Two tabs (or the CLI next to the page) writing the same rows at once: DuckDB
     lets the first commit and fails the other; say so instead of a traceback.
     """
+    with races_refused(), transaction(con):
+        yield con
+
+
+@contextmanager
+def races_refused() -> Iterator[None]:
+    """DuckDB refusing the later of two writers of the same rows, in words."""
     try:
-        with transaction(con):
-            yield con
+        yield
     except (duckdb.TransactionException, duckdb.ConstraintException):
         raise SettingsRefused("Someone else changed the same settings at this moment; "
                               "nothing was saved. Look again and retry.") from None

@@ -25,20 +25,15 @@ from decimal import Decimal, InvalidOperation
 from bookings import catalog
 from bookings.admin import changelog
 from bookings.admin.changelog import SettingsRefused
-from bookings.model import BOOKING_INTERVALS_MIN, Right, User
+from bookings.model import BOOKING_INTERVALS_MIN, User
 from bookings.store import Connection, booking_interval_min, next_id
-from bookings.values import fold  # names compare as the upload matches them
+from bookings.values import fold, has_cents_only, to_cent  # names compare as the upload does
 
 NAME_MAX = 100
 DURATION_STEP_MIN = 5
 DURATION_MAX_MIN = 24 * 60
 PRICE_MAX = Decimal("9999999999.99")  # DECIMAL(12, 2)
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-
-
-def _allowed(actor: User | None) -> None:
-    if actor is not None:
-        actor.require(Right.MANAGE_SETTINGS)
 
 
 def _name(text: str, what: str) -> str:
@@ -69,11 +64,6 @@ def _one(con: Connection, sql: str, row_id: int, what: str) -> dict:
     return dict(zip([d[0] for d in cur.description], found[0], strict=True))
 
 
-def _differences(old: dict, new: dict) -> tuple[dict, dict]:
-    changed = [key for key in new if old.get(key) != new[key]]
-    return {k: old.get(k) for k in changed}, {k: new[k] for k in changed}
-
-
 # --- staff ------------------------------------------------------------------------
 
 _STAFF = "SELECT id, name, specialization, active FROM staff WHERE id = ?"
@@ -91,8 +81,8 @@ def staff_overview(con: Connection) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def add_staff(con: Connection, actor: User | None, name: str, specialization: str = "") -> dict:
-    _allowed(actor)
+def add_staff(con: Connection, actor: User, name: str, specialization: str = "") -> dict:
+    changelog.allowed(actor)
     name, specialization = _name(name, "employee's name"), " ".join(specialization.split())
     with changelog.change(con):
         _unique(con, "staff", "name", name, "employee")
@@ -104,16 +94,16 @@ def add_staff(con: Connection, actor: User | None, name: str, specialization: st
     return _one(con, _STAFF, staff_id, "employee")
 
 
-def rename_staff(con: Connection, actor: User | None, staff_id: int, name: str,
+def rename_staff(con: Connection, actor: User, staff_id: int, name: str,
                  specialization: str | None = None) -> dict:
-    _allowed(actor)
+    changelog.allowed(actor)
     name = _name(name, "employee's name")
     with changelog.change(con):
         before = _one(con, _STAFF, staff_id, "employee")
         _unique(con, "staff", "name", name, "employee", other_than=staff_id)
         after = {"name": name, "specialization": before["specialization"]
                  if specialization is None else " ".join(specialization.split())}
-        old, new = _differences(before, after)
+        old, new = changelog.differences(before, after)
         if new:
             con.execute("UPDATE staff SET name = ?, specialization = ? WHERE id = ?",
                         [after["name"], after["specialization"], staff_id])
@@ -122,9 +112,9 @@ def rename_staff(con: Connection, actor: User | None, staff_id: int, name: str,
     return _one(con, _STAFF, staff_id, "employee")
 
 
-def set_staff_active(con: Connection, actor: User | None, staff_id: int, active: bool) -> dict:
+def set_staff_active(con: Connection, actor: User, staff_id: int, active: bool) -> dict:
     """A deactivated employee keeps their bookings and ID; they just stop being offered."""
-    _allowed(actor)
+    changelog.allowed(actor)
     with changelog.change(con):
         before = _one(con, _STAFF, staff_id, "employee")
         if before["active"] != active:
@@ -135,13 +125,13 @@ def set_staff_active(con: Connection, actor: User | None, staff_id: int, active:
     return _one(con, _STAFF, staff_id, "employee")
 
 
-def remove_staff(con: Connection, actor: User | None, staff_id: int) -> str:
+def remove_staff(con: Connection, actor: User, staff_id: int) -> str:
     """'deleted' when no booking refers to the employee; else 'deactivated' (never deleted).
 
     A user linked to the employee counts too: deleted, the id could be given to the
     next employee added, whose bookings that user would then see.
     """
-    _allowed(actor)
+    changelog.allowed(actor)
     with changelog.change(con):
         before = _one(con, _STAFF, staff_id, "employee")
         (bookings,) = con.execute("SELECT count(*) FROM bookings WHERE staff_id = ?",
@@ -165,15 +155,15 @@ def remove_staff(con: Connection, actor: User | None, staff_id: int) -> str:
 # --- service categories ------------------------------------------------------------
 
 
-def add_service_category(con: Connection, actor: User | None, title: str) -> dict:
-    _allowed(actor)
+def add_service_category(con: Connection, actor: User, title: str) -> dict:
+    changelog.allowed(actor)
     title = _name(title, "category's title")
     with changelog.change(con):
         category_id = insert_service_category(con, actor, title)
     return {"id": category_id, "title": title}
 
 
-def insert_service_category(con: Connection, actor: User | None, title: str,
+def insert_service_category(con: Connection, actor: User, title: str,
                             operation_id: str | None = None) -> int:
     """Inside the caller's change (the services upload creates categories this way)."""
     _unique(con, "service_categories", "title", title, "service category")
@@ -184,9 +174,9 @@ def insert_service_category(con: Connection, actor: User | None, title: str,
     return category_id
 
 
-def rename_service_category(con: Connection, actor: User | None, category_id: int,
+def rename_service_category(con: Connection, actor: User, category_id: int,
                             title: str) -> dict:
-    _allowed(actor)
+    changelog.allowed(actor)
     title = _name(title, "category's title")
     with changelog.change(con):
         before = _one(con, "SELECT id, title FROM service_categories WHERE id = ?", category_id,
@@ -224,9 +214,9 @@ def price_of(value) -> Decimal:
         raise SettingsRefused(f"The price {value!r} is not a number.") from None
     if not price.is_finite() or price < 0 or price > PRICE_MAX:
         raise SettingsRefused(f"The price {value} is not between 0 and {PRICE_MAX:,}.")
-    if price != price.quantize(Decimal("0.01")):
+    if not has_cents_only(price):
         raise SettingsRefused(f"The price {value} has more than 2 decimals.")
-    return price.quantize(Decimal("0.01"))
+    return to_cent(price)
 
 
 def duration_of(minutes) -> int:
@@ -256,21 +246,21 @@ def service_category_title(con: Connection, category_id: int) -> str | None:
                  if c["id"] == category_id), None)
 
 
-def add_service(con: Connection, actor: User | None, title: str, category_id: int, price,
+def add_service(con: Connection, actor: User, title: str, category_id: int, price,
                 duration_min) -> dict:
-    _allowed(actor)
+    changelog.allowed(actor)
     values = _service_values(con, title, category_id, price, duration_min)
     with changelog.change(con):
         service_id = insert_service(con, actor, values)
     return _service(con, service_id)
 
 
-def add_service_in_category(con: Connection, actor: User | None, title: str, category,
+def add_service_in_category(con: Connection, actor: User, title: str, category,
                             price, duration_min) -> tuple[dict, bool]:
     """A service in the category of this ID or title, created when the title is new
     (the command line's way); all in one change. Returns the service, and if the
     category was created."""
-    _allowed(actor)
+    changelog.allowed(actor)
     with changelog.change(con):
         category_id = service_category_id(con, category)
         created = category_id is None
@@ -283,7 +273,7 @@ def add_service_in_category(con: Connection, actor: User | None, title: str, cat
     return _service(con, service_id), created
 
 
-def insert_service(con: Connection, actor: User | None, values: dict,
+def insert_service(con: Connection, actor: User, values: dict,
                    operation_id: str | None = None) -> int:
     """Checked values, inside the caller's change (the services upload adds this way)."""
     _unique(con, "services", "title", values["title"], "service")
@@ -297,10 +287,10 @@ def insert_service(con: Connection, actor: User | None, values: dict,
     return service_id
 
 
-def update_service(con: Connection, actor: User | None, service_id: int, *, title=None,
+def update_service(con: Connection, actor: User, service_id: int, *, title=None,
                    category_id=None, price=None, duration_min=None) -> dict:
     """Change what is given; the booking lines made before keep their title and cost."""
-    _allowed(actor)
+    changelog.allowed(actor)
     with changelog.change(con):
         before = _service(con, service_id)
         values = _service_values(
@@ -312,11 +302,11 @@ def update_service(con: Connection, actor: User | None, service_id: int, *, titl
     return _service(con, service_id)
 
 
-def write_service_update(con: Connection, actor: User | None, before: dict, values: dict,
+def write_service_update(con: Connection, actor: User, before: dict, values: dict,
                          operation_id: str | None = None) -> bool:
     """Inside the caller's change; False when nothing differs."""
     _unique(con, "services", "title", values["title"], "service", other_than=before["id"])
-    old, new = _differences(before, values)
+    old, new = changelog.differences(before, values)
     if not new:
         return False
     con.execute("UPDATE services SET title = ?, category_id = ?, price = ?, duration_s = ? "
@@ -327,10 +317,10 @@ def write_service_update(con: Connection, actor: User | None, before: dict, valu
     return True
 
 
-def set_service_active(con: Connection, actor: User | None, service_id: int,
+def set_service_active(con: Connection, actor: User, service_id: int,
                        active: bool) -> dict:
     """A deactivated service stays on the bookings that have it, and keeps its ID."""
-    _allowed(actor)
+    changelog.allowed(actor)
     with changelog.change(con):
         before = _service(con, service_id)
         if before["active"] != active:
@@ -371,8 +361,8 @@ def color_of(text: str) -> str:
     return color.lower()
 
 
-def add_booking_category(con: Connection, actor: User | None, title: str, color: str) -> dict:
-    _allowed(actor)
+def add_booking_category(con: Connection, actor: User, title: str, color: str) -> dict:
+    changelog.allowed(actor)
     title, color = _name(title, "category's title"), color_of(color)
     with changelog.change(con):
         _unique(con, "booking_categories", "title", title, "booking category")
@@ -384,10 +374,10 @@ def add_booking_category(con: Connection, actor: User | None, title: str, color:
     return _one(con, _BOOKING_CATEGORY, category_id, "booking category")
 
 
-def update_booking_category(con: Connection, actor: User | None, category_id: int, *,
+def update_booking_category(con: Connection, actor: User, category_id: int, *,
                             title: str | None = None, color: str | None = None) -> dict:
     """Rename and recolour; a built-in category keeps its title (its colour may change)."""
-    _allowed(actor)
+    changelog.allowed(actor)
     with changelog.change(con):
         before = _one(con, _BOOKING_CATEGORY, category_id, "booking category")
         after = {"title": before["title"] if title is None else _name(title, "category's title"),
@@ -397,7 +387,7 @@ def update_booking_category(con: Connection, actor: User | None, category_id: in
                                   "this title. Its colour may change, its title may not.")
         _unique(con, "booking_categories", "title", after["title"], "booking category",
                 other_than=category_id)
-        old, new = _differences(before, after)
+        old, new = changelog.differences(before, after)
         if new:
             con.execute("UPDATE booking_categories SET title = ?, color = ? WHERE id = ?",
                         [after["title"], after["color"], category_id])
@@ -412,10 +402,10 @@ def booking_category_uses(con: Connection) -> dict[int, int]:
                             "GROUP BY category_id").fetchall())
 
 
-def remove_booking_category(con: Connection, actor: User | None, category_id: int) -> dict:
+def remove_booking_category(con: Connection, actor: User, category_id: int) -> dict:
     """Only a salon's own category that no booking carries: a booking's labels are its
     record, and unlinking them would rewrite that record silently. Returns what it was."""
-    _allowed(actor)
+    changelog.allowed(actor)
     with changelog.change(con):
         before = _one(con, _BOOKING_CATEGORY, category_id, "booking category")
         if before["builtin"]:
@@ -435,9 +425,9 @@ def remove_booking_category(con: Connection, actor: User | None, category_id: in
 # --- the booking interval -----------------------------------------------------------------
 
 
-def set_booking_interval(con: Connection, actor: User | None, minutes: int) -> int:
+def set_booking_interval(con: Connection, actor: User, minutes: int) -> int:
     """5, 10 or 15 minutes: the slot that uploaded visit times are rounded to."""
-    _allowed(actor)
+    changelog.allowed(actor)
     if minutes not in BOOKING_INTERVALS_MIN:
         raise SettingsRefused(f"The booking interval is one of "
                               f"{', '.join(str(m) for m in BOOKING_INTERVALS_MIN)} minutes; "

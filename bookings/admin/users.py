@@ -20,8 +20,7 @@ from datetime import datetime
 from bookings import auth, sessions
 from bookings.admin import changelog
 from bookings.admin.changelog import SettingsRefused
-from bookings.exports import mail
-from bookings.model import ROLE_PRESETS, ROLE_SCOPES, Right, Role, Scope, User
+from bookings.model import ROLE_PRESETS, ROLE_SCOPES, Right, Role, Scope, User, acting
 from bookings.store import Connection
 
 KEEP = object()  # "leave the viewing period as it is"
@@ -59,11 +58,6 @@ class Access:
                 "staff_id": self.staff_id, "scope": self.scope.value}
 
 
-def _allowed(actor: User | None) -> None:
-    if actor is not None:
-        actor.require(Right.MANAGE_SETTINGS)
-
-
 def _target(con: Connection, login: str) -> User:
     user = auth.get_user(con, login)
     if user is None:
@@ -74,40 +68,27 @@ def _target(con: Connection, login: str) -> User:
 # --- adding -------------------------------------------------------------------
 
 
-def add_user(con: Connection, actor: User | None, login: str, role: Role, *, name: str = "",
+def add_user(con: Connection, actor: User, login: str, role: Role, *, name: str = "",
              email: str = "", password: str | None = None) -> tuple[User, str | None]:
-    """A new user with the role's preset; returns the generated password, if any, once."""
-    _allowed(actor)
-    login = auth.check_new_login(con, login)
-    email = user_email(email)
-    generated = None
-    if password is None:
-        password = generated = auth.generate_password()
-    auth.check_password(password)
-    with changelog.change(con):
-        auth.insert_user(con, login, role, name=name.strip(), email=email.strip(),
-                         password=password)
-        rights, period = ROLE_PRESETS[role]
+    """A new user with the role's preset (`auth.add_user`), by someone with the settings
+    right, recorded in the change log; returns the generated password, if any, once."""
+    changelog.allowed(actor)
+    rights, period = ROLE_PRESETS[role]
+
+    def record(login: str) -> None:
         changelog.record(con, actor, "user", login, name.strip() or login, "added",
                          new=Access(role, True, rights, period, None,
                                     ROLE_SCOPES[role]).as_json())
-    return auth.get_user(con, login), generated
 
-
-def user_email(text: str) -> str:
-    """A user's email as typed: empty (none), or exactly one plain address."""
-    if not (text or "").strip():
-        return ""
-    try:
-        return mail.single_address(text)
-    except ValueError as exc:
-        raise SettingsRefused(f"Email: {exc}") from None
+    with changelog.races_refused():
+        return auth.add_user(con, login, role, name=name, email=email, password=password,
+                             then=record)
 
 
 # --- access: role, rights, viewing period, employee, scope, active --------------
 
 
-def set_role(con: Connection, actor: User | None, login: str, role: Role) -> User:
+def set_role(con: Connection, actor: User, login: str, role: Role) -> User:
     """The role, with its preset's rights, viewing period and scope (the owner may adjust
     after). The linked employee stays: it is who the user is, not what the role allows."""
     rights, period = ROLE_PRESETS[role]
@@ -116,7 +97,7 @@ def set_role(con: Connection, actor: User | None, login: str, role: Role) -> Use
                                      scope=ROLE_SCOPES[role]))
 
 
-def set_rights(con: Connection, actor: User | None, login: str, rights: Iterable[Right],
+def set_rights(con: Connection, actor: User, login: str, rights: Iterable[Right],
                viewing_period_days=KEEP) -> User:
     """Exactly these rights (and this viewing period, unless KEEP)."""
     rights = frozenset(rights)
@@ -133,20 +114,20 @@ def set_rights(con: Connection, actor: User | None, login: str, rights: Iterable
     return _change(con, actor, login, "rights changed", new_access)
 
 
-def grant(con: Connection, actor: User | None, login: str, rights: Iterable[Right]) -> User:
+def grant(con: Connection, actor: User, login: str, rights: Iterable[Right]) -> User:
     return set_rights(con, actor, login, _target(con, login).rights | set(rights))
 
 
-def revoke(con: Connection, actor: User | None, login: str, rights: Iterable[Right]) -> User:
+def revoke(con: Connection, actor: User, login: str, rights: Iterable[Right]) -> User:
     return set_rights(con, actor, login, _target(con, login).rights - set(rights))
 
 
-def set_viewing_period(con: Connection, actor: User | None, login: str,
+def set_viewing_period(con: Connection, actor: User, login: str,
                        days: int | None) -> User:
     return set_rights(con, actor, login, _target(con, login).rights, days)
 
 
-def link(con: Connection, actor: User | None, login: str, staff_id: int | None) -> User:
+def link(con: Connection, actor: User, login: str, staff_id: int | None) -> User:
     """The employee the user is (None: not linked); with scope 'own' they see the
     bookings made to that employee. A deactivated employee may be linked: their
     bookings stay."""
@@ -167,7 +148,7 @@ def _require_employee(con: Connection, staff_id: int) -> None:
                               "IDs in Settings > Staff (or `bookings catalog`).")
 
 
-def set_scope(con: Connection, actor: User | None, login: str, scope: str) -> User:
+def set_scope(con: Connection, actor: User, login: str, scope: str) -> User:
     """Which bookings the user sees: 'all', or 'own' (made to their linked employee)."""
     try:
         chosen = Scope(scope)
@@ -177,15 +158,15 @@ def set_scope(con: Connection, actor: User | None, login: str, scope: str) -> Us
     return _change(con, actor, login, "scope changed", lambda a: replace(a, scope=chosen))
 
 
-def set_active(con: Connection, actor: User | None, login: str, active: bool) -> User:
+def set_active(con: Connection, actor: User, login: str, active: bool) -> User:
     """Deactivated: sign-in refused, signed out at the next click; bookings and history kept."""
     return _change(con, actor, login, "reactivated" if active else "deactivated",
                    lambda a: replace(a, active=active))
 
 
-def _change(con: Connection, actor: User | None, login: str, action: str,
+def _change(con: Connection, actor: User, login: str, action: str,
             new_access: Callable[[Access], Access]) -> User:
-    _allowed(actor)
+    changelog.allowed(actor)
     with changelog.change(con):
         # Written first: two changes that could each remove an owner conflict here.
         con.execute("UPDATE settings SET value = ? WHERE key = 'owner_guard'", [login])
@@ -198,7 +179,7 @@ def _change(con: Connection, actor: User | None, login: str, action: str,
         _write_access(con, user.id, after)
         if before.active and not after.active:
             sessions.end_all(con, user.id, why=sessions.DEACTIVATED)
-        old, new = _differences(before.as_json(), after.as_json())
+        old, new = changelog.differences(before.as_json(), after.as_json())
         changelog.record(con, actor, "user", login, user.name, action, old=old, new=new)
     return auth.get_user(con, login)
 
@@ -228,21 +209,16 @@ def _write_access(con: Connection, user_id: int, access: Access) -> None:
                         [[user_id, r.value] for r in sorted(access.rights)])
 
 
-def _differences(old: dict, new: dict) -> tuple[dict, dict]:
-    changed = [key for key in old if old[key] != new[key]]
-    return {k: old[k] for k in changed}, {k: new[k] for k in changed}
-
-
 # --- password -------------------------------------------------------------------
 
 
-def reset_password(con: Connection, actor: User | None, login: str,
+def reset_password(con: Connection, actor: User, login: str,
                    password: str | None = None) -> str | None:
     """A new password; returns it when generated (shown once, never stored in clear).
 
     Failed sign-ins are forgotten: the reset is how a locked-out user gets back in.
     """
-    _allowed(actor)
+    changelog.allowed(actor)
     user = _target(con, login)
     generated = None
     if password is None:
@@ -261,14 +237,14 @@ def reset_password(con: Connection, actor: User | None, login: str,
 # --- sessions and throttling ------------------------------------------------------
 
 
-def sign_out_everywhere(con: Connection, actor: User | None, login: str) -> int:
+def sign_out_everywhere(con: Connection, actor: User, login: str) -> int:
     """End every session of LOGIN (their own account menu, or the owner's Settings);
     each of their browsers is signed out at its next click. How many were live.
 
     Users may do it for themselves without the settings right."""
     user = _target(con, login)
-    if actor is None or actor.id != user.id:
-        _allowed(actor)
+    if acting(actor).id != user.id:
+        changelog.allowed(actor)
     with changelog.change(con):
         ended = sessions.end_all(con, user.id, why=sessions.EVERYWHERE)
         changelog.record(con, actor, "user", login, user.name, "signed out everywhere",
@@ -276,11 +252,11 @@ def sign_out_everywhere(con: Connection, actor: User | None, login: str) -> int:
     return ended
 
 
-def unthrottle(con: Connection, actor: User | None, login: str,
+def unthrottle(con: Connection, actor: User, login: str,
                client: str | None = None) -> int:
     """Forget LOGIN's failed sign-ins (from CLIENT only, if given), so it may try again
     at once; how many failures were forgotten. Recorded in the change log."""
-    _allowed(actor)
+    changelog.allowed(actor)
     if auth.get_user(con, login) is None and not con.execute(
             "SELECT count(*) FROM sign_in_failures WHERE login = ? AND failed_at > ?",
             [login, datetime.now() - auth.FAILURE_WINDOW]).fetchone()[0]:

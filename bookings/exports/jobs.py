@@ -274,7 +274,7 @@ _FROM = "(b.visit_at < ? OR (b.visit_at = ? AND b.id <= ?))"
 _AFTER = "(b.visit_at > ? OR (b.visit_at = ? AND b.id > ?))"
 
 
-def list_rows(con: Connection, user: User | None, bfilter: BookingFilter, *,
+def list_rows(con: Connection, user: User, bfilter: BookingFilter, *,
               fmt: str = "xlsx", batch_rows: int = BATCH_ROWS, chunk_rows: int = CHUNK_ROWS
               ) -> Iterator[list[tuple]]:
     """The list's rows for a filter, in its default order, as the export's columns

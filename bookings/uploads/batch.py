@@ -128,6 +128,23 @@ class FilePreview:
     def ready_rows(self) -> int:
         return self.rows - len(self.error_rows) - len(self.joined - self.error_rows)
 
+    def commit_refusal(self, skip_invalid: bool) -> str | None:
+        """Why a commit of this preview is refused before it starts, or None: errors
+        need the choice to leave their rows out, and some row must be left to import."""
+        errors = len(self.error_rows)
+        if errors and not skip_invalid:
+            return (f"{plural(errors, 'row')} {'has' if errors == 1 else 'have'} errors. Fix "
+                    "them and upload again, or choose to import only the valid rows.")
+        if not self.ready_rows:
+            return "There is no valid row to import."
+        return None
+
+    def can_commit(self, *, skip_invalid: bool, force_duplicate_file: bool) -> bool:
+        """Whether the page offers the commit: nothing refuses it, and a file committed
+        before is confirmed again (the commit checks that against the store itself)."""
+        return self.commit_refusal(skip_invalid) is None and (
+            not self.previous or force_duplicate_file)
+
     def counts(self) -> dict:
         return {"rows": self.rows, "ready": self.ready_rows,
                 "with_warnings": len(self.warning_rows), "with_errors": len(self.error_rows)}
@@ -145,16 +162,11 @@ def plural(number: int, noun: str, nouns: str | None = None) -> str:
     return f"{number:,} {noun if number == 1 else nouns or noun + 's'}"
 
 
-def refuse_errors_unless_skipped(preview: FilePreview, skip_invalid: bool, ready: int) -> None:
-    """The commit's first check: errors need the user's choice, and something must be left."""
-    errors = preview.counts()["with_errors"]
-    if errors and not skip_invalid:
-        raise UploadRefused(
-            f"{plural(errors, 'row')} {'has' if errors == 1 else 'have'} errors. Fix them and "
-            "upload again, or choose to import "
-            "only the valid rows.")
-    if not ready:
-        raise UploadRefused("There is no valid row to import.")
+def refuse_errors_unless_skipped(preview: FilePreview, skip_invalid: bool) -> None:
+    """The commit's first check (`FilePreview.commit_refusal`)."""
+    refusal = preview.commit_refusal(skip_invalid)
+    if refusal:
+        raise UploadRefused(refusal)
 
 
 # --- the batch ----------------------------------------------------------------------
@@ -351,7 +363,7 @@ class Importer:
                skip_invalid: bool = False, force_duplicate_file: bool = False,
                now: datetime | None = None):
         user.require(self.RIGHT)
-        refuse_errors_unless_skipped(result, skip_invalid, result.ready_rows)
+        refuse_errors_unless_skipped(result, skip_invalid)
         claim(con, result, kind=self.KIND, noun=self.NOUN, force=force_duplicate_file)
         now = now or datetime.now()
         try:

@@ -56,6 +56,7 @@ from bookings.values import (
     parse_number,
     parse_time,
     parse_whole,
+    to_cent,
 )
 
 KIND = "bookings"  # this upload's import batches
@@ -364,7 +365,7 @@ class _Row(BookingChecks):
     def _percent_of(self, percent: float, prices: list[float]) -> list[float] | None:
         if percent > 100:
             return self.error("discounts", f"{percent:g} % is more than the price")
-        amounts = [round(p * percent / 100, 2) for p in prices]
+        amounts = [to_cent(p * percent / 100) for p in prices]
         self.warn("discounts", f"{percent:g} % read as a percentage of the price: "
                                f"{'#'.join(f'{a:g}' for a in amounts)}")
         return amounts
@@ -417,8 +418,8 @@ def _spread(total: float, prices: list[float]) -> list[float] | None:
     whole = sum(prices)
     if total > whole:
         return None
-    shares = [round(total * p / whole, 2) if whole else 0.0 for p in prices]
-    shares[-1] = round(total - sum(shares[:-1]), 2)
+    shares = [to_cent(total * p / whole) if whole else 0.0 for p in prices]
+    shares[-1] = to_cent(total - sum(shares[:-1]))
     return shares
 
 
@@ -750,7 +751,7 @@ def _import(con: Connection, user, result: Preview, now: datetime) -> int:
         rows.append((booking_id, booking.visit_at, booking.length_s, booking.staff_id, client_id,
                      int(booking.attendance), booking.comment, booking.to_pay,
                      len(booking.lines)))
-        lines += [(booking_id, n, sid, title, cat, cost, discount, round(cost - discount, 2))
+        lines += [(booking_id, n, sid, title, cat, cost, discount, to_cent(cost - discount))
                   for n, (sid, title, cat, cost, discount) in enumerate(booking.lines, start=1)]
     names = {}
     for booking in result.bookings:

@@ -15,11 +15,12 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from bookings import catalog
 from bookings.model import Attendance
 from bookings.store import Connection, booking_interval_min
 from bookings.uploads.batch import RowChecks
 from bookings.uploads.sheet import HEADERS
-from bookings.values import MAX_AMOUNT, clean_phone, fold, visit_bounds
+from bookings.values import MAX_AMOUNT, clean_phone, fold, to_cent, visit_bounds
 
 DEFAULT_LENGTH_S = 15 * 60  # the step durations are rounded up to, and the default length
 MAX_LENGTH_S = 24 * 3600
@@ -42,7 +43,7 @@ class ParsedBooking:
 
     @property
     def to_pay(self) -> float:
-        return round(sum(cost - discount for _, _, _, cost, discount in self.lines), 2)
+        return to_cent(sum(cost - discount for _, _, _, cost, discount in self.lines))
 
 
 @dataclass
@@ -60,19 +61,18 @@ class Catalog:
 
     @classmethod
     def load(cls, con: Connection) -> Catalog:
-        staff_rows = con.execute("SELECT id, name, active FROM staff").fetchall()
-        service_rows = con.execute(
-            "SELECT id, title, category_id, price, active FROM services").fetchall()
-        staff = {i: n for i, n, _ in staff_rows}
-        services = {i: (t, c, float(p)) for i, t, c, p, _ in service_rows}
+        staff_rows, service_rows = catalog.staff(con), catalog.services(con)
+        staff = {s["id"]: s["name"] for s in staff_rows}
+        services = {s["id"]: (s["title"], s["category_id"], float(s["price"]))
+                    for s in service_rows}
         return cls(
             interval_min=booking_interval_min(con),
             staff=staff,
             staff_by_name=_index_by_name(staff),
-            inactive_staff={i for i, _, active in staff_rows if not active},
+            inactive_staff={s["id"] for s in staff_rows if not s["active"]},
             services=services,
             services_by_title=_index_by_name({i: s[0] for i, s in services.items()}),
-            inactive_services={i for i, *_, active in service_rows if not active},
+            inactive_services={s["id"] for s in service_rows if not s["active"]},
             clients={p: (i, n) for i, p, n in con.execute(
                 "SELECT id, phone, name FROM clients").fetchall()},
         )
@@ -200,7 +200,7 @@ class BookingChecks(RowChecks):
                                         f"of {title}")
             if service_id in self.catalog.inactive_services:
                 self.warn("service_ids", f"service {service_id} ({title}) is deactivated")
-            lines.append((service_id, title, category, round(price, 2), round(discount, 2)))
+            lines.append((service_id, title, category, to_cent(price), to_cent(discount)))
         return lines
 
     def check_attendance(self, code: int) -> Attendance:
