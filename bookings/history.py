@@ -28,7 +28,7 @@ def record_snapshots(con: Connection, booking_ids: list[int], *, action: str, ac
     if not booking_ids:
         return
     first_id = new_ids(con, "booking_history", len(booking_ids))
-    rows = listing.rows_sql(None, "b.id IN (SELECT unnest(?::BIGINT[]))", "b.id")
+    rows = listing.rows_sql(SYSTEM, "b.id IN (SELECT unnest(?::BIGINT[]))", "b.id")
     con.execute(f"""
         INSERT INTO booking_history (id, booking_id, changed_at, actor_id, actor_login, action,
                                      operation_id, snapshot, changes)

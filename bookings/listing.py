@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from bookings import catalog
 from bookings.errors import Forbidden
 from bookings.filters import PAID_FULL_SQL, BookingFilter, Names
-from bookings.model import Attendance, Right, Scope, User, acting
+from bookings.model import Attendance, Right, Scope, User
 from bookings.store import Connection
 from bookings.values import plain_amount
 
@@ -50,7 +50,6 @@ def earliest_visible_visit(user: User, today: date | None = None) -> datetime | 
 
     The period counts days into the past from today; future visits stay visible.
     """
-    user = acting(user)
     if user.viewing_period_days is None:
         return None
     today = today or date.today()
@@ -59,7 +58,7 @@ def earliest_visible_visit(user: User, today: date | None = None) -> datetime | 
 
 def sees_own_only(user: User) -> bool:
     """Whether the user's scope is 'own': the bookings made to their linked employee."""
-    return acting(user).scope == Scope.OWN
+    return user.scope == Scope.OWN
 
 
 NO_EMPLOYEE_NOTICE = (
@@ -119,7 +118,7 @@ def outside_limits(user: User, visit_at: datetime, staff_id: int,
 
 
 def can_see_phones(user: User) -> bool:
-    return acting(user).can(Right.SEE_PHONES)
+    return user.can(Right.SEE_PHONES)
 
 
 def scoped_where(
@@ -129,7 +128,6 @@ def scoped_where(
 
     SYSTEM (the CLI without --user, benchmarks) sees it all: every right, no limits.
     """
-    user = acting(user)
     user.require(Right.VIEW_BOOKINGS)
     if bfilter.searches_phone and not can_see_phones(user):
         raise Forbidden(

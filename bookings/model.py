@@ -175,9 +175,3 @@ class User:
 SYSTEM = User(id=0, login="system", name="the system", email="", role=Role.OWNER, active=True,
               rights=frozenset(Right), viewing_period_days=None, staff_id=None,
               scope=Scope.ALL.value)
-
-
-def acting(user: User | None) -> User:
-    """USER, or SYSTEM for None. Transitional: bookings/cli.py still passes None for
-    "no --user" (`acting_user`); once it passes SYSTEM this goes, and so does None."""
-    return SYSTEM if user is None else user

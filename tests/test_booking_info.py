@@ -13,6 +13,7 @@ from bookings import deletion, editing, history, history_words, listing
 from bookings.auth import get_user
 from bookings.cli import main
 from bookings.history_words import Names
+from bookings.model import SYSTEM
 from tests import known_store
 
 NAMES = Names(staff={1: "Anna Smith", 2: "Ben Brown"}, services={10: "Haircut", 30: "Colour"},
@@ -102,7 +103,7 @@ CHANGED_4 = ("Employee: Ben Brown → Anna Smith", "Visit status: Confirmed → 
 
 def test_info_in_words(store):
     edit_and_delete_4(store)
-    words = history_words.in_words(store, history.booking_info(store, 4, None))
+    words = history_words.in_words(store, history.booking_info(store, 4, SYSTEM))
     assert words.heading == ("Booking 4", "20.06.2024 15:00", "Anna Smith",
                              "Kate Smith (12123445678)", "Arrived", "api")
     assert words.deletion.startswith("Deleted by owner on ")

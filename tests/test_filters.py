@@ -12,11 +12,11 @@ from bookings.auth import get_user, list_users
 from bookings.cli import main
 from bookings.errors import Forbidden
 from bookings.filters import BookingFilter, FilterError, Names
-from bookings.model import Attendance, Right, Role, Source
+from bookings.model import SYSTEM, Attendance, Right, Role, Source
 from tests.known_store import ALL, TODAY
 
 
-def ids(con, bfilter, user=None):
+def ids(con, bfilter, user=SYSTEM):
     where, params = listing.scoped_where(user, bfilter, TODAY)
     rows = con.execute(f"SELECT id FROM bookings b WHERE {where}", params).fetchall()
     return {i for (i,) in rows}

@@ -13,6 +13,7 @@ import pytest
 from bookings import deletion, editing, history, listing
 from bookings.auth import get_user
 from bookings.cli import main
+from bookings.model import SYSTEM
 from tests import known_store
 
 OLD = known_store.CLIENTS[2][2]  # booking 6's client, Anna-Maria
@@ -48,7 +49,7 @@ def test_a_phone_change_is_masked_for_an_employee(store):
 
 def test_the_owner_and_the_cli_without_a_user_see_them_in_full(store):
     change_phone(store, 6)
-    for user in (get_user(store, "owner"), None):
+    for user in (get_user(store, "owner"), SYSTEM):
         seen = json.dumps(history.booking_info(store, 6, user), default=str)
         assert OLD in seen and NEW in seen
 

@@ -10,7 +10,7 @@ from streamlit.util import calc_hash
 
 from bookings import auth
 from bookings.admin import users as user_admin
-from bookings.model import RIGHT_DESCRIPTIONS, Right, Role
+from bookings.model import RIGHT_DESCRIPTIONS, SYSTEM, Right, Role
 from tests.helpers import sign_in_app
 from ui.common import refusal
 
@@ -26,7 +26,7 @@ def users(con, make_user, store_path, monkeypatch):
     made = {role: make_user(role)[0].login for role in Role}
     # Rights are what is tested here: the employee sees all bookings, so that the
     # list they land on says nothing of a missing employee (tests/test_user_scope.py).
-    user_admin.set_scope(con, None, made[Role.EMPLOYEE], "all")
+    user_admin.set_scope(con, SYSTEM, made[Role.EMPLOYEE], "all")
     return {role: auth.get_user(con, login) for role, login in made.items()}
 
 
@@ -119,7 +119,7 @@ def test_a_page_with_its_right_opens_without_a_word(users):
 def test_the_data_log_without_the_list_right(con, users):
     """No page at all: the Welcome page says what the Data log needs."""
     login = users[Role.EMPLOYEE].login
-    user_admin.revoke(con, None, login, [Right.VIEW_BOOKINGS])
+    user_admin.revoke(con, SYSTEM, login, [Right.VIEW_BOOKINGS])
     at = open_at(login, "data-log")
     assert not at.exception
     assert at.title[0].value == "Bookings Overview"
@@ -128,8 +128,8 @@ def test_the_data_log_without_the_list_right(con, users):
 
 def test_an_upload_only_user_lands_on_upload(con, users):
     login = users[Role.EMPLOYEE].login
-    user_admin.grant(con, None, login, [Right.UPLOAD])
-    user_admin.revoke(con, None, login, [Right.VIEW_BOOKINGS])
+    user_admin.grant(con, SYSTEM, login, [Right.UPLOAD])
+    user_admin.revoke(con, SYSTEM, login, [Right.VIEW_BOOKINGS])
     at = open_at(login, "bookings")
     assert not at.exception
     assert at.title[0].value == "Upload bookings from Excel"

@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bookings.admin import users as user_admin
-from bookings.model import Right, Role
+from bookings.model import SYSTEM, Right, Role
 from tests.helpers import sign_in, sign_in_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,7 +91,7 @@ def test_a_page_checks_the_right_itself(users):
 def test_revoked_rights_apply_at_the_next_action(users, con):
     user, password = users[Role.ADMINISTRATOR]
     at = sign_in(open_app(), user.login, password)
-    user_admin.revoke(con, None, user.login, {Right.VIEW_BOOKINGS})
+    user_admin.revoke(con, SYSTEM, user.login, {Right.VIEW_BOOKINGS})
     at.run()
     assert not can_open(at, BOOKINGS_PAGE)
     assert "no pages" in at.info[0].value

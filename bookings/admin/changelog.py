@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import duckdb
 
 from bookings.errors import Refused
-from bookings.model import Right, User, acting
+from bookings.model import Right, User
 from bookings.store import Connection, next_id, transaction
 
 SUBJECTS = ("user", "employee", "service", "service category", "booking category",
@@ -26,7 +26,7 @@ SUBJECTS = ("user", "employee", "service", "service category", "booking category
 def allowed(actor: User) -> None:
     """Only a user with the settings right changes settings (users included); SYSTEM
     (the command line without --user) has it, trusted like whoever can open the file."""
-    acting(actor).require(Right.MANAGE_SETTINGS)
+    actor.require(Right.MANAGE_SETTINGS)
 
 
 def differences(old: dict, new: dict) -> tuple[dict, dict]:
@@ -40,7 +40,6 @@ def record(con: Connection, actor: User, subject: str, subject_id, subject_name:
            operation_id: str | None = None) -> int:
     """One change; call inside the transaction that makes it. SYSTEM's is recorded
     with no actor."""
-    actor = acting(actor)
     actor_id, actor_login = (None, None) if actor.is_system else (actor.id, actor.login)
     change_id = next_id(con, "settings_changes")
     con.execute("""

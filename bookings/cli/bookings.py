@@ -226,9 +226,7 @@ def edit(args, con: Connection) -> None:
     draft, version = editing.current(con, args.id, user)
     changes = {name: _edit_value(name, value) for name, value in args.set}
     if "services" in changes:
-        prices = {s["id"]: s["price"] for s in catalog.services(con)}
-        changes["services"] = tuple((sid, float(prices.get(sid, 0)) if cost is None else cost,
-                                     discount) for sid, cost, discount in changes["services"])
+        changes["services"] = editing.with_list_prices(con, changes["services"])
     saved = editing.save(con, user, args.id, editing.with_changes(draft, **changes),
                          started_from=draft, version=version)
     row = saved.booking

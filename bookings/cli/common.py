@@ -16,8 +16,9 @@ from pathlib import Path
 from bookings import auth, listing
 from bookings.errors import Refused
 from bookings.filters import FILTER_FIELDS, BookingFilter, FilterError
-from bookings.model import User
+from bookings.model import SYSTEM, User
 from bookings.store import Connection, open_store
+from bookings.values import plain_amount
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
@@ -126,7 +127,7 @@ def _json_default(value):
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return plain_amount(value)
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
@@ -166,13 +167,13 @@ def _cell(value) -> str:
 # --- who acts ------------------------------------------------------------------
 
 
-def acting_user(con: Connection, args) -> User | None:
-    """The --user given (who must exist and be active), or None without one."""
+def acting_user(con: Connection, args) -> User:
+    """The --user given (who must exist and be active), or the system without one."""
     login = getattr(args, "user", None)
-    return auth.require_user(con, login) if login else None
+    return auth.require_user(con, login) if login else SYSTEM
 
 
-def viewer(con: Connection, args) -> User | None:
+def viewer(con: Connection, args) -> User:
     """The --user the bookings are seen as; one who can see none is told why on
     stderr (stdout keeps its one document)."""
     user = acting_user(con, args)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from bookings import auth, listing
+from bookings import auth, catalog, listing
 from bookings.admin import users as user_admin
 from bookings.cli.common import (
     ITEM_ID,
@@ -65,7 +65,7 @@ def users_add(args, con: Connection) -> None:
 @commands.add("users", "list", help="users with their rights", store=READ_ONLY)
 def users_list(args, con: Connection) -> None:
     users = [u.as_json() for u in auth.list_users(con)]
-    staff = listing.names(con).staff
+    staff = catalog.staff_names(con)
     shown = [{**u, "viewing_period": "unlimited" if u["viewing_period_days"] is None
               else f"{u['viewing_period_days']} days",
               "employee": "" if u["staff_id"] is None
@@ -117,7 +117,7 @@ def _emit_link(args, con: Connection, user: User) -> None:
     if user.staff_id is None:
         human = f"{user.login} is not linked to an employee."
     else:
-        name = listing.names(con).staff.get(user.staff_id, "?")
+        name = catalog.staff_names(con).get(user.staff_id, "?")
         human = f"{user.login} is employee {user.staff_id}, {name}."
     if listing.scope_notice(user):
         human += " They see own bookings only, so they see none until linked."
