@@ -1,14 +1,8 @@
-"""Bookings Overview: the domain package.
+"""Bookings Overview: the domain package (no Streamlit, no web server).
 
-No Streamlit in here: the pages, the `bookings` command, the tests and the
-benchmarks all drive these functions.
-
-Where a change goes:
-  config.py   paths and environment variables
-  store.py    the DuckDB connection, schema migrations, transactions, "store busy"
-  model.py    enums and rights: Attendance, Source, Right, Role presets
-  auth.py     users, password hashing, sign-in throttling, rights changes
-  catalog.py  staff, services, categories, booking interval (read side)
-  demo.py     the deterministic demo business (set-based SQL)
-  cli/        the `bookings` command (contract: shared/CLI.md), a module a subject
+The pages, the `bookings` command, the tests and the benchmarks all drive these
+functions. The ground floor holds what everything stands on (errors, store, model,
+values, filters, listing, catalog, auth, sessions, datalog, history, deletion,
+editing, startup, demo); above it, a package a capability: uploads/, exports/,
+admin/, and cli/ (the `bookings` command). README.md's "How it is built" maps it.
 """
