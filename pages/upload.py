@@ -110,7 +110,7 @@ def show_outcome(kept: dict) -> None:
             common.made_on_click(partial(bookings_import.rows_to_fix, result=only_left_out)),
             mime=XLSX,
             file_name=fix_file_name(preview.file_name), icon=":material/download:",
-            key=f"left-out-{done.batch_id}")
+            key=f"left-out-{done.batch_id}", on_click="ignore")  # see made_on_click
     st.page_link("pages/bookings_list.py", label="See them in the Bookings list",
                  icon=":material/list_alt:", query_params={"source_detail": "excel upload"})
 
@@ -188,7 +188,7 @@ with problems_tab:
             f"Download the {counted(len(result.error_rows), 'row')} with errors, marked, to fix",
             common.made_on_click(partial(bookings_import.rows_to_fix, result=result)), mime=XLSX,
             file_name=fix_file_name(result.file_name), icon=":material/download:",
-            key=f"to-fix-{result.batch_id}")
+            key=f"to-fix-{result.batch_id}", on_click="ignore")  # see made_on_click
 with rows_tab:
     st.dataframe(view["rows"], hide_index=True, width="stretch")
     if counts["rows"] > ROWS_SHOWN:

@@ -37,7 +37,15 @@ def _connection(path: str) -> Connection:
 def made_on_click(make: Callable[[Connection], bytes]) -> Callable[[], bytes]:
     """A download's bytes made only when its button is clicked. Streamlit runs
     this on a thread of its own, when this run's cursor may be closed: it takes a
-    cursor of its own from the app's connection."""
+    cursor of its own from the app's connection.
+
+    Give its button `on_click="ignore"` unless the click must rerun the page. The
+    click asks for the file and, by default, reruns the app at the same time; a run
+    that starts (outside a fragment) empties the session's outgoing queue of all but
+    lifecycle messages, the file's answer too if it is still waiting there. The
+    browser then never hears of its file and the button spins for 3 minutes (on a
+    loaded machine, about one click in 20). A button inside a fragment reruns only
+    the fragment, which keeps the answer (the Data log's)."""
     shared = _connection(str(config.default_db_path()))
 
     def make_now() -> bytes:

@@ -119,7 +119,8 @@ def show_preview(result: Preview) -> None:
             f"Download the {counted(len(result.error_rows), 'row')} with errors, marked, "
             "to fix", common.made_on_click(partial(services_import.rows_to_fix, result=result)),
             file_name=_fix_file_name(result.file_name),
-            mime=XLSX, icon=":material/download:", key=f"services-to-fix-{result.batch_id}")
+            mime=XLSX, icon=":material/download:", key=f"services-to-fix-{result.batch_id}",
+            on_click="ignore")  # see common.made_on_click
 
 
 def commit_controls(con: Connection, actor: User, result: Preview) -> None:
@@ -169,7 +170,8 @@ def show_outcome(kept: dict) -> None:
             f"Download the {counted(len(done.left_out), 'row')} left out, marked, to fix",
             common.made_on_click(partial(services_import.rows_to_fix, result=only_left_out)),
             file_name=_fix_file_name(preview.file_name),
-            mime=XLSX, icon=":material/download:", key=f"services-left-out-{done.batch_id}")
+            mime=XLSX, icon=":material/download:", key=f"services-left-out-{done.batch_id}",
+            on_click="ignore")  # see common.made_on_click
 
 
 

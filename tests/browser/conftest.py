@@ -13,7 +13,7 @@ What this harness gives a test in tests/browser (every one is marked `browser`):
   (`page_requests.ask_for("settings")`), to test the server-side rights checks.
 
 And plain helpers, importable as `from tests.browser.conftest import ...`:
-`sign_in`, `open_app`, `submit_sign_in`, `wait_for_app`, `wait_for_render`,
+`sign_in`, `open_app`, `submit_sign_in`, `wait_for_app`, `rerun`, `wait_for_render`,
 `full_page_screenshot`, `sidebar`, `navigation_links`, `run_cli`, `build_store`,
 `serving`.
 
@@ -42,7 +42,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 HERE = Path(__file__).resolve().parent
 PROJECT_DIR = HERE.parent.parent
@@ -264,6 +271,15 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+def new_context(browser: Browser, **options) -> BrowserContext:
+    """A browser context as the tests use them: the viewport, the default timeout,
+    and the run tracker in every page (see `wait_for_app`)."""
+    context = browser.new_context(viewport=VIEWPORT, **options)
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    context.add_init_script(RUN_TRACKER)
+    return context
+
+
 def _artifact_name(nodeid_name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid_name).strip("_") + ".png"
 
@@ -271,8 +287,7 @@ def _artifact_name(nodeid_name: str) -> str:
 @pytest.fixture
 def page(browser: Browser, request) -> Iterator[Page]:
     """A new context (own cookies, own Streamlit session) per test."""
-    context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    context = new_context(browser)
     page = context.new_page()
     try:
         yield page
@@ -289,21 +304,123 @@ def page(browser: Browser, request) -> Iterator[Page]:
 # --- helpers for tests -----------------------------------------------------------
 
 
-def wait_for_app(page: Page, *, settle_ms: int = 150) -> None:
-    """Wait until the websocket is up and Streamlit has finished the script run.
+# Every page's websocket, watched from inside the page: which rerun requests it sent
+# and what the server answered (the top-level fields of each protobuf message, the
+# numbers of ForwardMsg / BackMsg / SessionStatus in streamlit/proto). A widget's
+# rerun request does not show on stApp's data-test-script-state until the server's
+# answer comes back and is drawn: right after a click the app looks idle, and a
+# wait on that attribute alone (or on a fixed pause) can pass before the run.
+RUN_TRACKER = """(() => {
+  if (window.__runs) return;
+  const runs = window.__runs = {page: Math.random(), seq: 0, sent: 0, lastSent: 0,
+                                lastStart: 0, lastRunning: 0, lastIdle: 0,
+                                rerunFollows: false, leaving: false};
+  const NEW_SESSION = 4, SCRIPT_FINISHED = 6, SESSION_STATUS = 9, RERUN_SCRIPT = 11;
+  const AUTH_REDIRECT = 24;  // sign-in and sign-out: the browser leaves for a route
+  const EARLY_FOR_RERUN = 2, SCRIPT_IS_RUNNING = 2;
+  function fields(bytes) {  // top-level field number -> value (varint) or bytes
+    const found = new Map();
+    let i = 0;
+    const varint = () => {
+      let value = 0, shift = 0, b;
+      do { b = bytes[i++]; value += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80);
+      return value;
+    };
+    while (i < bytes.length) {
+      const key = varint(), number = Math.floor(key / 8), type = key & 7;
+      if (type === 0) found.set(number, varint());
+      else if (type === 2) {
+        const n = varint();
+        found.set(number, bytes.subarray(i, i + n));
+        i += n;
+      }
+      else if (type === 1) i += 8;
+      else if (type === 5) i += 4;
+      else break;  // groups: not in Streamlit's protocol
+    }
+    return found;
+  }
+  const bytesOf = (data) => data instanceof ArrayBuffer ? new Uint8Array(data)
+    : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    : null;
+  const Native = window.WebSocket;
+  class Watched extends Native {
+    constructor(...args) {
+      super(...args);
+      if (!String(args[0]).includes("/_stcore/stream")) return;
+      this.addEventListener("message", (event) => {
+        const bytes = bytesOf(event.data);
+        if (!bytes) return;
+        const msg = fields(bytes);
+        if (msg.has(AUTH_REDIRECT)) runs.leaving = true;
+        if (msg.has(NEW_SESSION)) { runs.lastStart = ++runs.seq; runs.rerunFollows = false; }
+        if (msg.has(SCRIPT_FINISHED)) {
+          runs.rerunFollows = msg.get(SCRIPT_FINISHED) === EARLY_FOR_RERUN;
+        }
+        if (msg.has(SESSION_STATUS)) {
+          const running = fields(msg.get(SESSION_STATUS)).get(SCRIPT_IS_RUNNING) === 1;
+          if (running) runs.lastRunning = ++runs.seq; else runs.lastIdle = ++runs.seq;
+        }
+      });
+    }
+    send(data) {
+      const bytes = bytesOf(data);
+      if (bytes && fields(bytes).has(RERUN_SCRIPT)) { runs.sent += 1; runs.lastSent = ++runs.seq; }
+      return super.send(data);
+    }
+  }
+  window.WebSocket = Watched;
+  // Idle: every rerun asked for has started and ended (no rerun asked for by the
+  // script itself still to come, no redirect to another address), the page shows
+  // it (connected, not running, no stale element), and has shown it for two frames
+  // in a row (the last message is drawn in the frame after it arrives).
+  let calm = 0, token = null;
+  window.__appIdle = (waitToken) => {
+    if (waitToken !== token) { token = waitToken; calm = 0; }
+    const app = document.querySelector('[data-testid="stApp"]');
+    const wire = runs.lastStart > runs.lastSent && runs.lastIdle > runs.lastStart
+      && runs.lastIdle > runs.lastRunning && !runs.rerunFollows && !runs.leaving;
+    const shown = !!app && app.dataset.testConnectionState === "CONNECTED"
+      && app.dataset.testScriptState === "notRunning"
+      && !document.querySelector('[data-stale="true"]');
+    calm = wire && shown ? calm + 1 : 0;
+    return calm >= 2;
+  };
+})();"""
 
-    `stApp` carries the connection and script-run state as data attributes
-    (Streamlit's own e2e tests wait on them). A short settle covers a rerun that
-    an element triggers right after the first run (st.rerun, a widget's debounce).
+
+def wait_for_app(page: Page) -> None:
+    """Wait until the app is idle: every rerun this page asked for has run to its end
+    (and any rerun the script asked for, st.rerun, too), and the page has drawn it.
+
+    After a click that reruns the app, use `rerun(page)` instead: right after the
+    click the request may not have left yet, and the app still looks idle.
     """
-    page.wait_for_timeout(settle_ms)
-    page.locator('[data-testid="stApp"][data-test-connection-state="CONNECTED"]').wait_for(
-        state="attached")
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
-        state="attached")
-    page.wait_for_timeout(settle_ms)
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
-        state="attached")
+    page.wait_for_function("token => window.__appIdle ? window.__appIdle(token) : "
+                           "!!document.querySelector('[data-testid=\"stApp\"]"
+                           "[data-test-connection-state=\"CONNECTED\"]"
+                           "[data-test-script-state=\"notRunning\"]')",
+                           arg=secrets.token_hex(4))
+
+
+def _reruns_sent(page: Page) -> dict:
+    return page.evaluate("() => window.__runs ? {page: window.__runs.page, sent: "
+                         "window.__runs.sent} : {page: null, sent: 0}")
+
+
+@contextlib.contextmanager
+def rerun(page: Page) -> Iterator[None]:
+    """`with rerun(page): button.click()`: wait until the click's rerun request has
+    left the page, then until the app is idle again (that run, and any it asked for,
+    over and drawn; after a sign-in or sign-out, the new page's first run). For
+    actions that do rerun the app: a click on a button, a radio, a page link, a
+    tick in a grid; not typing into a form."""
+    before = _reruns_sent(page)
+    yield
+    # A sign-in or sign-out goes on in a new page load: its own first run counts.
+    page.wait_for_function("b => window.__runs && (window.__runs.page !== b.page "
+                           "|| window.__runs.sent > b.sent)", arg=before)
+    wait_for_app(page)
 
 
 def wait_for_render(page: Page) -> None:
@@ -318,7 +435,15 @@ def wait_for_render(page: Page) -> None:
             && all('[data-testid="stDataFrame"]').every(d => d.querySelector("canvas"))
             && document.fonts.status === "loaded";
     }""")
-    page.wait_for_timeout(300)  # the grid and charts paint in the next frames
+    next_frames(page)  # the grid and charts paint their canvas in the next frames
+
+
+def next_frames(page: Page, frames: int = 2) -> None:
+    """Wait for the browser to draw FRAMES more frames (not a time: frames)."""
+    page.evaluate("""n => new Promise(done => {
+        const step = () => (n-- > 0 ? requestAnimationFrame(step) : done());
+        step();
+    })""", frames)
 
 
 def full_page_screenshot(page: Page, path: Path, *, max_height: int = 4000) -> None:
@@ -343,6 +468,7 @@ def full_page_screenshot(page: Page, path: Path, *, max_height: int = 4000) -> N
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
     page.set_viewport_size(size)
+    wait_for_render(page)  # the grids and charts drawn again at the size put back
 
 
 def sidebar(page: Page) -> Locator:
@@ -360,11 +486,12 @@ def open_app(page: Page, base_url: str, path: str = "") -> None:
 
 
 def submit_sign_in(page: Page, login: str, password: str) -> None:
-    """Fill the sign-in form and press Sign in; wait for the run it starts."""
+    """Fill the sign-in form and press Sign in; wait for its outcome: the refusal
+    drawn, or the page asked for loaded signed in and idle."""
     page.get_by_label("Login", exact=True).fill(login)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    wait_for_app(page)
+    with rerun(page):
+        page.get_by_role("button", name="Sign in").click()
 
 
 def sign_in(page: Page, base_url: str, login: str, password: str, *, path: str = "") -> None:
@@ -440,11 +567,11 @@ class PageRequests:
         self.page.mouse.click(VIEWPORT["width"] - 20, VIEWPORT["height"] - 20)  # focus, no widget
         self.page.keyboard.press("r")
         deadline = time.monotonic() + DEFAULT_TIMEOUT_MS / 1000
-        while self.forged == before:
+        while self.forged == before:  # counted here, in Python: polled, between events
             if time.monotonic() > deadline:
                 pytest.fail("The browser sent no rerun request to forge.", pytrace=False)
             self.page.wait_for_timeout(50)
-        wait_for_app(self.page, settle_ms=300)
+        wait_for_app(self.page)  # the forged request's run, over and drawn
 
 
 @pytest.fixture
@@ -462,9 +589,10 @@ def tick_rows(page: Page, grid: Locator, positions: list[int], *, row_px: int = 
     box = grid.bounding_box()
     for position in positions:
         x, y = box["x"] + 20, box["y"] + row_px * (position + 1) + row_px / 2
+        wait_for_app(page)  # the last tick's run has redrawn the grid
         page.mouse.move(x, y)  # the checkbox shows on hover
-        page.mouse.click(x, y)
-        wait_for_app(page)
+        with rerun(page):
+            page.mouse.click(x, y)
 
 
 @contextlib.contextmanager

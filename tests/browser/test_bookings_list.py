@@ -13,7 +13,13 @@ from bookings.demo import fill_demo
 from bookings.filters import BookingFilter
 from bookings.model import SYSTEM
 from bookings.store import open_store
-from tests.browser.conftest import DEMO_BOOKINGS, bookings_metric, choose, wait_for_render
+from tests.browser.conftest import (
+    DEMO_BOOKINGS,
+    bookings_metric,
+    choose,
+    rerun,
+    wait_for_render,
+)
 
 PINK = (0xFB, 0xD3, 0xE0)  # the deleted rows' background in pages/bookings_list.py
 
@@ -28,7 +34,8 @@ def twin(tmp_path_factory):
 
 
 def show(page: Page) -> None:
-    page.get_by_role("button", name="Show", exact=True).click()
+    with rerun(page):
+        page.get_by_role("button", name="Show", exact=True).click()
     wait_for_render(page)
 
 

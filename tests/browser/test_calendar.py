@@ -19,6 +19,7 @@ from tests.browser.conftest import (
     choose,
     full_page_screenshot,
     open_app,
+    rerun,
     sign_in,
     tick_rows,
     wait_for_render,
@@ -139,7 +140,8 @@ def test_edit_from_the_list_in_the_calendar(page, own_app, width):
     before = int(bookings_metric(page).inner_text().replace(",", ""))
 
     tick_rows(page, page.get_by_test_id("stDataFrame").last, [0])
-    page.get_by_role("button", name="Edit", exact=True).click()
+    with rerun(page):
+        page.get_by_role("button", name="Edit", exact=True).click()
     wait_for_render(page)
     expect(page.get_by_role("heading", name="Calendar", level=1)).to_be_visible()
     heading = page.get_by_role("heading", name=re.compile(r"^Booking \d+$"))
@@ -148,12 +150,14 @@ def test_edit_from_the_list_in_the_calendar(page, own_app, width):
     expect_open_booking_readable(page, booking, width)
     full_page_screenshot(page, PROJECT_DIR / "docs" / SCREENSHOTS[width])
 
-    page.get_by_text("Week", exact=True).click()  # the booking's employee's week
+    with rerun(page):
+        page.get_by_text("Week", exact=True).click()  # the booking's employee's week
     wait_for_render(page)
     expect_open_booking_readable(page, booking, width)
 
     choose(page, "Visit status", "Confirmed")
-    page.get_by_role("button", name="Save", exact=True).click()
+    with rerun(page):
+        page.get_by_role("button", name="Save", exact=True).click()
     wait_for_render(page)
     expect(page.get_by_text(f"Booking {booking} saved.")).to_be_visible()
     expect(page.get_by_text(re.compile("overlaps"))).to_have_count(0)  # it moved nowhere

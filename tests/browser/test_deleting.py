@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import (
     app_of_its_own,
     bookings_metric,
+    rerun,
     sign_in,
     tick_rows,
     wait_for_render,
@@ -39,7 +40,8 @@ def test_tick_rows_delete_selected_confirm(page, own_app):
     delete.click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_text("Delete 2 selected bookings?")).to_be_visible()
-    dialog.get_by_role("button", name="Delete 2").click()
+    with rerun(page):
+        dialog.get_by_role("button", name="Delete 2").click()
     wait_for_render(page)
 
     expect(page.get_by_text("2 bookings deleted.")).to_be_visible()

@@ -15,10 +15,10 @@ from bookings.exports.files import HEADER
 from tests.browser.conftest import (
     bookings_metric,
     build_store,
+    rerun,
     run_cli,
     serving,
     sign_in,
-    wait_for_app,
     wait_for_render,
 )
 from tests.helpers import outbox_link
@@ -48,12 +48,12 @@ def test_request_watch_ready_download_and_follow_the_link(page, tmp_path_factory
         dialog = page.get_by_role("dialog")
         expect(dialog.get_by_text(f"Download {count:,} bookings matching: status No-Show")
                ).to_be_visible()
-        dialog.get_by_role("button", name="Request download").click()
-        wait_for_app(page)
+        with rerun(page):
+            dialog.get_by_role("button", name="Request download").click()
         expect(page.get_by_text("Download requested (Data log entry 1, .xlsx)")).to_be_visible()
 
-        page.get_by_role("link", name="Open the Data log").click()
-        wait_for_app(page)
+        with rerun(page):
+            page.get_by_role("link", name="Open the Data log").click()
         expect(page.get_by_role("heading", name="Data log", exact=True)).to_be_visible()
         fetch = page.get_by_role("button", name="Download .xlsx")
         expect(fetch).to_be_visible(timeout=READY_TIMEOUT_MS)  # turned ready on its own

@@ -13,11 +13,11 @@ from tests.browser.conftest import (
     PROJECT_DIR,
     build_store,
     navigation_links,
+    rerun,
     serving,
     sidebar,
     sign_in,
     submit_sign_in,
-    wait_for_app,
     wait_for_render,
 )
 
@@ -53,21 +53,21 @@ def test_owner_adds_a_user_who_then_sees_only_the_allowed_pages(page, page_reque
     page.get_by_test_id("stExpander").get_by_text("Add a user").click()
     page.get_by_label("Login", exact=True).fill("stylist")
     page.get_by_label("Name", exact=True).fill("Sam Stylist")
-    page.get_by_role("button", name="Add user").click()  # role: Employee, the default
-    wait_for_render(page)
+    with rerun(page):  # its run, and the run it asks for (st.rerun), over and drawn
+        page.get_by_role("button", name="Add user").click()  # role: Employee, the default
     expect(page.get_by_text("User stylist added as employee.")).to_be_visible()
     new_password = page.get_by_test_id("stCode").inner_text().strip()
     assert len(new_password) >= 16
 
     expect(page.get_by_text("Rights of stylist")).to_be_visible()  # selected for us
     tick(page, "Export to Excel")
-    page.get_by_role("button", name="Save rights").click()
-    wait_for_render(page)
+    with rerun(page):
+        page.get_by_role("button", name="Save rights").click()
     expect(page.get_by_text("Rights of stylist saved.")).to_be_visible()
     expect(page.get_by_test_id("stCode")).to_have_count(0)  # the password was shown once
 
-    sidebar(page).get_by_role("button", name="Sign out", exact=True).click()
-    wait_for_app(page)
+    with rerun(page):  # the sign-in form, on a new page load
+        sidebar(page).get_by_role("button", name="Sign out", exact=True).click()
     submit_sign_in(page, "stylist", new_password)
     expect(sidebar(page).get_by_text("Signed in as")).to_be_visible()
     wait_for_render(page)

@@ -13,6 +13,7 @@ from tests.browser.conftest import (
     full_page_screenshot,
     navigation_links,
     open_app,
+    rerun,
     sidebar,
     submit_sign_in,
     wait_for_app,
@@ -63,8 +64,8 @@ def test_owner_sees_bookings_and_settings(sign_in_as, store):
 
 def test_owner_opens_settings_from_the_navigation(sign_in_as):
     page = sign_in_as("owner")
-    page.get_by_role("link", name="Settings", exact=True).click()
-    wait_for_app(page)
+    with rerun(page):
+        page.get_by_role("link", name="Settings", exact=True).click()
     expect(heading(page, "Settings")).to_be_visible()
     expect(page.get_by_text("Users and rights")).to_be_visible()
 
@@ -145,8 +146,8 @@ def test_sign_out_returns_to_the_sign_in_form(sign_in_as):
     page = sign_in_as("owner")
     expect(heading(page, "Bookings")).to_be_visible()
 
-    sidebar(page).get_by_role("button", name="Sign out", exact=True).click()
-    wait_for_app(page)
+    with rerun(page):  # the sign-in form, on a new page load
+        sidebar(page).get_by_role("button", name="Sign out", exact=True).click()
 
     expect_sign_in_form(page)
     expect(heading(page, "Bookings")).to_have_count(0)
@@ -159,7 +160,7 @@ def test_the_sign_in_form_fetches_the_lists_code_before_sign_in(page, app_url, c
     grid_code = "() => performance.getEntriesByType('resource').filter(e => " \
                 "/\\/static\\/js\\/DataFrame\\.[^/]+\\.js$/.test(e.name)).length"
     open_app(page, app_url)
-    page.wait_for_function(grid_code, timeout=10_000)
+    page.wait_for_function(grid_code)
     login, password = credentials["owner"]
     submit_sign_in(page, login, password)
     expect(heading(page, "Bookings")).to_be_visible()

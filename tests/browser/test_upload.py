@@ -8,13 +8,13 @@ import re
 
 import openpyxl
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from bookings.uploads.sheet import EXAMPLE_ROW, HEADERS
 from tests.browser.conftest import (
     app_of_its_own,
     bookings_metric,
+    rerun,
     sign_in,
     wait_for_app,
     wait_for_render,
@@ -41,22 +41,6 @@ def bookings_file(path) -> None:
     book.save(path)
 
 
-def click_for_download(page, button, tries: int = 2):
-    """The file is made on the click (a deferred download). On a loaded CI machine the
-    first click's answer has been seen to go missing (the button spins on): as a person
-    would, wait for the app and click once more."""
-    for attempt in range(tries):
-        try:
-            with page.expect_download(timeout=45_000) as download:
-                button.click()
-            return download.value
-        except PlaywrightTimeoutError:
-            if attempt == tries - 1:
-                raise
-            wait_for_app(page)
-    raise AssertionError("unreachable")
-
-
 def test_choose_file_preview_commit_and_find_in_list(page, own_app, tmp_path):
     url, store = own_app
     file = tmp_path / "old-bookings.xlsx"
@@ -65,30 +49,32 @@ def test_choose_file_preview_commit_and_find_in_list(page, own_app, tmp_path):
     sign_in(page, url, login, password, path="upload")
     expect(page.get_by_role("heading", name="Upload bookings from Excel")).to_be_visible()
 
-    page.locator('input[type="file"]').set_input_files(str(file))
-    wait_for_app(page)  # (the All rows tab's grid is not drawn until the tab is opened)
+    with rerun(page):  # (the All rows tab's grid is not drawn until the tab is opened)
+        page.locator('input[type="file"]').set_input_files(str(file))
     for label, value in (("Rows", "2"), ("Ready", "1"), ("With errors", "1")):
         metric = page.get_by_test_id("stMetric").filter(has_text=label)
         expect(metric.get_by_test_id("stMetricValue")).to_have_text(value)
-    page.get_by_text("Import the 1 valid row and leave 1 out").click()
-    wait_for_app(page)
-    page.get_by_role("button", name="Import 1 booking").click()
-    wait_for_app(page)
+    with rerun(page):
+        page.get_by_text("Import the 1 valid row and leave 1 out").click()
+    with rerun(page):  # the commit's run and the run it asks for: the button is the final one
+        page.get_by_role("button", name="Import 1 booking").click()
     expect(page.get_by_text(re.compile(r"^1 booking imported.*\(batch 1\)\.$"))).to_be_visible()
 
-    wait_for_app(page)  # the commit's own rerun is over: the button is the final one
     fix = page.get_by_role("button", name="Download the 1 row left out, marked, to fix")
     expect(fix).to_be_enabled()
-    download = click_for_download(page, fix)
+    with page.expect_download() as download:  # made on the click; no rerun (made_on_click)
+        fix.click()
+    download = download.value
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
     assert saved.name == "to-fix-old-bookings.xlsx"
     rows = list(openpyxl.load_workbook(saved).active.values)
     assert len(rows) == 2 and "employee 99 does not exist" in rows[1][-1]
     wait_for_app(page)
-    expect(fix).to_be_visible()  # still offered after the click's rerun
+    expect(fix).to_be_visible()  # still offered after the download
 
-    page.get_by_role("link", name="See them in the Bookings list").click()
+    with rerun(page):
+        page.get_by_role("link", name="See them in the Bookings list").click()
     wait_for_render(page)
     expect(page.get_by_text("Showing: source excel upload")).to_be_visible()
     expect(bookings_metric(page)).to_have_text("1")
