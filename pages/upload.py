@@ -7,9 +7,6 @@ commit checks every row again. Its exactly-once guarantee lives in the store
 too: a second click, a rerun or a second tab is refused there, not here.
 """
 
-from dataclasses import replace
-from functools import partial
-from pathlib import PurePath
 
 import pandas as pd
 import streamlit as st
@@ -19,7 +16,7 @@ from bookings.model import Right
 from bookings.store import booking_interval_min
 from bookings.uploads import bookings_import
 from bookings.uploads.sheet import template_xlsx
-from ui import common
+from ui import common, rows_to_fix
 from ui.common import counted
 
 user = common.require(Right.UPLOAD)
@@ -27,16 +24,11 @@ con = common.cursor()
 ROWS_SHOWN = 2000
 PROBLEMS_SHOWN = 5000
 FILE_TYPES = ["xlsx", "xls", "ods", "csv"]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VIEW = "upload_view"  # the chosen file, how it was read, its slim preview, its first rows
 OUTCOME = "upload_outcome"  # the last commit and its slim preview, until a new file
 ROUND = "upload_round"  # a fresh file input after a commit or a cancel
 PROBLEM_COLUMNS = {"Row": st.column_config.NumberColumn(width="small"),
                    "Level": st.column_config.TextColumn(width="small")}  # the rest: Message
-
-
-def fix_file_name(file_name: str) -> str:
-    return f"to-fix-{PurePath(file_name).stem}.xlsx"
 
 
 def forget_preview() -> None:
@@ -97,20 +89,7 @@ def read_file(view: dict, file, sheet: str | None, unit: str) -> None:
 def show_outcome(kept: dict) -> None:
     done, preview = kept["done"], kept["preview"]
     st.success(done.summary(), icon=":material/check_circle:")
-    if done.left_out:
-        shown = ", ".join(f"{r:,}" for r in done.left_out[:30])
-        more = f" and {counted(len(done.left_out) - 30, 'more')}" if len(done.left_out) > 30 \
-            else ""
-        st.caption(f"Left out: {'row' if len(done.left_out) == 1 else 'rows'} {shown}{more}. "
-                   "Fix them in the file below and upload it: only those rows are in it.")
-        left_out = set(done.left_out)
-        only_left_out = replace(preview, issues=[i for i in preview.issues if i.row in left_out])
-        st.download_button(
-            f"Download the {counted(len(done.left_out), 'row')} left out, marked, to fix",
-            common.made_on_click(partial(bookings_import.rows_to_fix, result=only_left_out)),
-            mime=XLSX,
-            file_name=fix_file_name(preview.file_name), icon=":material/download:",
-            key=f"left-out-{done.batch_id}", on_click="ignore")  # see made_on_click
+    rows_to_fix.left_out(done, preview, bookings_import.rows_to_fix, f"left-out-{done.batch_id}")
     st.page_link("pages/bookings_list.py", label="See them in the Bookings list",
                  icon=":material/list_alt:", query_params={"source_detail": "excel upload"})
 
@@ -126,7 +105,7 @@ st.markdown(
 )
 st.download_button("Download the template", template_xlsx(booking_interval_min(con)),
                    file_name="bookings-upload-template.xlsx", icon=":material/download:",
-                   mime=XLSX)
+                   mime=rows_to_fix.XLSX)
 outcome_box = st.container()
 
 unit = st.radio("Durations in the file are in", bookings_import.DURATION_UNITS, horizontal=True,
@@ -183,12 +162,7 @@ with problems_tab:
         if len(result.issues) > PROBLEMS_SHOWN:
             st.caption(f"The first {PROBLEMS_SHOWN:,} problems; the file of rows to fix "
                        "has every row with an error, each error said in it.")
-    if result.error_rows:
-        st.download_button(
-            f"Download the {counted(len(result.error_rows), 'row')} with errors, marked, to fix",
-            common.made_on_click(partial(bookings_import.rows_to_fix, result=result)), mime=XLSX,
-            file_name=fix_file_name(result.file_name), icon=":material/download:",
-            key=f"to-fix-{result.batch_id}", on_click="ignore")  # see made_on_click
+    rows_to_fix.before_import(result, bookings_import.rows_to_fix, f"to-fix-{result.batch_id}")
 with rows_tab:
     st.dataframe(view["rows"], hide_index=True, width="stretch")
     if counts["rows"] > ROWS_SHOWN:

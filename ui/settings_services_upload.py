@@ -9,10 +9,6 @@ a second click, a rerun or a second tab is refused there, not here.
 
 from __future__ import annotations
 
-from dataclasses import replace
-from functools import partial
-from pathlib import PurePath
-
 import pandas as pd
 import streamlit as st
 
@@ -20,7 +16,7 @@ from bookings.errors import Refused
 from bookings.model import User
 from bookings.store import Connection
 from bookings.uploads import services_import
-from ui import common
+from ui import rows_to_fix
 from ui import settings_forms as forms
 from ui.common import counted
 
@@ -28,7 +24,6 @@ VIEW = "services_upload_view"  # the chosen file, the sheet read, its slim previ
 OUTCOME = "services_upload_outcome"  # the last commit and its slim preview, until a new file
 ROUND = "services_upload_round"
 FILE_TYPES = ["xlsx", "xls", "ods", "csv"]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Preview = services_import.ServicesPreview
 PROBLEM_COLUMNS = {"Row": st.column_config.NumberColumn(width="small"),
                    "Level": st.column_config.TextColumn(width="small")}  # the rest: Message
@@ -39,7 +34,7 @@ def render(con: Connection, actor: User) -> None:
     st.markdown("Columns: **Title, Category, Price, Duration (minutes)**. A title already "
                 "here updates that service; a category not here yet is created.")
     st.download_button("Download the services template", services_import.template_xlsx(),
-                       file_name="services-upload-template.xlsx", mime=XLSX,
+                       file_name="services-upload-template.xlsx", mime=rows_to_fix.XLSX,
                        icon=":material/download:")
     outcome_box = st.container()
     file = st.file_uploader("Choose a file of services: .xlsx, .xls, .ods or .csv",
@@ -114,13 +109,8 @@ def show_preview(result: Preview) -> None:
         st.success("No problems found.")
     else:
         st.dataframe(issues, hide_index=True, width="stretch", column_config=PROBLEM_COLUMNS)
-    if result.error_rows:
-        st.download_button(
-            f"Download the {counted(len(result.error_rows), 'row')} with errors, marked, "
-            "to fix", common.made_on_click(partial(services_import.rows_to_fix, result=result)),
-            file_name=_fix_file_name(result.file_name),
-            mime=XLSX, icon=":material/download:", key=f"services-to-fix-{result.batch_id}",
-            on_click="ignore")  # see common.made_on_click
+    rows_to_fix.before_import(result, services_import.rows_to_fix,
+                              f"services-to-fix-{result.batch_id}")
 
 
 def commit_controls(con: Connection, actor: User, result: Preview) -> None:
@@ -159,24 +149,8 @@ def show_outcome(kept: dict) -> None:
     """The last import, and its rows left out to fix, until a new file is chosen."""
     done, preview = kept["done"], kept["preview"]
     st.success(done.summary(), icon=":material/check_circle:")
-    if done.left_out:
-        rows = "row" if len(done.left_out) == 1 else "rows"
-        st.caption(f"Left out: {rows} {', '.join(f'{r:,}' for r in done.left_out[:30])}"
-                   f"{' ...' if len(done.left_out) > 30 else ''}. Fix them in the file below "
-                   "and upload it: only those rows are in it.")
-        left_out = set(done.left_out)
-        only_left_out = replace(preview, issues=[i for i in preview.issues if i.row in left_out])
-        st.download_button(
-            f"Download the {counted(len(done.left_out), 'row')} left out, marked, to fix",
-            common.made_on_click(partial(services_import.rows_to_fix, result=only_left_out)),
-            file_name=_fix_file_name(preview.file_name),
-            mime=XLSX, icon=":material/download:", key=f"services-left-out-{done.batch_id}",
-            on_click="ignore")  # see common.made_on_click
-
-
-
-def _fix_file_name(file_name: str) -> str:
-    return f"to-fix-{PurePath(file_name).stem}.xlsx"
+    rows_to_fix.left_out(done, preview, services_import.rows_to_fix,
+                         f"services-left-out-{done.batch_id}")
 
 
 def _forget(con: Connection) -> None:
