@@ -485,14 +485,14 @@ def _weekday(f: BookingFilter) -> Clause | None:
     if not f.weekday:
         return None
     return Clause(f"isodow(b.visit_at) IN ({_placeholders(f.weekday)})", list(f.weekday),
-                  lambda _: "on " + " or ".join(WEEKDAYS[d - 1] + "s" for d in f.weekday))
+                  lambda _: "visits on " + " or ".join(WEEKDAYS[d - 1] + "s" for d in f.weekday))
 
 
 def _hour(f: BookingFilter) -> Clause | None:
     if not f.hour:
         return None
     return Clause(f"hour(b.visit_at) IN ({_placeholders(f.hour)})", list(f.hour),
-                  lambda _: "at " + " or ".join(f"{h:02d}:00-{h:02d}:59" for h in f.hour))
+                  lambda _: "visits at " + " or ".join(f"{h:02d}:00-{h:02d}:59" for h in f.hour))
 
 
 _CLAUSES: list[Callable[[BookingFilter], Clause | None]] = [

@@ -146,7 +146,7 @@ def test_hostile_search_harms_nothing(known):
       "services": "with"},
      "service category Nails, booking category Full online payment, online, with services"),
     ({"weekday": (1, 7), "hour": (9,), "payment": "nothing"},
-     "on Mondays or Sundays, at 09:00-09:59, nothing to pay"),
+     "visits on Mondays or Sundays, visits at 09:00-09:59, nothing to pay"),
     ({"service_category": (None, 1), "booking_category": (None,)},
      "no service category or service category Hair, no booking category"),
 ])
