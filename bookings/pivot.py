@@ -177,9 +177,12 @@ _MONEY_SQL = {
 
 
 def _sql(r: Dimension, c: Dimension, measure: str, where: str,
-         period_sql: str | None) -> str:
-    """The query: GROUPING_ID(rk, ck) g (0 cells, 1 row totals, 2 column totals,
-    3 the whole), [p,] rk, ck, n, live, no_show[, money0..money3: the money of each g].
+         period_sql: str | None) -> tuple[str, list[str]]:
+    """The query, and the name of the money column of each grouping.
+
+    It gives GROUPING_ID(rk, ck) g (0 cells, 1 row totals, 2 column totals, 3 the
+    whole), [p,] rk, ck, the counts the measure needs (n, live, no_show) and its
+    money columns (money0...: the groupings share the same sums).
 
     The fact table x has a row per booking, or per booking and value of each
     multi-valued dimension (LEFT JOIN: a booking without one has key NULL and first
@@ -217,25 +220,37 @@ def _sql(r: Dimension, c: Dimension, measure: str, where: str,
     else:
         with_sql = f"WITH x AS ({f_sql})"
         count = "count(*)"
-    aggregates = [f"{count} AS n", f"{count} FILTER (WHERE NOT deleted) AS live",
-                  f"{count} FILTER (WHERE attendance = {int(Attendance.NO_SHOW)}) AS no_show"]
+    # only what the measure needs: each aggregate is a pass over the rows
+    aggregates = {
+        "n": f"{count} AS n",
+        "live": f"{count} FILTER (WHERE NOT deleted) AS live",
+        "no_show": f"{count} FILTER (WHERE attendance = {int(Attendance.NO_SHOW)}) AS no_show",
+    }
+    aggregates = [aggregates[name] for name in _COUNTS[measure]]
+    money_of: list[str] = []  # the money column of each grouping
     if measure in _MONEY_SQL:
-        for g, grouped in enumerate(_SETS):
+        money: dict[str, str] = {}  # an expression -> its name; groupings may share one
+        for grouped in _SETS:
             split = any(d.split_money and used for (_, d), used in zip(dims, grouped, strict=True))
             value = "line_money" if split else _MONEY_SQL[measure]
             once = ["NOT deleted"] + [f"first_{a}" for (a, d), used in zip(dims, grouped,
                                                                          strict=True)
                                       if d.multi_table and not used]
-            aggregates.append(f"coalesce(sum({value}) FILTER (WHERE {' AND '.join(once)}), 0)"
-                              f" AS money{g}")
+            expr = f"coalesce(sum({value}) FILTER (WHERE {' AND '.join(once)}), 0)"
+            money_of.append(money.setdefault(expr, f"money{len(money)}"))
+        aggregates += [f"{expr} AS {name}" for expr, name in money.items()]
     p = ["p"] if period_sql else []
     sets = ", ".join("(" + ", ".join(p + [k for k, used in zip(("rk", "ck"), grouped,
                                                                  strict=True) if used]) + ")"
                      for grouped in _SETS)
     return f"""{with_sql}
         SELECT GROUPING_ID(rk, ck) AS g, {'p, ' if p else ''}rk, ck, {', '.join(aggregates)}
-        FROM x GROUP BY GROUPING SETS ({sets})"""
+        FROM x GROUP BY GROUPING SETS ({sets})""", money_of
 
+
+# The counts each measure needs, beside its money.
+_COUNTS = {"bookings": ("n",), "no_show_share": ("n", "no_show"), "average": ("live",),
+           "to_pay": (), "paid": (), "unpaid": ()}
 
 # (rows grouped by, cols grouped by) in GROUPING_ID(rk, ck) order: cells, row totals,
 # column totals, the whole.
@@ -316,22 +331,23 @@ def pivot(con: Connection, user: User, bfilter: BookingFilter, rows: str = "sour
                  f"OR (b.visit_at >= ? AND b.visit_at < ?))")
         params = [*params, *_bounds(*period), *_bounds(*before)]
         # the period column's parameter comes first: it is in the SELECT list
-        sql = _sql(r, c, measure, where, "b.visit_at >= ?")
+        sql, money_of = _sql(r, c, measure, where, "b.visit_at >= ?")
         params = [_bounds(*period)[0], *params]
     else:
         where, params = listing.scoped_where(user, bfilter, today)
-        sql = _sql(r, c, measure, where, None)
-    found = con.execute(sql, params).fetchall()
+        sql, money_of = _sql(r, c, measure, where, None)
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    found = cur.fetchall()
 
     # {period: {grouping: {(rk, ck): number}}}
     numbers: dict[bool, dict[int, dict]] = {True: {}, False: {}}
     for row in found:
-        if compare is not None:
-            g, p, rk, ck, n, live, no_show, *money = row
-        else:
-            (g, rk, ck, n, live, no_show, *money), p = row, True
-        value = _number(measure, n, live, no_show, money[g] if money else None)
-        numbers[bool(p)].setdefault(g, {})[(rk, ck)] = value
+        got = dict(zip(names, row, strict=True))
+        g = got["g"]
+        value = _number(measure, got.get("n"), got.get("live"), got.get("no_show"),
+                        got[money_of[g]] if money_of else None)
+        numbers[bool(got.get("p", True))].setdefault(g, {})[(got["rk"], got["ck"])] = value
 
     row_label, row_order = _labeller(con, r)
     col_label, col_order = _labeller(con, c)
