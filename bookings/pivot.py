@@ -32,14 +32,12 @@ import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 
 from bookings import catalog, listing
 from bookings.errors import Refused
 from bookings.filters import CLIENT, WEEKDAYS, BookingFilter
 from bookings.model import Attendance, Source, User
 from bookings.store import Connection
-from bookings.values import plain_amount
 
 MEASURES = ("bookings", "to_pay", "paid", "unpaid", "average", "no_show_share")
 COMPARES = ("previous", "year")
@@ -236,7 +234,8 @@ def _sql(r: Dimension, c: Dimension, measure: str, where: str,
             once = ["NOT deleted"] + [f"first_{a}" for (a, d), used in zip(dims, grouped,
                                                                          strict=True)
                                       if d.multi_table and not used]
-            expr = f"coalesce(sum({value}) FILTER (WHERE {' AND '.join(once)}), 0)"
+            # DOUBLE: what the JSON gives anyway (plain_amount), and fetched faster
+            expr = f"coalesce(sum({value}) FILTER (WHERE {' AND '.join(once)}), 0)::DOUBLE"
             money_of.append(money.setdefault(expr, f"money{len(money)}"))
         aggregates += [f"{expr} AS {name}" for expr, name in money.items()]
     p = ["p"] if period_sql else []
@@ -257,14 +256,26 @@ _COUNTS = {"bookings": ("n",), "no_show_share": ("n", "no_show"), "average": ("l
 _SETS = ((True, True), (True, False), (False, True), (False, False))
 
 
-def _number(measure: str, n: int, live: int, no_show: int, money) -> object:
+def _number(measure: str, names: list[str], money_of: list[str]) -> Callable[[tuple], object]:
+    """The measure of a result row (a tuple with columns NAMES)."""
+    at = {name: i for i, name in enumerate(names)}
+    g = at["g"]
     if measure == "bookings":
-        return n
+        n = at["n"]
+        return lambda row: row[n]
     if measure == "no_show_share":
-        return round(no_show / n, 4) if n else None
+        n, no_show = at["n"], at["no_show"]
+        return lambda row: round(row[no_show] / row[n], 4) if row[n] else None
+    money = [at[name] for name in money_of]
     if measure == "average":
-        return round(float(money) / live, 2) if live else None
-    return plain_amount(money if isinstance(money, Decimal) else Decimal(money))
+        live = at["live"]
+        return lambda row: round(row[money[row[g]]] / row[live], 2) if row[live] else None
+
+    def amount(row):
+        value = row[money[row[g]]]  # as plain_amount gives it: an int when whole
+        return int(value) if value.is_integer() else value
+
+    return amount
 
 
 def _empty(measure: str):
@@ -342,12 +353,12 @@ def pivot(con: Connection, user: User, bfilter: BookingFilter, rows: str = "sour
 
     # {period: {grouping: {(rk, ck): number}}}
     numbers: dict[bool, dict[int, dict]] = {True: {}, False: {}}
+    number = _number(measure, names, money_of)
+    g_at, rk_at, ck_at = names.index("g"), names.index("rk"), names.index("ck")
+    p_at = names.index("p") if compare is not None else None
     for row in found:
-        got = dict(zip(names, row, strict=True))
-        g = got["g"]
-        value = _number(measure, got.get("n"), got.get("live"), got.get("no_show"),
-                        got[money_of[g]] if money_of else None)
-        numbers[bool(got.get("p", True))].setdefault(g, {})[(got["rk"], got["ck"])] = value
+        p = True if p_at is None else bool(row[p_at])
+        numbers[p].setdefault(row[g_at], {})[(row[rk_at], row[ck_at])] = number(row)
 
     row_label, row_order = _labeller(con, r)
     col_label, col_order = _labeller(con, c)
@@ -377,12 +388,12 @@ def pivot(con: Connection, user: User, bfilter: BookingFilter, rows: str = "sour
         def ck_of(k):
             return k if cmap is None else cmap.get(k, _MISSING)
 
-        cells = groups.get(0, {})
+        cells = groups.get(0, {}).get
+        rks, cks = [rk_of(rk) for rk in row_keys], [ck_of(ck) for ck in col_keys]
         return {
-            "cells": [[cells.get((rk_of(rk), ck_of(ck)), empty) for ck in col_keys]
-                      for rk in row_keys],
-            "row_totals": [groups.get(1, {}).get((rk_of(rk), None), empty) for rk in row_keys],
-            "col_totals": [groups.get(2, {}).get((None, ck_of(ck)), empty) for ck in col_keys],
+            "cells": [[cells((rk, ck), empty) for ck in cks] for rk in rks],
+            "row_totals": [groups.get(1, {}).get((rk, None), empty) for rk in rks],
+            "col_totals": [groups.get(2, {}).get((None, ck), empty) for ck in cks],
             "total": groups.get(3, {}).get((None, None), empty),
         }
 
