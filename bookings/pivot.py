@@ -370,14 +370,15 @@ def pivot(con: Connection, user: User, bfilter: BookingFilter, rows: str = "sour
     if compare is not None:
         # a key only the earlier period has (an employee since gone) gets its own row;
         # month and week buckets are matched by their order instead
+        then_rows, then_cols = {rk for rk, _ in then.get(1, {})}, {ck for _, ck in then.get(2, {})}
         if r.time:
-            row_map = _matched(r, row_keys, period, before)
-        else:
-            row_keys = sorted(set(row_keys) | {rk for rk, _ in then.get(1, {})}, key=row_order)
+            row_map = _matched(r, period, before)
+            then_rows = {k for k, earlier in row_map.items() if earlier in then_rows}
+        row_keys = sorted(set(row_keys) | then_rows, key=row_order)
         if c.time:
-            col_map = _matched(c, col_keys, period, before)
-        else:
-            col_keys = sorted(set(col_keys) | {ck for _, ck in then.get(2, {})}, key=col_order)
+            col_map = _matched(c, period, before)
+            then_cols = {k for k, earlier in col_map.items() if earlier in then_cols}
+        col_keys = sorted(set(col_keys) | then_cols, key=col_order)
 
     empty = _empty(measure)
 
@@ -431,11 +432,10 @@ def _buckets(dim: Dimension, start: date, end: date) -> list[date]:
     return out
 
 
-def _matched(dim: Dimension, keys: list, period, before) -> dict:
-    """{this period's bucket: the earlier period's bucket it is set against}."""
-    now = _buckets(dim, *period)
-    then = _buckets(dim, *before)
-    return {k: then[now.index(k)] for k in keys if k in now and now.index(k) < len(then)}
+def _matched(dim: Dimension, period, before) -> dict:
+    """{a bucket of this period: the earlier period's bucket in the same place}."""
+    now, then = _buckets(dim, *period), _buckets(dim, *before)
+    return dict(zip(now, then, strict=False))
 
 
 # --- drill-down -----------------------------------------------------------------------

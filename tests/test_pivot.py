@@ -331,3 +331,15 @@ def test_cli_pivot_refuses_in_words(cli, args, words):
 def test_cli_pivot_unknown_dimension_is_wrong_usage(cli):
     code, _, err = cli("pivot", "--rows", "colour", "--cols", "staff", "--measure", "bookings")
     assert code == 2 and "invalid choice" in err
+
+
+def test_a_month_with_nothing_now_still_shows_what_it_had_before(known):
+    f = BookingFilter(visit_from=date(2024, 8, 1), visit_to=date(2024, 8, 31))
+    doc = pivot(known, SYSTEM, f, "staff", "month", "bookings", compare="previous",
+                today=TODAY).to_json()
+    # July 2024 (booking 5, Anna Smith) against August, which has none
+    assert doc == {"rows": ["Anna Smith"], "cols": ["2024-08"],
+                   "cells": [[{"value": 0, "before": 1}]],
+                   "row_totals": [{"value": 0, "before": 1}],
+                   "col_totals": [{"value": 0, "before": 1}],
+                   "total": {"value": 0, "before": 1}}
