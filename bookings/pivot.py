@@ -166,8 +166,8 @@ def _check(rows: str, cols: str, measure: str) -> tuple[Dimension, Dimension]:
     return r, c
 
 
-# The aggregates of one grouping, named: n bookings, live (not cancelled), no-shows,
-# and the money columns the measure needs.
+# What a money measure sums per booking (unpaid: what is still owed, never below 0);
+# under a split dimension the line's to_pay instead.
 _MONEY_SQL = {
     "to_pay": "b_to_pay", "paid": "b_paid",
     "unpaid": "greatest(b_to_pay - b_paid, 0)", "average": "b_to_pay",
