@@ -38,6 +38,7 @@ from bookings.errors import Refused
 from bookings.filters import CLIENT, WEEKDAYS, BookingFilter
 from bookings.model import Attendance, Source, User
 from bookings.store import Connection
+from bookings.values import plain_amount, to_cent
 
 MEASURES = ("bookings", "to_pay", "paid", "unpaid", "average", "no_show_share")
 COMPARES = ("previous", "year")
@@ -269,13 +270,10 @@ def _number(measure: str, names: list[str], money_of: list[str]) -> Callable[[tu
     money = [at[name] for name in money_of]
     if measure == "average":
         live = at["live"]
-        return lambda row: round(row[money[row[g]]] / row[live], 2) if row[live] else None
+        return lambda row: (plain_amount(to_cent(row[money[row[g]]] / row[live]))
+                            if row[live] else None)
 
-    def amount(row):
-        value = row[money[row[g]]]  # as plain_amount gives it: an int when whole
-        return int(value) if value.is_integer() else value
-
-    return amount
+    return lambda row: plain_amount(row[money[row[g]]])
 
 
 def _empty(measure: str):
