@@ -3,7 +3,9 @@
 Each bench_*.py is a plain script that times the product's code next to the
 raw engine on the same data in the same run and prints a markdown table.
 bench_browser.py drives the real app in Debian's chromium (`make bench` installs
-it first, as `make test` does) and keeps its store under the temp folder.
+it first, as `make test` does) and keeps its store under the temp folder;
+bench_pivot.py (the cross-tab, 5,000,000 bookings by default) keeps its store
+there too (BENCH=pivot BENCH_ARGS="--bookings 1000000" for a quicker look).
 Pass extra arguments through BENCH_ARGS, e.g. BENCH_ARGS="--bookings 100000";
 run one alone with BENCH, e.g. BENCH=browser.
 """

@@ -25,7 +25,7 @@ CLIENT = "client"  # the created_by value for "booked online by the client"
 CHOICES = {
     "cancelled": ("all", "yes", "no"),
     "source": ("all", "online", "offline"),
-    "payment": ("all", "paid", "unpaid"),
+    "payment": ("all", "paid", "unpaid", "nothing"),
     "services": ("all", "with", "without"),
 }
 STATUS_NAMES = {"no-show": Attendance.NO_SHOW, "pending": Attendance.PENDING,
@@ -35,6 +35,10 @@ STATUS_NAMES = {"no-show": Attendance.NO_SHOW, "pending": Attendance.PENDING,
 # services, or all free) is neither paid in full nor unpaid.
 PAID_FULL_SQL = "(b.to_pay > 0 AND b.paid >= b.to_pay)"
 UNPAID_SQL = "(b.to_pay > 0 AND b.paid < b.to_pay)"
+NOTHING_TO_PAY_SQL = "(b.to_pay <= 0)"
+
+NONE = "none"  # the text of "without one" for the category filters (the value is None)
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 class FilterError(ValueError):
@@ -107,6 +111,26 @@ def parse_status(text: str) -> Attendance:
     return Attendance(int(key))
 
 
+def parse_category(text: str) -> int | None:
+    """A category ID, or `none` (any case): bookings without such a category."""
+    if text.strip().lower() == NONE:
+        return None
+    return int(text)
+
+
+def _whole_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError(f"{text} is not from {low} to {high}")
+        return value
+
+    return parse
+
+
+parse_weekday = _whole_in(1, 7)
+parse_hour = _whole_in(0, 23)
+
 DATE = "YYYY-MM-DD"
 
 
@@ -131,10 +155,13 @@ class BookingFilter:
                                              choices=tuple(STATUS_NAMES))
     client: str = _filter("", str, "Client's name or phone number", metavar="TEXT",
                           help="part of a name, or phone digits")
-    service_category: tuple[int, ...] = _filter((), int, "Service category", many=True,
-                                                metavar="ID")
-    booking_category: tuple[int, ...] = _filter((), int, "Booking category", many=True,
-                                                metavar="ID")
+    # None (given as `none`): bookings without one
+    service_category: tuple[int | None, ...] = _filter(
+        (), parse_category, "Service category", many=True, metavar="ID|none",
+        help="repeatable; 'none' = bookings without a service")
+    booking_category: tuple[int | None, ...] = _filter(
+        (), parse_category, "Booking category", many=True, metavar="ID|none",
+        help="repeatable; 'none' = bookings without a booking category")
     source: str = _choice("source", "Booking source")
     payment: str = _choice("payment", "Payment")
     services: str = _choice("services", "Services")
@@ -142,6 +169,11 @@ class BookingFilter:
     source_detail: tuple[Source, ...] = _filter(
         (), Source, "Finer source", many=True, choices=tuple(s.value for s in Source),
         help="the finer source; repeatable")
+    # of the visit: ISO weekday (Monday 1 .. Sunday 7) and hour (0..23)
+    weekday: tuple[int, ...] = _filter((), parse_weekday, "Weekday", many=True, metavar="1..7",
+                                       help="of the visit, Monday 1; repeatable")
+    hour: tuple[int, ...] = _filter((), parse_hour, "Hour", many=True, metavar="0..23",
+                                    help="hour of the visit; repeatable")
 
     def __post_init__(self):
         for name, allowed in CHOICES.items():
@@ -155,8 +187,15 @@ class BookingFilter:
             if start and end and start > end:
                 raise FilterError(f"The {what} dates run backwards: {start} is after {end}.")
         # Sorted, unique tuples: equal filters compare (and cache) equal.
-        for name in ("staff", "service_category", "booking_category", "created_by"):
+        for name in ("staff", "created_by", "weekday", "hour"):
             object.__setattr__(self, name, tuple(sorted(set(getattr(self, name)))))
+        for name in ("service_category", "booking_category"):  # None ("none") first
+            object.__setattr__(self, name, tuple(sorted(
+                set(getattr(self, name)), key=lambda v: (v is not None, v or 0))))
+        for name, low, high in (("weekday", 1, 7), ("hour", 0, 23)):
+            if any(not low <= v <= high for v in getattr(self, name)):
+                raise FilterError(f"{name} must be from {low} to {high}, "
+                                  f"not {', '.join(map(str, getattr(self, name)))}.")
         object.__setattr__(self, "status", tuple(sorted({Attendance(s) for s in self.status})))
         object.__setattr__(self, "source_detail",
                            tuple(sorted({Source(s) for s in self.source_detail})))
@@ -371,28 +410,40 @@ def _client(f: BookingFilter) -> Clause | None:
                   [f.client.lower()], lambda _: f'client "{f.client}"')
 
 
-def _service_category(f: BookingFilter) -> Clause | None:
-    if not f.service_category:
+def _categories(chosen: tuple[int | None, ...], table: str, none_sql: str,
+                names: Callable[[Names], Mapping[int, str]], one: str, many: str,
+                without: str) -> Clause | None:
+    """A booking with a category among CHOSEN (IDs from TABLE's category_id), or,
+    for None, one without any (NONE_SQL)."""
+    if not chosen:
         return None
-    return Clause(
-        "b.id IN (SELECT booking_id FROM booking_services WHERE category_id IN "
-        f"({_placeholders(f.service_category)}))",
-        list(f.service_category),
-        lambda n: _named(f.service_category, n.service_categories,
-                         "service category", "service categories"),
-    )
+    ids = [i for i in chosen if i is not None]
+    parts = [none_sql] if None in chosen else []
+    if ids:
+        parts.append(f"b.id IN (SELECT booking_id FROM {table} WHERE category_id IN "
+                     f"({_placeholders(ids)}))")
+
+    def words(n: Names) -> str:
+        said = [without] if None in chosen else []
+        if ids:
+            said.append(_named(tuple(ids), names(n), one, many))
+        return " or ".join(said)
+
+    return Clause(" OR ".join(parts), ids, words)
+
+
+def _service_category(f: BookingFilter) -> Clause | None:
+    # Every service line has a category: without one is without services.
+    return _categories(f.service_category, "booking_services", "b.service_count = 0",
+                       lambda n: n.service_categories, "service category",
+                       "service categories", "no service category")
 
 
 def _booking_category(f: BookingFilter) -> Clause | None:
-    if not f.booking_category:
-        return None
-    return Clause(
-        "b.id IN (SELECT booking_id FROM booking_category_links WHERE category_id IN "
-        f"({_placeholders(f.booking_category)}))",
-        list(f.booking_category),
-        lambda n: _named(f.booking_category, n.booking_categories,
-                         "booking category", "booking categories"),
-    )
+    return _categories(f.booking_category, "booking_category_links",
+                       "b.id NOT IN (SELECT booking_id FROM booking_category_links)",
+                       lambda n: n.booking_categories, "booking category",
+                       "booking categories", "no booking category")
 
 
 def _source(f: BookingFilter) -> Clause | None:
@@ -410,12 +461,16 @@ def _source_detail(f: BookingFilter) -> Clause | None:
                   lambda _: "source " + " or ".join(values))
 
 
+PAYMENT_CLAUSES = {"paid": (PAID_FULL_SQL, "paid in full"),
+                   "unpaid": (UNPAID_SQL, "not paid in full"),
+                   "nothing": (NOTHING_TO_PAY_SQL, "nothing to pay")}
+
+
 def _payment(f: BookingFilter) -> Clause | None:
     if f.payment == "all":
         return None
-    paid = f.payment == "paid"
-    return Clause(PAID_FULL_SQL if paid else UNPAID_SQL, [],
-                  lambda _: "paid in full" if paid else "not paid in full")
+    sql, said = PAYMENT_CLAUSES[f.payment]
+    return Clause(sql, [], lambda _: said)
 
 
 def _services(f: BookingFilter) -> Clause | None:
@@ -426,8 +481,22 @@ def _services(f: BookingFilter) -> Clause | None:
                   lambda _: "with services" if with_ else "without services")
 
 
+def _weekday(f: BookingFilter) -> Clause | None:
+    if not f.weekday:
+        return None
+    return Clause(f"isodow(b.visit_at) IN ({_placeholders(f.weekday)})", list(f.weekday),
+                  lambda _: "visits on " + " or ".join(WEEKDAYS[d - 1] + "s" for d in f.weekday))
+
+
+def _hour(f: BookingFilter) -> Clause | None:
+    if not f.hour:
+        return None
+    return Clause(f"hour(b.visit_at) IN ({_placeholders(f.hour)})", list(f.hour),
+                  lambda _: "visits at " + " or ".join(f"{h:02d}:00-{h:02d}:59" for h in f.hour))
+
+
 _CLAUSES: list[Callable[[BookingFilter], Clause | None]] = [
-    _visit, _created, _staff, _created_by, _cancelled, _status, _client,
+    _visit, _weekday, _hour, _created, _staff, _created_by, _cancelled, _status, _client,
     _service_category, _booking_category, _source, _source_detail, _payment, _services,
 ]
 
@@ -436,6 +505,8 @@ _CLAUSES: list[Callable[[BookingFilter], Clause | None]] = [
 
 
 def _param_text(value) -> str:
+    if value is None:  # a category filter's "without one"
+        return NONE
     if isinstance(value, Attendance):
         return {v: k for k, v in STATUS_NAMES.items()}[value]
     if isinstance(value, Source):

@@ -17,7 +17,7 @@ FILTERED = [("list",), ("summary",), ("export",)]
 CONTRACT_FLAGS = {
     "--created-from", "--created-to", "--visit-from", "--visit-to", "--staff", "--created-by",
     "--cancelled", "--status", "--client", "--service-category", "--booking-category",
-    "--source", "--source-detail", "--payment", "--services",
+    "--source", "--source-detail", "--payment", "--services", "--weekday", "--hour",
 }
 
 

@@ -19,9 +19,13 @@ from bookings.store import SCHEMA_VERSION, StoreOutdated, migrate, open_store, s
 READERS = [
     ("catalog",), ("list",), ("summary",), ("info", "1"), ("log",), ("users", "list"),
     ("interval", "show"), ("changes",),
+    ("pivot", "--rows", "staff", "--cols", "payment", "--measure", "bookings"),
 ]
 
-READERS_PATHS = [tuple(a for a in args if not a.isdigit()) for args in READERS]
+# a command's path: its words before its arguments (an ID, a flag)
+READERS_PATHS = [tuple(a for a in args[:next((i for i, a in enumerate(args)
+                                              if a.isdigit() or a.startswith("-")), None)])
+                 for args in READERS]
 
 
 def commands():

@@ -13,7 +13,11 @@ from bookings.cli import main
 from bookings.errors import Forbidden
 from bookings.filters import BookingFilter, FilterError, Names
 from bookings.model import SYSTEM, Attendance, Right, Role, Source
-from tests.known_store import ALL, TODAY
+from tests.known_store import ALL, RECENT, TODAY
+
+# Visits' weekdays (Monday 1): 1 and 2 Wednesday, 3 Sunday, 4 Thursday, 5 Monday; 6 varies.
+ON_WEDNESDAY = {1, 2} | ({6} if RECENT.isoweekday() == 3 else set())
+ON_MONDAY_OR_SUNDAY = {3, 5} | ({6} if RECENT.isoweekday() in (1, 7) else set())
 
 
 def ids(con, bfilter, user=SYSTEM):
@@ -66,6 +70,24 @@ CASES = [
     ({"payment": "unpaid"}, ["--payment", "unpaid"], {2, 3, 6}),
     ({"services": "with"}, ["--services", "with"], {1, 2, 3, 5, 6}),
     ({"services": "without"}, ["--services", "without"], {4}),
+    # The new list filters (shared/CLI.md, "New list filters").
+    ({"weekday": (3,)}, ["--weekday", "3"], ON_WEDNESDAY),
+    ({"weekday": (1, 7)}, ["--weekday", "1", "--weekday", "7"], ON_MONDAY_OR_SUNDAY),
+    ({"weekday": (RECENT.isoweekday(),)}, ["--weekday", str(RECENT.isoweekday())],
+     {6} | {b for b, day in ((1, 3), (2, 3), (3, 7), (4, 4), (5, 1))
+            if day == RECENT.isoweekday()}),
+    ({"hour": (10,)}, ["--hour", "10"], {1}),
+    ({"hour": (9, 15)}, ["--hour", "9", "--hour", "15"], {3, 4}),
+    ({"hour": (0,)}, ["--hour", "0"], set()),
+    ({"payment": "nothing"}, ["--payment", "nothing"], {4}),
+    ({"service_category": (None,)}, ["--service-category", "none"], {4}),
+    ({"service_category": (None, 2)}, ["--service-category", "none", "--service-category", "2"],
+     {2, 3, 4, 5}),
+    ({"booking_category": (None,)}, ["--booking-category", "none"], {1, 4, 6}),
+    ({"booking_category": (None, 4)}, ["--booking-category", "NONE", "--booking-category", "4"],
+     {1, 4, 5, 6}),
+    ({"weekday": (3,), "hour": (12,), "payment": "unpaid"},
+     ["--weekday", "3", "--hour", "12", "--payment", "unpaid"], {2}),
     # Together.
     ({"staff": (1,), "cancelled": "no"}, ["--staff", "1", "--cancelled", "no"], {1}),
     ({"source": "online", "payment": "unpaid"}, ["--source", "online", "--payment", "unpaid"],
@@ -123,6 +145,10 @@ def test_hostile_search_harms_nothing(known):
     ({"service_category": (2,), "booking_category": (1,), "source": "online",
       "services": "with"},
      "service category Nails, booking category Full online payment, online, with services"),
+    ({"weekday": (1, 7), "hour": (9,), "payment": "nothing"},
+     "visits on Mondays or Sundays, visits at 09:00-09:59, nothing to pay"),
+    ({"service_category": (None, 1), "booking_category": (None,)},
+     "no service category or service category Hair, no booking category"),
 ])
 def test_the_filter_in_words(known, fields, words):
     assert BookingFilter(**fields).words(listing.names(known)) == words
@@ -132,6 +158,8 @@ def test_the_filter_in_words(known, fields, words):
     ({"cancelled": "maybe"}, "cancelled must be one of"),
     ({"payment": "free"}, "payment must be one of"),
     ({"visit_from": date(2024, 6, 1), "visit_to": date(2024, 5, 1)}, "run backwards"),
+    ({"weekday": (0,)}, "weekday must be from 1 to 7"),
+    ({"hour": (24,)}, "hour must be from 0 to 23"),
 ])
 def test_nonsense_is_refused_with_the_reason(fields, message):
     with pytest.raises(FilterError, match=message):
@@ -174,6 +202,24 @@ def test_the_cli_refuses_phone_search_for_a_user_without_the_right(known_path, k
                  "--json"])
     assert code == 1
     assert "phone" in json.loads(capsys.readouterr().out)["error"]
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--weekday", "8"], "not a weekday"),
+    (["--hour", "24"], "not an hour"),
+    (["--service-category", "nothing"], "not a category ID or 'none'"),
+    (["--payment", "free"], "invalid choice"),
+])
+def test_the_cli_says_what_a_new_filter_takes(known_path, capsys, flags, words):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--db", str(known_path), "list", *flags])
+    assert exit_.value.code == 2
+    assert words in capsys.readouterr().err
+
+
+def test_a_stale_url_with_a_bad_weekday_or_hour_leaves_it_out():
+    assert BookingFilter.from_params({"weekday": ["9"], "hour": ["x"], "payment": "nothing"}) == (
+        BookingFilter(payment="nothing"), ["ignored weekday=9", "ignored hour=x"])
 
 
 def test_names_default_to_ids():

@@ -10,7 +10,16 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from bookings import catalog, config, deletion, editing, history, history_words, listing
+from bookings import (
+    catalog,
+    config,
+    deletion,
+    editing,
+    history,
+    history_words,
+    listing,
+    pivot,
+)
 from bookings.cli.common import (
     BOOKING_ID,
     DEMO_BOOKINGS,
@@ -158,6 +167,59 @@ def summary(args, con: Connection) -> None:
     for facet, entries in document["facets"].items():
         lines.append(f"\nBy {facet}\n" + table(entries, ["value", "count"]))
     emit(args, document, "\n".join(lines))
+
+
+@commands.add("pivot", help="a cross-tab of the filtered bookings", store=READ_ONLY, arguments=(
+    add_filter_flags,
+    user_flag("count as this user may see"),
+    arg("--rows", required=True, choices=list(pivot.DIMENSIONS), metavar="DIM",
+        help=f"one of {', '.join(pivot.DIMENSIONS)}"),
+    arg("--cols", required=True, choices=list(pivot.DIMENSIONS), metavar="DIM",
+        help="as --rows, another one"),
+    arg("--measure", required=True, choices=list(pivot.MEASURES), metavar="M",
+        help=f"one of {', '.join(pivot.MEASURES)}"),
+    arg("--compare", choices=list(pivot.COMPARES),
+        help="set the visit period against the one before, or the same dates a year earlier")))
+def show_pivot(args, con: Connection) -> None:
+    user = viewer(con, args)
+    bfilter = filter_from_args(args)
+    crosstab = pivot.pivot(con, user, bfilter, rows=args.rows, cols=args.cols,
+                           measure=args.measure, compare=args.compare)
+    document = crosstab.to_json()
+    if args.json:
+        emit(args, document, "")
+        return
+    heading = f"{args.measure} by {args.rows} and {args.cols}: "
+    heading += bfilter.words(listing.names(con))
+    if crosstab.before_period:
+        start, end = crosstab.before_period
+        heading += f" (before: {start:%Y-%m-%d} to {end:%Y-%m-%d})"
+    emit(args, document, heading + "\n\n" + pivot_text(crosstab, document))
+
+
+def pivot_text(crosstab: pivot.CrossTab, document: dict) -> str:
+    """The cross-tab as a table: a row per row key, a column per column key, totals last;
+    with a comparison each number reads `value (before)`."""
+    def shown(number) -> str:
+        if isinstance(number, dict):
+            return f"{shown(number['value'])} ({shown(number['before'])})"
+        if number is None:
+            return "-"
+        if isinstance(number, float) and crosstab.measure == "no_show_share":
+            return f"{number:.1%}"
+        return f"{number:,}"
+
+    header = [crosstab.rows_dim, *document["cols"], "total"]
+    lines = [[label, *map(shown, cells), shown(total)] for label, cells, total in zip(
+        document["rows"], document["cells"], document["row_totals"], strict=True)]
+    lines.append(["total", *map(shown, document["col_totals"]), shown(document["total"])])
+    widths = [max(len(str(line[i])) for line in [header, *lines]) for i in range(len(header))]
+
+    def joined(line: list[str]) -> str:
+        return "  ".join([line[0].ljust(widths[0])]
+                         + [v.rjust(w) for v, w in zip(line[1:], widths[1:], strict=True)])
+
+    return "\n".join([joined(header), "  ".join("-" * w for w in widths), *map(joined, lines)])
 
 
 @commands.add("info", help="one booking with its history", store=READ_ONLY, arguments=(

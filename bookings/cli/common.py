@@ -15,7 +15,15 @@ from pathlib import Path
 
 from bookings import auth, listing
 from bookings.errors import Refused
-from bookings.filters import FILTER_FIELDS, BookingFilter, FilterError
+from bookings.filters import (
+    FILTER_FIELDS,
+    NONE,
+    BookingFilter,
+    FilterError,
+    parse_category,
+    parse_hour,
+    parse_weekday,
+)
 from bookings.model import SYSTEM, User
 from bookings.store import Connection, open_store
 from bookings.values import plain_amount
@@ -187,7 +195,18 @@ def viewer(con: Connection, args) -> User:
 
 # A flag reads its text as its field does (FilterField.parse), but for IDs: the CLI
 # holds them to the store's range, said in words.
-_FLAG_TYPES: dict[Callable, Callable] = {int: ITEM_ID}
+_CATEGORY_ID = whole_number(1, INTEGER_MAX, "a category ID or 'none'")
+
+
+def _category_or_none(text: str) -> int | None:
+    """A category ID in the store's range, or `none`."""
+    return None if text.strip().lower() == NONE else _CATEGORY_ID(text)
+
+_FLAG_TYPES: dict[Callable, Callable] = {
+    int: ITEM_ID, parse_category: _category_or_none,
+    parse_weekday: whole_number(1, 7, "a weekday (Monday 1 to Sunday 7)"),
+    parse_hour: whole_number(0, 23, "an hour of the day"),
+}
 
 
 def add_filter_flags(parser: argparse.ArgumentParser) -> None:
