@@ -74,6 +74,8 @@ import duckdb
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))  # the browser tests' harness: tests/browser/conftest.py
 
+from demo_stores import bookings_held  # noqa: E402
+
 from bookings import auth, catalog, editing, listing, sessions  # noqa: E402
 from bookings.auth import user_by_id  # noqa: E402
 from bookings.filters import BookingFilter  # noqa: E402
@@ -126,19 +128,6 @@ def cli(db: Path, *args: str) -> str:
     if done.returncode != 0:
         raise SystemExit(f"`bookings {' '.join(args)}` exited {done.returncode}:\n{done.stdout}")
     return done.stdout
-
-
-def bookings_held(db: Path) -> int | None:
-    try:
-        con = duckdb.connect(str(db), read_only=True)
-    except duckdb.Error:
-        return None
-    try:
-        return con.execute("SELECT count(*) FROM bookings").fetchone()[0]
-    except duckdb.Error:
-        return None
-    finally:
-        con.close()
 
 
 def cached_store(bookings: int, seed: int, cache_dir: Path) -> tuple[Path, dict[str, str]]:

@@ -29,6 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+from demo_stores import reference_day
 
 from bookings import listing
 from bookings.demo import fill_demo
@@ -80,13 +81,6 @@ def demo_store(size: int, keep_dir: Path | None, tmp: Path) -> Path:
         con.close()
     log(f"[{size:,}] filled in {result.seconds:.1f} s")
     return path
-
-
-def reference_day(con: Connection) -> date:
-    """The `today` the demo was filled for: every booking was created before it."""
-    return con.execute(
-        "SELECT (date_trunc('day', max(created_at)) + INTERVAL 1 DAY)::DATE FROM bookings"
-    ).fetchone()[0]
 
 
 # --- the filter sets, each with its WHERE written out by hand ----------------------

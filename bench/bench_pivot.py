@@ -37,6 +37,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+from demo_stores import bookings_held, reference_day
 
 from bookings import pivot
 from bookings.filters import BookingFilter
@@ -67,19 +68,6 @@ def cli(db: Path, *args: str) -> None:
         raise SystemExit(f"`bookings {' '.join(args)}` exited {done.returncode}")
 
 
-def bookings_held(db: Path) -> int | None:
-    try:
-        con = duckdb.connect(str(db), read_only=True)
-    except duckdb.Error:
-        return None
-    try:
-        return con.execute("SELECT count(*) FROM bookings").fetchone()[0]
-    except duckdb.Error:
-        return None
-    finally:
-        con.close()
-
-
 def cached_store(bookings: int, cache_dir: Path) -> Path:
     """The store of BOOKINGS demo bookings: reused from the cache, or built with the CLI."""
     folder = cache_dir / f"bench_pivot_{bookings}_seed{SEED}"
@@ -106,13 +94,6 @@ def cached_store(bookings: int, cache_dir: Path) -> Path:
         raise
     log(f"  built in {time.perf_counter() - started:.1f} s (kept for the next runs)")
     return db
-
-
-def reference_day(con: Connection) -> date:
-    """The `today` the demo was filled for: every booking was created before it."""
-    return con.execute(
-        "SELECT (date_trunc('day', max(created_at)) + INTERVAL 1 DAY)::DATE FROM bookings"
-    ).fetchone()[0]
 
 
 # --- the cases, each with its SQL written out by hand --------------------------------
