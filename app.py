@@ -12,6 +12,8 @@ st.set_page_config(page_title="Bookings Overview", page_icon=":scissors:", layou
 PAGES = [
     (Right.VIEW_BOOKINGS, "pages/bookings_list.py", "Bookings", ":material/list_alt:",
      "bookings"),
+    (Right.VIEW_BOOKINGS, "pages/analysis.py", "Analysis", ":material/pivot_table_chart:",
+     "analysis"),
     (Right.VIEW_BOOKINGS, "pages/calendar.py", "Calendar", ":material/calendar_month:",
      "calendar"),
     (Right.UPLOAD, "pages/upload.py", "Upload from Excel", ":material/upload_file:", "upload"),

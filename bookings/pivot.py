@@ -76,6 +76,19 @@ DIMENSIONS: dict[str, Dimension] = {d.name: d for d in (
 )}
 
 
+# What people call the dimensions, measures and comparisons (pages, files, words).
+DIMENSION_LABELS = {
+    "source": "Online or offline", "source_detail": "Source", "payment": "Payment",
+    "status": "Visit status", "staff": "Employee", "service_category": "Service category",
+    "booking_category": "Booking category", "created_by": "Created by",
+    "month": "Month of visit", "week": "Week of visit", "weekday": "Weekday of visit",
+    "hour": "Hour of visit",
+}
+MEASURE_LABELS = {"bookings": "Bookings", "to_pay": "To pay", "paid": "Paid",
+                  "unpaid": "Unpaid", "average": "Average to pay", "no_show_share": "No-show share"}
+COMPARE_LABELS = {"previous": "the period before", "year": "the same period a year earlier"}
+
+
 @dataclass
 class CrossTab:
     """The answer: keys and labels of the rows and columns, and the numbers.
@@ -257,23 +270,28 @@ _COUNTS = {"bookings": ("n",), "no_show_share": ("n", "no_show"), "average": ("l
 _SETS = ((True, True), (True, False), (False, True), (False, False))
 
 
+def _value(measure: str, *, n=None, live=None, no_show=None, money=None):
+    """The measure from its counts and money: the one rule for cells and headlines."""
+    if measure == "bookings":
+        return n
+    if measure == "no_show_share":
+        return round(no_show / n, 4) if n else None
+    if measure == "average":
+        return plain_amount(to_cent(money / live)) if live else None
+    return plain_amount(money)
+
+
 def _number(measure: str, names: list[str], money_of: list[str]) -> Callable[[tuple], object]:
     """The measure of a result row (a tuple with columns NAMES)."""
     at = {name: i for i, name in enumerate(names)}
     g = at["g"]
-    if measure == "bookings":
-        n = at["n"]
-        return lambda row: row[n]
-    if measure == "no_show_share":
-        n, no_show = at["n"], at["no_show"]
-        return lambda row: round(row[no_show] / row[n], 4) if row[n] else None
     money = [at[name] for name in money_of]
-    if measure == "average":
-        live = at["live"]
-        return lambda row: (plain_amount(to_cent(row[money[row[g]]] / row[live]))
-                            if row[live] else None)
 
-    return lambda row: plain_amount(row[money[row[g]]])
+    def number(row):
+        counts = {name: row[at[name]] for name in ("n", "live", "no_show") if name in at}
+        return _value(measure, money=row[money[row[g]]] if money else None, **counts)
+
+    return number
 
 
 def _empty(measure: str):
@@ -407,6 +425,37 @@ def pivot(con: Connection, user: User, bfilter: BookingFilter, rows: str = "sour
     return result
 
 
+def before_filter(bfilter: BookingFilter, compare: str) -> BookingFilter:
+    """BFILTER over the earlier period instead of its own: what the "before" numbers count."""
+    start, end = before_period(bfilter, compare)
+    return bfilter.narrowed(visit_from=start, visit_to=end)
+
+
+def totals(con: Connection, user: User, bfilter: BookingFilter, compare: str | None = None,
+           today: date | None = None) -> tuple[dict, dict | None]:
+    """Every measure's total over what the list shows ({measure: number}, the cross-tab's
+    `total` for that measure), and the same for the earlier period when comparing."""
+    filters = [bfilter] + ([before_filter(bfilter, compare)] if compare is not None else [])
+    answers = []
+    for f in filters:
+        where, params = listing.scoped_where(user, f, today)
+        # the same columns as the cross-tab's fact table, so that _MONEY_SQL reads them
+        n, alive, no_show, *money = con.execute(f"""
+            SELECT count(*), count(*) FILTER (WHERE NOT deleted),
+                   count(*) FILTER (WHERE attendance = {int(Attendance.NO_SHOW)}),
+                   {", ".join(f"coalesce(sum({_MONEY_SQL[m]}) FILTER (WHERE NOT deleted), 0)"
+                              "::DOUBLE" for m in _SUMS)}
+            FROM (SELECT b.deleted, b.attendance, b.to_pay AS b_to_pay, b.paid AS b_paid
+                  FROM bookings b WHERE {where})""", params).fetchone()
+        sums = dict(zip(_SUMS, money, strict=True))
+        answers.append({m: _value(m, n=n, live=alive, no_show=no_show,
+                                  money=sums.get(m, sums["to_pay"])) for m in MEASURES})
+    return answers[0], answers[1] if compare is not None else None
+
+
+_SUMS = ("to_pay", "paid", "unpaid")  # the money sums the measures are made of
+
+
 _MISSING = object()  # a key the earlier period has no counterpart for
 
 
@@ -505,4 +554,29 @@ def cell_filter(bfilter: BookingFilter, rows_dim: str, row_key, cols_dim: str | 
     f = key_filter(bfilter, rows_dim, row_key)
     if cols_dim is not None:
         f = key_filter(f, cols_dim, col_key)
+    return f
+
+
+def drill(bfilter: BookingFilter, tab: CrossTab, row: int | None, col: int | None, *,
+          before: bool = False) -> BookingFilter:
+    """The list's filter for the cross-tab TAB's number at ROW, COL (positions in its
+    row_keys and col_keys; None for the total over that side); with BEFORE, the earlier
+    period's number beside it. A month or week of this period stands for the earlier
+    period's bucket in the same place, as the comparison matched them."""
+    f = bfilter
+    if before:
+        if tab.compare is None:
+            raise Refused("This cross-tab compares nothing: it has no earlier numbers.")
+        f = before_filter(bfilter, tab.compare)
+    for dim_name, keys, at in ((tab.rows_dim, tab.row_keys, row),
+                               (tab.cols_dim, tab.col_keys, col)):
+        if at is None:
+            continue
+        key = keys[at]
+        dim = DIMENSIONS[dim_name]
+        if before and dim.time:
+            key = _matched(dim, tab.period, tab.before_period).get(key)
+            if key is None:  # this period has more buckets than the earlier one
+                return _nothing(f)
+        f = key_filter(f, dim_name, key)
     return f

@@ -23,8 +23,8 @@ from ui.filter_form import filter_form
 user = common.require(Right.VIEW_BOOKINGS)
 con = common.cursor()
 
-VIEW_KEYS = ("sort", "asc", "size", "page")
-LAST_VIEW = "last_list_view"
+VIEW_KEYS = common.LIST_VIEW_KEYS
+LAST_VIEW = common.LIST_VIEW
 PINK = "background-color: #fbd3e0"
 
 
@@ -76,15 +76,7 @@ page_no = common.url_param("page", lambda v: max(1, int(v)), 1)
 
 st.title("Bookings")
 choices = listing.filter_choices(con)
-since = listing.earliest_visible_visit(user)
-if since is not None:
-    st.caption(f"You see bookings with visits from {since:%d.%m.%Y} on (your viewing period).")
-notice, own = listing.scope_notice(user), listing.scope_in_words(con, user)
-if notice:
-    st.warning(notice, icon=":material/person_off:")
-    st.stop()  # an empty list with filters would read as "no bookings match"
-if own:
-    st.caption(f"You see only {own} (your scope: own bookings).")
+common.show_scope(con, user)
 
 new_filter = filter_form(bfilter, choices, st.session_state.get("filter_revision", 0))
 if new_filter is not None:
@@ -93,6 +85,9 @@ if new_filter is not None:
 names = listing.names(con)
 with st.container(horizontal=True, vertical_alignment="center"):
     st.markdown(f"**Showing:** {bfilter.words(names)}", width="stretch")
+    st.page_link("pages/analysis.py", label="Analyse", icon=":material/pivot_table_chart:",
+                 query_params=bfilter.to_params() or {"rows": "source_detail"},
+                 help="This filter's bookings as a cross-tab, with money and comparisons")
     reset = st.button("Reset filters", icon=":material/filter_alt_off:",
                       help="Back to today's and the coming visits, nearest first")
     whole = st.button("Whole history", icon=":material/history:",

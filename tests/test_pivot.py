@@ -19,7 +19,16 @@ from bookings.auth import get_user
 from bookings.errors import Refused
 from bookings.filters import BookingFilter
 from bookings.model import SYSTEM, Attendance, Scope
-from bookings.pivot import DIMENSIONS, MEASURES, before_period, cell_filter, pivot
+from bookings.pivot import (
+    DIMENSIONS,
+    MEASURES,
+    before_filter,
+    before_period,
+    cell_filter,
+    drill,
+    pivot,
+    totals,
+)
 from tests.known_store import TODAY
 
 PAIRS = [
@@ -343,3 +352,84 @@ def test_a_month_with_nothing_now_still_shows_what_it_had_before(known):
                    "row_totals": [{"value": 0, "before": 1}],
                    "col_totals": [{"value": 0, "before": 1}],
                    "total": {"value": 0, "before": 1}}
+
+
+# --- the headline: every measure's total at once -----------------------------------------
+
+
+@pytest.mark.parametrize("who", USERS)
+@pytest.mark.parametrize("name", list(FILTERS))
+def test_totals_are_each_measures_cross_tab_total(known, who, name):
+    user = user_of(known, who)
+    now, before = totals(known, user, FILTERS[name], today=TODAY)
+    assert before is None
+    assert set(now) == set(MEASURES)
+    for measure in MEASURES:
+        assert now[measure] == pivot(known, user, FILTERS[name], "source", "status", measure,
+                                     today=TODAY).total, measure
+    summary = listing.summary(known, user, FILTERS[name], today=TODAY)
+    assert now["bookings"] == summary["total"]
+    assert money(now["to_pay"]) == money(summary["to_pay"])
+    assert money(now["paid"]) == money(summary["paid"])
+
+
+@pytest.mark.parametrize("compare", ["previous", "year"])
+@pytest.mark.parametrize("who", ["system", "own"])
+def test_totals_before_are_the_cross_tabs_before(known, compare, who):
+    user = user_of(known, who)
+    f = BookingFilter(visit_from=date(2024, 6, 1), visit_to=date(2024, 7, 31))
+    now, before = totals(known, user, f, compare=compare, today=TODAY)
+    for measure in MEASURES:
+        tab = pivot(known, user, f, "staff", "payment", measure, compare=compare, today=TODAY)
+        assert (now[measure], before[measure]) == (tab.total, tab.before["total"]), measure
+    earlier = before_filter(f, compare)
+    assert (earlier.visit_from, earlier.visit_to) == before_period(f, compare)
+    assert before["bookings"] == listing.count(known, user, earlier, TODAY)
+
+
+def test_totals_compare_needs_a_visit_period(known):
+    with pytest.raises(Refused, match="needs a visit period"):
+        totals(known, SYSTEM, BookingFilter(), compare="year")
+
+
+def test_every_dimension_and_measure_has_words():
+    from bookings.pivot import DIMENSION_LABELS, MEASURE_LABELS
+    assert set(DIMENSION_LABELS) == set(DIMENSIONS)
+    assert set(MEASURE_LABELS) == set(MEASURES)
+
+
+# --- drill-down by position, as the page does ---------------------------------------------
+
+
+@pytest.mark.parametrize("rows, cols", [("staff", "month"), ("service_category", "payment"),
+                                        ("week", "source")])
+@pytest.mark.parametrize("who", ["system", "own"])
+def test_every_number_drills_into_its_list(known, rows, cols, who):
+    user = user_of(known, who)
+    f = BookingFilter(visit_from=date(2024, 5, 1), visit_to=date(2024, 6, 30))
+    tab = pivot(known, user, f, rows, cols, "bookings", compare="previous", today=TODAY)
+    ri, ci = [*range(len(tab.row_keys)), None], [*range(len(tab.col_keys)), None]
+
+    def number(side, i, j):
+        if i is None and j is None:
+            return side["total"]
+        if j is None:
+            return side["row_totals"][i]
+        if i is None:
+            return side["col_totals"][j]
+        return side["cells"][i][j]
+
+    now = {"cells": tab.cells, "row_totals": tab.row_totals, "col_totals": tab.col_totals,
+           "total": tab.total}
+    for i in ri:
+        for j in ci:
+            for before, side in ((False, now), (True, tab.before)):
+                g = drill(f, tab, i, j, before=before)
+                assert listing.count(known, user, g, TODAY) == number(side, i, j), (i, j, before)
+
+
+def test_drilling_before_needs_a_comparison(known):
+    tab = pivot(known, SYSTEM, BookingFilter(), "staff", "source", "bookings", today=TODAY)
+    assert drill(BookingFilter(), tab, None, None) == BookingFilter()
+    with pytest.raises(Refused, match="compares nothing"):
+        drill(BookingFilter(), tab, 0, 0, before=True)

@@ -12,7 +12,7 @@ import streamlit as st
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from bookings import auth, config, sessions
+from bookings import auth, config, listing, sessions
 from bookings.admin import users as user_admin
 from bookings.errors import Refused
 from bookings.model import Right, User
@@ -313,3 +313,29 @@ def sidebar_account(user: User) -> None:
                      help="End your sign-in in every browser and device, this one too: "
                           "each is signed out at its next click."):
             sign_out(everywhere=user)
+
+
+def show_scope(con: Connection, user: User) -> None:
+    """Say what part of the bookings USER sees (viewing period, own bookings); stop the
+    page when that part is nothing (an empty list would read as "no bookings match")."""
+    since = listing.earliest_visible_visit(user)
+    if since is not None:
+        st.caption(f"You see bookings with visits from {since:%d.%m.%Y} on (your viewing period).")
+    notice, own = listing.scope_notice(user), listing.scope_in_words(con, user)
+    if notice:
+        st.warning(notice, icon=":material/person_off:")
+        st.stop()
+    if own:
+        st.caption(f"You see only {own} (your scope: own bookings).")
+
+
+# The Bookings list's view: its own parameters beside the filter's, and where a session
+# keeps the last one (the sidebar link and other pages come back to it).
+LIST_VIEW = "last_list_view"
+LIST_VIEW_KEYS = ("sort", "asc", "size", "page")
+
+
+def list_address(bfilter) -> dict[str, str | list[str]]:
+    """The list's URL parameters for BFILTER, newest visit first: never a bare address
+    (that opens today's visits), so that any filter, the empty one too, is kept."""
+    return {**bfilter.to_params(), "sort": listing.DEFAULT_SORT, "asc": "0"}
