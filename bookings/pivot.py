@@ -21,7 +21,8 @@ Counting rules (issue 15):
   No-Show bookings' share of the cell's bookings (cancelled ones included, as
   the list counts them). Both are None for a cell without bookings.
 - `compare` ("previous": the same number of days just before the filter's
-  visit period; "year": the same dates a year earlier) needs a visit period.
+  visit period, or as many whole months when it is whole months; "year": the
+  same dates a year earlier) needs a visit period.
   The month and week buckets of the earlier period are matched to this
   period's by their order (the first month with the first month).
 """
@@ -145,6 +146,16 @@ def _year_earlier(day: date) -> date:
         return day.replace(year=day.year - 1, day=28)
 
 
+def _whole_months(start: date, end: date) -> bool:
+    return start.day == 1 and (end + timedelta(days=1)).day == 1
+
+
+def _month_start(day: date, months: int) -> date:
+    """The first day of the month MONTHS after DAY's (before it, when negative)."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def before_period(bfilter: BookingFilter, compare: str) -> tuple[date, date]:
     """The period a comparison sets the filter's visit period against."""
     if compare not in COMPARES:
@@ -153,6 +164,11 @@ def before_period(bfilter: BookingFilter, compare: str) -> tuple[date, date]:
         raise Refused("A comparison needs a visit period: give both the first and the last "
                       "visit date (--visit-from and --visit-to).")
     start, end = bfilter.visit_from, bfilter.visit_to
+    if compare == "previous" and _whole_months(start, end):
+        # November against October, not against the 30 days before November
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        first = _month_start(start, -months)
+        return first, start - timedelta(days=1)
     if compare == "previous":
         days = (end - start).days + 1
         return start - timedelta(days=days), start - timedelta(days=1)

@@ -140,8 +140,10 @@ def number_words(measure: str, value) -> str:
 
 def change_words(measure: str, value, before) -> str | None:
     """The change from BEFORE to VALUE, absolute and in %: "+1,200.00 (+4.0%)"."""
-    if value is None or before is None:
+    if value is None:
         return None
+    if before is None:  # nothing to average or share before
+        return "new"
     change = value - before
     if measure == "no_show_share":  # a share changes by percentage points
         return f"{change * 100:+.1f} pts"

@@ -223,6 +223,15 @@ def test_the_earlier_periods():
     f = BookingFilter(visit_from=date(2024, 6, 1), visit_to=date(2024, 7, 31))
     assert before_period(f, "previous") == (date(2024, 4, 1), date(2024, 5, 31))
     assert before_period(f, "year") == (date(2023, 6, 1), date(2023, 7, 31))
+    # whole months against as many whole months before, whatever their days
+    november = BookingFilter(visit_from=date(2026, 11, 1), visit_to=date(2026, 11, 30))
+    assert before_period(november, "previous") == (date(2026, 10, 1), date(2026, 10, 31))
+    march = BookingFilter(visit_from=date(2025, 3, 1), visit_to=date(2025, 3, 31))
+    assert before_period(march, "previous") == (date(2025, 2, 1), date(2025, 2, 28))
+    quarter = BookingFilter(visit_from=date(2025, 1, 1), visit_to=date(2025, 3, 31))
+    assert before_period(quarter, "previous") == (date(2024, 10, 1), date(2024, 12, 31))
+    days = BookingFilter(visit_from=date(2025, 3, 2), visit_to=date(2025, 3, 31))
+    assert before_period(days, "previous") == (date(2025, 1, 31), date(2025, 3, 1))
     leap = BookingFilter(visit_from=date(2024, 2, 29), visit_to=date(2024, 2, 29))
     assert before_period(leap, "year") == (date(2023, 2, 28), date(2023, 2, 28))
 

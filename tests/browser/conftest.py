@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import io
 import json
 import os
 import re
@@ -42,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -630,3 +632,41 @@ def choose(page: Page, label: str, option: str) -> None:
     options.get_by_role("option", name=option, exact=True).click()
     page.keyboard.press("Escape")
     expect(options).to_have_count(0)  # closed before the next widget opens
+
+
+# --- st.dataframe's canvas grid -------------------------------------------------------
+
+HEADER_PX = 35  # the grid's header row, and each row's height
+RULE_MAX = 240  # a header rule's grey; the header itself is near white (252)
+
+
+def column_edges(page: Page, grid: Locator) -> dict[str, tuple[float, float]]:
+    """(left, right) on the page of each column the grid draws, by its header."""
+    page.mouse.move(1, 1)  # no hover: the toolbar would cover the header's right end
+    expect(grid.locator('[role="columnheader"]').first).to_be_attached()  # drawn
+    box = grid.bounding_box()
+    image = Image.open(io.BytesIO(grid.screenshot())).convert("L")
+    band = range(8, HEADER_PX - 8)  # inside the header row, clear of its top and bottom
+    rules = [x for x in range(image.width)
+             if all(image.getpixel((x, y)) < RULE_MAX for y in band)]
+    edges = [x for i, x in enumerate(rules) if i == 0 or x > rules[i - 1] + 1]
+    names = grid.locator('[role="columnheader"]').all_inner_texts()
+    return {name: (box["x"] + left, box["x"] + right)
+            for name, left, right in zip(names, edges, edges[1:], strict=False)}
+
+
+def grid_cells(grid: Locator) -> list[list[str]]:
+    """The texts of the grid's cells, row by row, from its accessibility table."""
+    width = grid.locator('[role="columnheader"]').count()
+    texts = grid.locator('[role="gridcell"]').all_inner_texts()
+    return [texts[i:i + width] for i in range(0, len(texts), width)]
+
+
+def click_cell(page: Page, grid: Locator, row: int, column: str) -> None:
+    """Click the grid's cell at ROW (0: the first under the header) in COLUMN (its header)."""
+    grid.scroll_into_view_if_needed()
+    left, right = column_edges(page, grid)[column]
+    box = grid.bounding_box()
+    x, y = (left + right) / 2, box["y"] + HEADER_PX * (row + 1) + HEADER_PX / 2
+    page.mouse.move(x, y)  # the grid takes a click on a cell it knows is hovered
+    page.mouse.click(x, y)

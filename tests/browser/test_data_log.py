@@ -9,10 +9,7 @@ the header's vertical rules, found in a screenshot of it, give each column's edg
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
 from bookings import auth, datalog, deletion
@@ -23,6 +20,7 @@ from bookings.store import open_store
 from tests import known_store
 from tests.browser.conftest import (
     ARTIFACTS,
+    column_edges,
     full_page_screenshot,
     serving,
     sidebar,
@@ -32,8 +30,6 @@ from tests.browser.conftest import (
 from ui.common import NARROW_PX
 
 MUST_SHOW = ("State", "Progress", "Fetches")
-HEADER_PX = 35  # the grid's header row
-RULE_MAX = 240  # a header rule's grey; the header itself is near white (252)
 
 
 @pytest.fixture(scope="module")
@@ -56,21 +52,6 @@ def logged_app(tmp_path_factory):
     con.close()
     with serving(path, directory / "streamlit.log") as url:
         yield url, users[Role.OWNER]
-
-
-def column_edges(page: Page, grid: Locator) -> dict[str, tuple[float, float]]:
-    """(left, right) on the page of each column the grid draws, by its header."""
-    page.mouse.move(1, 1)  # no hover: the toolbar would cover the header's right end
-    expect(grid.locator('[role="columnheader"]').first).to_be_attached()  # drawn
-    box = grid.bounding_box()
-    image = Image.open(io.BytesIO(grid.screenshot())).convert("L")
-    band = range(8, HEADER_PX - 8)  # inside the header row, clear of its top and bottom
-    rules = [x for x in range(image.width)
-             if all(image.getpixel((x, y)) < RULE_MAX for y in band)]
-    edges = [x for i, x in enumerate(rules) if i == 0 or x > rules[i - 1] + 1]
-    names = grid.locator('[role="columnheader"]').all_inner_texts()
-    return {name: (box["x"] + left, box["x"] + right)
-            for name, left, right in zip(names, edges, edges[1:], strict=False)}
 
 
 def open_log(page: Page, app: tuple[str, tuple[str, str]], width: int) -> Locator:
