@@ -1,5 +1,5 @@
-"""The Data log: downloads, uploads, bulk deletions and refused sign-ins, with who
-fetched which file.
+"""The Data log: downloads (of the list, of a cross-tab), uploads, bulk deletions and
+refused sign-ins, with who fetched which file.
 
 Who sees what (checked here, on the server side):
 - the Data log is part of the bookings section: it needs the list right;
@@ -17,8 +17,10 @@ from bookings.errors import NotFound, Refused
 from bookings.model import Right, User
 from bookings.store import Connection, next_id
 
+# export: a download of the list; crosstab: a download of a cross-tab (written at once);
 # sign-in: a refused sign-in (user_id NULL, so only the settings right sees it)
-KINDS = ("export", "upload", "delete", "sign-in")
+KINDS = ("export", "crosstab", "upload", "delete", "sign-in")
+FILE_KINDS = ("export", "crosstab")  # entries with a file to fetch (`exports.links`)
 
 
 def sees_everyone(viewer: User) -> bool:

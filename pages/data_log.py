@@ -1,4 +1,5 @@
-"""Data log: downloads, uploads and bulk deletions; fetch ready files.
+"""Data log: downloads (of the list, of a cross-tab), uploads and bulk deletions; fetch
+ready files.
 
 Everyone with the list right opens it and sees their own entries; the owner
 (the settings right) sees everyone's. Fetching a file needs the export right.
@@ -21,8 +22,10 @@ from bookings.model import Right, User
 from ui import common
 
 REFRESH_S = 2  # while a download is queued or running
-KIND_LABELS = {"export": "Download", "upload": "Upload", "delete": "Bulk delete",
-               "sign-in": "Refused sign-in"}
+KIND_LABELS = {"export": "Download", "crosstab": "Cross-tab download", "upload": "Upload",
+               "delete": "Bulk delete", "sign-in": "Refused sign-in"}
+# What an entry's Rows count, where it is not the rows of a file
+ROWS_WORDS = {"crosstab": "bookings counted"}
 
 user = common.require(Right.VIEW_BOOKINGS)
 con = common.cursor()
@@ -80,7 +83,10 @@ LOG_COLUMNS = {
     "When": st.column_config.DatetimeColumn(format="DD.MM.YYYY HH:mm", width=125),
     "Who": st.column_config.TextColumn(width=75),
     "What": st.column_config.TextColumn(width=150),
-    "Rows": st.column_config.NumberColumn(format="localized", width=70),
+    "Rows": st.column_config.NumberColumn(
+        format="localized", width=70,
+        help="Rows of the file, of the upload or deleted; of a cross-tab, the bookings it "
+             "counts"),
     "Left out": st.column_config.NumberColumn(format="localized", width=65),
     "File": st.column_config.TextColumn(width=95, help="Format and size of the file"),
     "Note": st.column_config.TextColumn(),
@@ -92,8 +98,8 @@ def as_table(entries: list[dict]) -> pd.DataFrame:
         "ID": e["id"],
         "Kind": KIND_LABELS.get(e["kind"], e["kind"]),
         "State": e["state"],
-        "Progress": e["progress"] if e["kind"] == "export" else None,
-        "Fetches": len(e["fetches"]) if e["kind"] == "export" else None,
+        "Progress": e["progress"] if e["kind"] in datalog.FILE_KINDS else None,
+        "Fetches": len(e["fetches"]) if e["kind"] in datalog.FILE_KINDS else None,
         "When": e["at"],
         "Who": e["user"] or "",
         "What": e["what"] or "",
@@ -117,19 +123,8 @@ def fetches_table(entries: list[dict]) -> pd.DataFrame:
                         columns=["Entry", "Who", "When", "How"])
 
 
-def fetched(login: str, log_id: int):
-    """The file's bytes when they are asked for (Streamlit's deferred download, on a
-    thread of its own): the user read afresh, the rights checked, the fetch recorded,
-    and only while this page's sign-in lives. A refusal raises: Streamlit then tells
-    the browser the file could not be made, and the rerun after the click shows why
-    (signed out, or no file offered)."""
-    session = common.session_token()
-    return common.made_on_click(
-        lambda reader: links.fetch_for_page(reader, login, log_id, session=session)[0])
-
-
 def ready_files(cursor, entries: list[dict], viewer: User) -> None:
-    ready = [e for e in entries if e["kind"] == "export" and e["state"] == "ready"]
+    ready = [e for e in entries if e["kind"] in datalog.FILE_KINDS and e["state"] == "ready"]
     if not ready or not viewer.can(Right.EXPORT):
         return
     st.subheader("Ready files")
@@ -141,10 +136,13 @@ def ready_files(cursor, entries: list[dict], viewer: User) -> None:
             continue
         text_col, button_col = st.columns([5, 1.3], vertical_alignment="center")
         text_col.markdown(f"**#{e['id']}** · {e['at']:%d.%m.%Y %H:%M} · {e['user']} · "
-                          f"{e['what']} · {e['rows']:,} rows · {e['format']} · "
+                          f"{e['what']} · {e['rows']:,} {ROWS_WORDS.get(e['kind'], 'rows')} · "
+                          f"{e['format']} · "
                           f"{size_text(e['size'])}")
         button_col.download_button(
-            f"Download .{e['format']}", fetched(viewer.login, e["id"]),
+            # the bytes checked and the fetch recorded as they leave; a refusal: the
+            # rerun after the click shows why (signed out, or no file offered)
+            f"Download .{e['format']}", common.fetched_download(viewer.login, e["id"]),
             file_name=ready_file.file_name, mime=ready_file.media_type,
             key=f"fetch-{e['id']}", icon=":material/download:")
 

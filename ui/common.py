@@ -15,6 +15,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from bookings import auth, config, listing, sessions
 from bookings.admin import users as user_admin
 from bookings.errors import Refused
+from bookings.exports import links
 from bookings.model import Right, User
 from bookings.store import Connection, StoreError, open_store
 from bookings.uploads.batch import plural
@@ -56,6 +57,17 @@ def made_on_click(make: Callable[[Connection], bytes]) -> Callable[[], bytes]:
             reader.close()
 
     return make_now
+
+
+def fetched_download(login: str, log_id: int) -> Callable[[], bytes]:
+    """A Data log file's bytes when they are asked for (Streamlit's deferred download, on
+    a thread of its own): the user read afresh, the rights checked, the fetch recorded,
+    and only while this page's sign-in lives (`links.fetch_for_page`). A refusal raises:
+    Streamlit then tells the browser the file could not be made. The Data log's buttons
+    and the cross-tab's download use it."""
+    session = session_token()
+    return made_on_click(
+        lambda reader: links.fetch_for_page(reader, login, log_id, session=session)[0])
 
 
 def url_param(key: str, parse, default, what: str | None = None):

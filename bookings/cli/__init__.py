@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     args.json = getattr(args, "json", False)
     args.db = args.db or config.default_db_path()
     try:
-        with store_for(command, args.db) as con:
+        with store_for(command, args.db, args) as con:
             return command.handler(args, con) or EXIT_OK
     except ANSWERED as exc:
         return _fail(args, exc)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shutil
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +40,7 @@ from bookings.cli.common import (
     viewer,
 )
 from bookings.errors import Refused
+from bookings.exports import crosstab as crosstab_file
 from bookings.filters import parse_status
 from bookings.store import Connection, is_empty, schema_version
 
@@ -169,7 +171,8 @@ def summary(args, con: Connection) -> None:
     emit(args, document, "\n".join(lines))
 
 
-@commands.add("pivot", help="a cross-tab of the filtered bookings", store=READ_ONLY, arguments=(
+@commands.add("pivot", help="a cross-tab of the filtered bookings", store=READ_ONLY,
+              writes_with="xlsx", arguments=(
     add_filter_flags,
     user_flag("count as this user may see"),
     arg("--rows", required=True, choices=list(pivot.DIMENSIONS), metavar="DIM",
@@ -179,13 +182,31 @@ def summary(args, con: Connection) -> None:
     arg("--measure", required=True, choices=list(pivot.MEASURES), metavar="M",
         help=f"one of {', '.join(pivot.MEASURES)}"),
     arg("--compare", choices=list(pivot.COMPARES),
-        help="set the visit period against the one before, or the same dates a year earlier")))
+        help="set the visit period against the one before, or the same dates a year earlier"),
+    arg("--xlsx", type=Path, metavar="PATH",
+        help="also write it as an Excel file to PATH, recorded in the Data log as --user's "
+             "download (needs the export right)")))
 def show_pivot(args, con: Connection) -> None:
     user = viewer(con, args)
     bfilter = filter_from_args(args)
-    crosstab = pivot.pivot(con, user, bfilter, rows=args.rows, cols=args.cols,
-                           measure=args.measure, compare=args.compare)
+    written = None
+    if args.xlsx:
+        written = crosstab_file.export_crosstab(con, user, bfilter, rows=args.rows,
+                                                cols=args.cols, measure=args.measure,
+                                                compare=args.compare)
+        crosstab = written.crosstab
+        try:
+            shutil.copyfile(written.file, args.xlsx)
+        except OSError as exc:
+            raise Refused(f"The cross-tab is written ({written.file}, Data log entry "
+                          f"{written.log_id}) but cannot be copied to {args.xlsx}: "
+                          f"{exc.strerror}.") from None
+    else:
+        crosstab = pivot.pivot(con, user, bfilter, rows=args.rows, cols=args.cols,
+                               measure=args.measure, compare=args.compare)
     document = crosstab.to_json()
+    if written is not None:
+        document["xlsx"] = {"log_id": written.log_id, "file": str(args.xlsx)}
     if args.json:
         emit(args, document, "")
         return
@@ -194,7 +215,11 @@ def show_pivot(args, con: Connection) -> None:
     if crosstab.before_period:
         start, end = crosstab.before_period
         heading += f" (before: {start:%Y-%m-%d} to {end:%Y-%m-%d})"
-    emit(args, document, heading + "\n\n" + pivot_text(crosstab, document))
+    human = heading + "\n\n" + pivot_text(crosstab, document)
+    if written is not None:
+        human += (f"\n\nWritten to {args.xlsx} (Data log entry {written.log_id}, "
+                  f"{written.bookings:,} bookings counted).")
+    emit(args, document, human)
 
 
 def pivot_text(crosstab: pivot.CrossTab, document: dict) -> str:

@@ -62,6 +62,15 @@ class Command:
     handler: Handler
     store: str
     takes_unknown: bool = False  # `serve`: arguments it does not know go to streamlit
+    # A reader that writes when this option is given (`pivot --xlsx` records its file in
+    # the Data log): the store is then opened read-write.
+    writes_with: str | None = None
+
+    def store_for_args(self, args) -> str:
+        """How the store is opened for these arguments."""
+        if self.writes_with is not None and getattr(args, self.writes_with, None):
+            return READ_WRITE
+        return self.store
 
 
 class Commands:
@@ -82,9 +91,11 @@ class Commands:
         self.groups[name] = help_text
 
     def add(self, *path: str, help: str, arguments: tuple[ArgumentAdder, ...] = (),
-            store: str = READ_WRITE, takes_unknown: bool = False) -> Callable[[Handler], Handler]:
+            store: str = READ_WRITE, takes_unknown: bool = False,
+            writes_with: str | None = None) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.commands.append(Command(path, help, arguments, handler, store, takes_unknown))
+            self.commands.append(Command(path, help, arguments, handler, store, takes_unknown,
+                                         writes_with))
             return handler
 
         return register
@@ -238,13 +249,13 @@ def filter_from_args(args) -> BookingFilter:
 
 
 @contextmanager
-def store_for(command: Command, db: Path) -> Iterator[Connection | None]:
-    """The store opened as COMMAND needs it, closed after."""
-    if command.store == NO_STORE:
+def store_for(command: Command, db: Path, args=None) -> Iterator[Connection | None]:
+    """The store opened as COMMAND needs it with ARGS, closed after."""
+    how = command.store if args is None else command.store_for_args(args)
+    if how == NO_STORE:
         yield None
         return
-    con = open_store(db, create=command.store == READ_WRITE,
-                     read_only=command.store == READ_ONLY)
+    con = open_store(db, create=how == READ_WRITE, read_only=how == READ_ONLY)
     try:
         yield con
     finally:

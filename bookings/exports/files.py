@@ -15,6 +15,9 @@ CSV injection guidance says, so a spreadsheet shows it instead of running it.
 
 An .xlsx sheet holds 1,048,575 rows under its header; more go on further
 sheets ("Bookings (2)", ...), so no row is ever dropped.
+
+The cross-tab's download (`crosstab.py`) opens its workbook with the same
+`safe_workbook` and writes its cover with the same `write_cover`.
 """
 
 from __future__ import annotations
@@ -104,6 +107,46 @@ class Cover:
     notes: Sequence[str] = ()
 
 
+COVER_SHEET = "About this file"
+TEXT_CELLS = ("Every text is stored as text: a value that starts with =, +, - or @ is shown "
+              "as typed, never run as a formula.")
+
+
+def safe_workbook(path: Path, **options) -> xlsxwriter.Workbook:
+    """An .xlsx workbook at PATH whose strings stay text: never a formula, a link or a
+    number, whatever they start with (OPTIONS: xlsxwriter's others)."""
+    return xlsxwriter.Workbook(str(path), {
+        **options,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+    })
+
+
+def write_cover(sheet, bold, title: str, cover: Cover,
+                details: Sequence[tuple[str, str]] = (),
+                after: Sequence[tuple[str, str]] = ()) -> None:
+    """The cover sheet of a download: TITLE, who asked and when, the filter in words,
+    the file's own DETAILS, the text-cell promise, the notes, then AFTER."""
+    lines = [
+        (title, ""),
+        ("Requested by", cover.requested_by),
+        ("Requested at", cover.requested_at),
+        ("Written at", cover.written_at),
+        ("Filter", cover.what),
+        *details,
+        ("Text cells", TEXT_CELLS),
+        *(("Note", note) for note in cover.notes),
+        *after,
+    ]
+    sheet.set_column(0, 0, 16)
+    sheet.set_column(1, 1, 100)
+    for r, (label, text) in enumerate(lines):
+        sheet.write_string(r, 0, label, bold)
+        if text:
+            sheet.write_string(r, 1, text)
+
+
 class XlsxSink:
     """An .xlsx file: a cover sheet first, then the rows on as many sheets as they need."""
 
@@ -119,19 +162,17 @@ class XlsxSink:
         self.rows = 0
         self.cut_cells = 0  # text longer than a cell holds; said on the cover, never silent
         self.sheets: list[tuple[str, int]] = []  # (name, rows)
-        self._book = xlsxwriter.Workbook(str(path), {
-            "constant_memory": True,  # rows go to disk as written: memory stays flat
-            "tmpdir": str(tmpdir or path.parent),  # ... into these files, never /tmp
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        })
+        self._book = safe_workbook(
+            path,
+            constant_memory=True,  # rows go to disk as written: memory stays flat
+            tmpdir=str(tmpdir or path.parent),  # ... into these files, never /tmp
+        )
         self._bold = self._book.add_format({"bold": True})
         self._formats = {
             "datetime": self._book.add_format({"num_format": "dd.mm.yyyy hh:mm"}),
             "money": self._book.add_format({"num_format": "#,##0.00"}),
         }
-        self._cover = self._book.add_worksheet("About this file")  # the first tab
+        self._cover = self._book.add_worksheet(COVER_SHEET)  # the first tab
         self._sheet = None
         self._writers: list[Callable] = []
         self._row_in_sheet = 0
@@ -178,29 +219,15 @@ class XlsxSink:
     def close(self, cover: Cover) -> None:
         if self._sheet is None:
             self._new_sheet()  # an empty export still has its header row
-        lines = [
-            ("Bookings Overview: bookings list export", ""),
-            ("Requested by", cover.requested_by),
-            ("Requested at", cover.requested_at),
-            ("Written at", cover.written_at),
-            ("Filter", cover.what),
-            ("Rows", f"{self.rows:,}"),
-            ("Order", "newest visit first, as the list shows it"),
-            ("Sheets", "; ".join(self._sheet_ranges())),
-            ("Text cells", "Every text is stored as text: a value that starts with =, +, - "
-                           "or @ is shown as typed, never run as a formula."),
-            *(("Note", note) for note in cover.notes),
-        ]
+        after = []
         if self.cut_cells:
-            lines.append(("Cut", f"{self.cut_cells:,} text cell(s) were longer than the "
+            after.append(("Cut", f"{self.cut_cells:,} text cell(s) were longer than the "
                                  f"{EXCEL_TEXT_LIMIT:,} characters a cell holds and were "
                                  "cut there; the CSV format keeps them whole."))
-        self._cover.set_column(0, 0, 16)
-        self._cover.set_column(1, 1, 100)
-        for r, (label, text) in enumerate(lines):
-            self._cover.write_string(r, 0, label, self._bold)
-            if text:
-                self._cover.write_string(r, 1, text)
+        write_cover(self._cover, self._bold, "Bookings Overview: bookings list export", cover,
+                    [("Rows", f"{self.rows:,}"),
+                     ("Order", "newest visit first, as the list shows it"),
+                     ("Sheets", "; ".join(self._sheet_ranges()))], after)
         self._book.close()
 
     def _sheet_ranges(self) -> list[str]:

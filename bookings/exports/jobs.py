@@ -38,7 +38,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from bookings import datalog, listing
@@ -215,7 +215,7 @@ def run_job(con: Connection, log_id: int, *, stop: Callable[[], bool] | None = N
     finished = now()
     _set(con, log_id, state="ready", progress=1.0, rows=rows,
          file_path=str(final.relative_to(folder.parent)), file_size=final.stat().st_size,
-         file_sha256=_sha256_of(final), token_sha256=token_hash(token),
+         file_sha256=sha256_of(final), token_sha256=token_hash(token),
          token_expires_at=finished + timedelta(days=link_days()), finished_at=finished)
     link = f"{public_url()}/download/{token}"
     mailed, mail_error = _mail_link(con, job, link, rows, finished)
@@ -334,17 +334,25 @@ def made_with_phones(con: Connection, log_id: int) -> bool:
     return details.get("phones", True) is not False
 
 
-def _cover(con: Connection, job: Job, user: User, written_at: datetime) -> Cover:
+def scope_notes(con: Connection, user: User, today: date | None = None) -> list[str]:
+    """What the cover says of the bookings the requester may not see: the viewing
+    period and, for a user who sees their own bookings only, whose those are."""
     notes = []
-    if not listing.can_see_phones(user):
-        notes.append("Phone numbers are masked (first and last two digits): the requester "
-                     "may not see them.")
-    since = listing.earliest_visible_visit(user)
+    since = listing.earliest_visible_visit(user, today)
     if since is not None:
         notes.append(f"Only visits from {since:%d.%m.%Y} on: the requester's viewing period.")
     own = listing.scope_in_words(con, user)
     if own is not None:
         notes.append(f"Only {own}: the requester sees their own bookings only.")
+    return notes
+
+
+def _cover(con: Connection, job: Job, user: User, written_at: datetime) -> Cover:
+    notes = []
+    if not listing.can_see_phones(user):
+        notes.append("Phone numbers are masked (first and last two digits): the requester "
+                     "may not see them.")
+    notes += scope_notes(con, user)
     return Cover(requested_by=f"{user.name} ({user.login})",
                  requested_at=f"{job.requested_at:%d.%m.%Y %H:%M}",
                  written_at=f"{written_at:%d.%m.%Y %H:%M}", what=job.what, notes=notes)
@@ -362,7 +370,7 @@ def _set(con: Connection, log_id: int, **values) -> None:
     con.execute(f"UPDATE data_log SET {assignments} WHERE id = ?", [*values.values(), log_id])
 
 
-def _sha256_of(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

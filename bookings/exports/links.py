@@ -1,4 +1,5 @@
-"""Serving export files: through the emailed link, or from the Data log page.
+"""Serving export files: through the emailed link, or from the Data log page (there
+the cross-tab's downloads too, `crosstab.py`: they have no link).
 
 The link's route (`/download/{token}`, web/downloads.py) is a thin
 Starlette adapter over `by_link`, which answers with a status, a plain text for a refusal, or the
@@ -126,17 +127,21 @@ def fetch_from_page(con: Connection, user: User, log_id: int) -> ReadyFile:
     return ready
 
 
+# The name a fetched file is given, by the entry's kind: bookings-9-2026-05-01.xlsx
+FILE_NAMES = {"export": "bookings", "crosstab": "crosstab"}
+
+
 def _ready_file(con: Connection, log_id: int) -> ReadyFile:
-    row = con.execute("""
-        SELECT state, file_path, format, requested_at FROM data_log
-        WHERE id = ? AND kind = 'export'
-    """, [log_id]).fetchone()
+    row = con.execute(f"""
+        SELECT state, file_path, format, requested_at, kind FROM data_log
+        WHERE id = ? AND kind IN ({", ".join("?" * len(datalog.FILE_KINDS))})
+    """, [log_id, *datalog.FILE_KINDS]).fetchone()
     if row is None or row[0] != "ready" or row[1] is None:
         raise NotFound(f"Download {log_id} has no file (yet).")
-    _, file_path, fmt, requested_at = row
+    _, file_path, fmt, requested_at, kind = row
     path = store_dir(con) / file_path
     if not path.is_file():
         raise NotFound(f"The file of download {log_id} is no longer kept. "
                          "Request the download again.")
-    return ReadyFile(log_id, path, f"bookings-{log_id}-{requested_at:%Y-%m-%d}.{fmt}",
+    return ReadyFile(log_id, path, f"{FILE_NAMES[kind]}-{log_id}-{requested_at:%Y-%m-%d}.{fmt}",
                      MEDIA_TYPES[fmt])
