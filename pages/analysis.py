@@ -20,6 +20,7 @@ from bookings.errors import Refused
 from bookings.filters import BookingFilter
 from bookings.model import Right
 from ui import common
+from ui.crosstab_download import crosstab_download
 from ui.filter_form import filter_form
 
 user = common.require(Right.VIEW_BOOKINGS)
@@ -272,8 +273,12 @@ column_config = {
     "change": st.column_config.Column("Change"),
     "change_pct": st.column_config.Column("Change %"),
 }
-st.subheader(f"{pivot.MEASURE_LABELS[measure]} by {pivot.DIMENSION_LABELS[rows].lower()} "
-             f"and {pivot.DIMENSION_LABELS[cols].lower()}")
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    st.subheader(f"{pivot.MEASURE_LABELS[measure]} by {pivot.DIMENSION_LABELS[rows].lower()} "
+                 f"and {pivot.DIMENSION_LABELS[cols].lower()}", width="stretch")
+    download = st.container(width="content")
+with download:
+    crosstab_download(user, bfilter, bfilter.words(names), rows, cols, measure, compare)
 if not tab.row_keys:
     st.info("No bookings match this filter.")
 else:

@@ -23,7 +23,7 @@ from bookings.errors import Forbidden, MissingRight, NotFound, Refused
 from bookings.exports import crosstab, links
 from bookings.filters import BookingFilter
 from bookings.model import SYSTEM, Right, Role, Scope
-from bookings.pivot import pivot
+from bookings.pivot import DIMENSION_LABELS, pivot
 from tests.helpers import sign_in_app
 from tests.known_store import TODAY
 
@@ -56,7 +56,7 @@ def expected_grid(tab, numbers: dict | None = None) -> list[list]:
     """The sheet pivot()'s numbers make: header, a row per label, the totals row."""
     n = numbers or {"cells": tab.cells, "row_totals": tab.row_totals,
                     "col_totals": tab.col_totals, "total": tab.total}
-    header = [crosstab.DIMENSION_WORDS[tab.rows_dim].capitalize(), *tab.col_labels, "Total"]
+    header = [DIMENSION_LABELS[tab.rows_dim], *tab.col_labels, "Total"]
     body = [[label, *cells, total] for label, cells, total in zip(
         tab.row_labels, n["cells"], n["row_totals"], strict=True)]
     return [header, *body, ["Total", *n["col_totals"], n["total"]]]
@@ -150,7 +150,7 @@ def test_the_cover_says_who_when_what_and_how(store):
     said = cover_of(written.file)
     assert said["Requested by"] == "admin (admin)"
     assert said["Filter"] == "employee Ben Brown"
-    assert said["Cross-tab"] == ("amount still unpaid by payment (rows) and weekday of the "
+    assert said["Cross-tab"] == ("amount still unpaid by payment (rows) and weekday of "
                                  "visit (columns)")
     assert said["Measure"].startswith("amount still unpaid: what is still owed")
     assert said["Rows"] == "payment: 2, then a Total row"  # nothing to pay, not paid in full
@@ -187,7 +187,7 @@ def test_a_comparison_adds_before_change_and_change_percent(store, measure):
         tuple(now[0])}
     said = cover_of(written.file)
     assert said["Period"] == "01.06.2024 to 31.07.2024"
-    assert said["Compared with"].startswith("the period just before: 01.04.2024 to 31.05.2024")
+    assert said["Compared with"].startswith("the period before: 01.04.2024 to 31.05.2024")
     assert said["Bookings counted"] == "3 in the period, 2 in the one compared with"
     assert written.bookings == 5
 
@@ -223,8 +223,8 @@ def test_it_is_recorded_in_the_data_log_as_a_cross_tab_download(store, store_pat
         logged(store))
     assert log_id == written.log_id
     assert (login, kind, fmt, state, rows) == ("admin", "crosstab", "xlsx", "ready", 3)
-    assert what == ("Cross-tab: number of bookings by employee and source (online or "
-                    "offline) · employee Ben Brown")
+    assert what == ("Cross-tab: number of bookings by employee and online or offline · "
+                    "employee Ben Brown")
     assert store_path.parent / file_path == written.file
     data = written.file.read_bytes()
     assert size == len(data) and sha256 == hashlib.sha256(data).hexdigest()
@@ -432,7 +432,7 @@ def analysis():
 
 common.open_cursor()
 st.navigation([
-    st.Page(analysis, title="Analysis", url_path="analysis", default=True),
+    st.Page(analysis, title="Cross-tab widget", url_path="crosstab-widget", default=True),
     st.Page("pages/data_log.py", title="Data log", url_path="data-log"),
 ]).run()
 """

@@ -43,7 +43,14 @@ from bookings.exports import jobs
 from bookings.exports.files import COVER_SHEET, Cover, safe_workbook, write_cover
 from bookings.filters import BookingFilter
 from bookings.model import Right, User
-from bookings.pivot import DIMENSIONS, CrossTab, before_period, pivot
+from bookings.pivot import (
+    COMPARE_LABELS,
+    DIMENSION_LABELS,
+    DIMENSIONS,
+    CrossTab,
+    before_period,
+    pivot,
+)
 from bookings.store import Connection, private_file
 
 KIND = "crosstab"  # its Data log kind (datalog.KINDS)
@@ -52,20 +59,8 @@ SHEET = "Cross-tab"
 BEFORE_SHEET, CHANGE_SHEET, RATIO_SHEET = "Before", "Change", "Change %"
 TOTAL = "Total"
 
-DIMENSION_WORDS = {
-    "source": "source (online or offline)",
-    "source_detail": "source",
-    "payment": "payment",
-    "status": "visit status",
-    "staff": "employee",
-    "service_category": "service category",
-    "booking_category": "booking category",
-    "created_by": "created by",
-    "month": "month of the visit",
-    "week": "week of the visit",
-    "weekday": "weekday of the visit",
-    "hour": "hour of the visit",
-}
+# the dimensions' and comparisons' names are the Analysis page's (pivot), in a sentence
+DIMENSION_WORDS = {name: label.lower() for name, label in DIMENSION_LABELS.items()}
 MEASURE_WORDS = {
     "bookings": "number of bookings",
     "to_pay": "amount to pay",
@@ -86,7 +81,7 @@ MEASURE_RULES = {
     "no_show_share": "No-Show bookings as a share of the cell's bookings (cancelled ones "
                      "included); empty where there are none",
 }
-COMPARE_WORDS = {"previous": "the period just before", "year": "the same dates a year earlier"}
+COMPARE_WORDS = COMPARE_LABELS
 
 # Number formats by what a number is; the change sheets show the sign.
 _KIND_OF_MEASURE = {"bookings": "count", "no_show_share": "share", "to_pay": "money",
@@ -199,8 +194,7 @@ def write_workbook(tab: CrossTab, path: Path, cover: Cover, counted: list[int]) 
 
 
 def _title(dim: str) -> str:
-    words = DIMENSION_WORDS[dim]
-    return words[:1].upper() + words[1:]
+    return DIMENSION_LABELS[dim]
 
 
 def _number_sheet(book, name: str, tab: CrossTab, numbers: dict, num_format: str) -> None:

@@ -657,7 +657,9 @@ def column_edges(page: Page, grid: Locator) -> dict[str, tuple[float, float]]:
 
 def grid_cells(grid: Locator) -> list[list[str]]:
     """The texts of the grid's cells, row by row, from its accessibility table."""
-    width = grid.locator('[role="columnheader"]').count()
+    headers = grid.locator('[role="columnheader"]')
+    expect(headers.first).to_be_attached()  # the grid has drawn its table
+    width = headers.count()
     texts = grid.locator('[role="gridcell"]').all_inner_texts()
     return [texts[i:i + width] for i in range(0, len(texts), width)]
 

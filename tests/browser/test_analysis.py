@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -80,3 +81,23 @@ def test_the_page_at_two_widths(sign_in_as, page: Page, width: int):
         assert value.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), value.inner_text()
     expect(page.get_by_test_id("stMetricDelta")).to_have_count(6)
     full_page_screenshot(page, PROJECT_DIR / "docs" / f"analysis-{width}.png")
+
+
+def test_download_the_cross_tab_as_shown(sign_in_as, page: Page, tmp_path):
+    sign_in_as("administrator", "analysis?rows=source&cols=payment&measure=bookings")
+    wait_for_render(page)
+    shown = grid_cells(crosstab(page))
+    with rerun(page):
+        page.get_by_role("button", name="Download as Excel").click()
+    expect(page.get_by_test_id("stAlertContentSuccess")).to_contain_text("also in the Data log")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Save the .xlsx").click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.suffix == ".xlsx"
+    sheet = openpyxl.load_workbook(path)["Cross-tab"]
+    rows = [list(row) for row in sheet.iter_rows(min_row=2, values_only=True)]
+    # the file's numbers are numbers, and the page's: label, cells, total per row
+    assert [[row[0], *map(int, row[1:])] for row in rows] == [
+        [cells[0], *map(int, cells[1:])] for cells in shown]
+    assert all(isinstance(v, int) for row in rows for v in row[1:])
