@@ -9,9 +9,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bookings import pivot
+from bookings.admin import users as user_admin
 from bookings.filters import BookingFilter
-from bookings.model import SYSTEM
+from bookings.model import SYSTEM, Right
 from bookings.store import open_store
+from tests import known_store
+from tests.helpers import sign_in_app
 from tests.known_store import RECENT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,3 +140,18 @@ def test_a_bare_address_opens_on_the_lists_filter(known_path, app_as):
     shown = next(m.value for m in at.markdown if m.value.startswith("**Showing:**"))
     assert shown == "**Showing:** employee Anna Smith"
     assert metrics(at)["Bookings"][0] == "3"
+
+
+def test_the_page_itself_checks_its_right(con, store_path, monkeypatch):
+    """Run on its own (as a forged request could), Analysis refuses a user without the
+    bookings list's right: its numbers are the list's."""
+    known_store.build(con)
+    user_admin.revoke(con, SYSTEM, "employee", [Right.VIEW_BOOKINGS])
+    monkeypatch.setenv("BOOKINGS_DB", str(store_path))
+    at = AppTest.from_file(ANALYSIS, default_timeout=30)
+    sign_in_app(at, "employee")
+    at.query_params["rows"] = "staff"
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [f"You may not {Right.VIEW_BOOKINGS.description}."]
+    assert not at.dataframe and not at.metric
