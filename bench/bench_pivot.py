@@ -245,6 +245,39 @@ def verdict(size: int, product_ms: float, ratio: float, ratio_target: float) -> 
     return "met" if not misses else "**missed**: " + ", ".join(misses)
 
 
+# The six headline numbers of the Analysis page, written out by hand.
+HAND_TOTALS = """
+    SELECT count(*), count(*) FILTER (WHERE NOT deleted),
+           count(*) FILTER (WHERE attendance = -1),
+           sum(to_pay) FILTER (WHERE NOT deleted), sum(paid) FILTER (WHERE NOT deleted),
+           sum(greatest(to_pay - paid, 0)) FILTER (WHERE NOT deleted)
+    FROM bookings"""
+
+
+def page_click(con: Connection, today: date, repeat: int) -> None:
+    """What one click on the Analysis page asks the store: the six measures on top
+    (`pivot.totals`) and the cross-tab, next to the same two queries by hand."""
+    case = cases(today)[0]
+    n, live, no_show, to_pay, paid, unpaid = con.execute(HAND_TOTALS).fetchone()
+    now, _ = pivot.totals(con, SYSTEM, BookingFilter(), today=today)
+    expect((now["bookings"], float(now["to_pay"]), float(now["unpaid"])) == (
+        n, float(to_pay), float(unpaid)), "the headline numbers differ from the hand SQL's")
+
+    def product():
+        pivot.totals(con, SYSTEM, BookingFilter(), today=today)
+        run_product(con, case, today)
+
+    def hand():
+        con.execute(HAND_TOTALS).fetchall()
+        run_hand(con, case)
+
+    log(f"the Analysis page's click: timing {repeat} runs each ...")
+    medians = median_ms({"product": product, "hand": hand}, repeat)
+    print(f"\nOne click on the Analysis page (the six measures on top and the {case.name} "
+          f"cross-tab, every booking): {medians['product']:.1f} ms, hand SQL "
+          f"{medians['hand']:.1f} ms ({medians['product'] / medians['hand']:.2f}x).")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bookings", type=int, default=TARGET_SIZE)
@@ -278,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             met = met and not status.startswith("**missed")
             print(f"| {case.name} | {checked:,} | {medians['product']:.1f} "
                   f"| {medians['hand']:.1f} | {ratio:.2f}x | {status} |", flush=True)
+        page_click(con, today, args.repeat)
     finally:
         con.close()
     if args.bookings >= TARGET_SIZE:
