@@ -1,4 +1,5 @@
-"""The bookings list: the rows, totals, facets and timeline a user may see.
+"""The bookings list: the rows, totals and facets a user may see (its timeline is a
+cross-tab: `pivot.timeline`).
 
 Every query here is `bookings b` narrowed by the user's `BookingFilter` and by
 the user's own limits (viewing period; scope: all bookings, or only those made
@@ -39,7 +40,6 @@ PAYMENT_LABELS = ("nothing to pay", "paid in full", "not paid in full")
 PAYMENT_CODE_SQL = (
     f"(CASE WHEN b.to_pay <= 0 THEN 0 WHEN {PAID_FULL_SQL} THEN 1 ELSE 2 END)::UTINYINT"
 )
-PAYMENT_FACET_SQL = f"{list(PAYMENT_LABELS)!r}[{PAYMENT_CODE_SQL} + 1]"
 
 
 # --- scope: what this user may see ----------------------------------------------
@@ -325,27 +325,6 @@ def summary(con: Connection, user: User, bfilter: BookingFilter,
     for entries in result["facets"].values():
         entries.sort(key=lambda e: (-e["count"], str(e["value"])))
     return result
-
-
-GRAINS = ("day", "week", "month")
-SPLITS = {"source": "b.source", "payment": PAYMENT_FACET_SQL, "online": (
-    "CASE WHEN b.online THEN 'online' ELSE 'offline' END")}
-
-
-def timeline(con: Connection, user: User, bfilter: BookingFilter, *,
-             grain: str = "month", split: str = "source", today: date | None = None) -> list[dict]:
-    """Bookings per day, week or month of visit, split by source or payment status."""
-    if grain not in GRAINS or split not in SPLITS:
-        raise ValueError(f"grain is one of {GRAINS} and split one of {tuple(SPLITS)}.")
-    where, params = scoped_where(user, bfilter, today)
-    cur = con.execute(f"""
-        SELECT date_trunc('{grain}', b.visit_at)::DATE AS period, {SPLITS[split]} AS series,
-               count(*) AS bookings
-        FROM bookings b WHERE {where}
-        GROUP BY ALL ORDER BY period, series
-    """, params)
-    return [dict(zip(("period", "series", "bookings"), row, strict=True))
-            for row in cur.fetchall()]
 
 
 # --- names for words and widgets ----------------------------------------------------

@@ -24,7 +24,8 @@ Counting rules (issue 15):
   visit period, or as many whole months when it is whole months; "year": the
   same dates a year earlier) needs a visit period.
   The month and week buckets of the earlier period are matched to this
-  period's by their order (the first month with the first month).
+  period's by their order (the first month with the first month); days by their
+  date (a year earlier: the same date; 29 February has no counterpart).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class Dimension:
     key_sql: str  # over `bookings b`; for a multi-valued one over its CTE `m` (key)
     split_money: bool = False  # money is per value (service lines): no paid, no unpaid
     multi_table: str | None = None  # several values per booking: (booking_id, category_id)
-    time: bool = False  # a time bucket (month, week): a visit date range
+    time: bool = False  # a time bucket (day, week, month): a visit date range
 
 
 DIMENSIONS: dict[str, Dimension] = {d.name: d for d in (
@@ -72,6 +73,7 @@ DIMENSIONS: dict[str, Dimension] = {d.name: d for d in (
                             f"CASE WHEN b.online THEN '{CLIENT}' ELSE '{NO_USER}' END)"),
     Dimension("month", "date_trunc('month', b.visit_at)::DATE", time=True),
     Dimension("week", "date_trunc('week', b.visit_at)::DATE", time=True),
+    Dimension("day", "b.visit_at::DATE", time=True),
     Dimension("weekday", "isodow(b.visit_at)"),
     Dimension("hour", "hour(b.visit_at)"),
 )}
@@ -82,7 +84,8 @@ DIMENSION_LABELS = {
     "source": "Online or offline", "source_detail": "Source", "payment": "Payment",
     "status": "Visit status", "staff": "Employee", "service_category": "Service category",
     "booking_category": "Booking category", "created_by": "Created by",
-    "month": "Month of visit", "week": "Week of visit", "weekday": "Weekday of visit",
+    "day": "Day of visit", "month": "Month of visit", "week": "Week of visit",
+    "weekday": "Weekday of visit",
     "hour": "Hour of visit",
 }
 MEASURE_LABELS = {"bookings": "Bookings", "to_pay": "To pay", "paid": "Paid",
@@ -191,7 +194,7 @@ def _check(rows: str, cols: str, measure: str) -> tuple[Dimension, Dimension]:
         if d.split_money and measure in ("paid", "unpaid"):
             raise Refused(
                 f"{measure} cannot be split by {d.name.replace('_', ' ')}: a booking's "
-                "payment is not divided among its services. Choose to_pay, average or "
+                "payment is not divided among its services. Choose to pay, average or "
                 "bookings, or another dimension.")
     return r, c
 
@@ -344,6 +347,8 @@ def _labeller(con: Connection, dim: Dimension) -> tuple[Callable, Callable]:
         return (lambda k: f"{k:%Y-%m}"), (lambda k: k)
     if name == "week":
         return (lambda k: f"{k.isocalendar()[0]}-W{k.isocalendar()[1]:02d}"), (lambda k: k)
+    if name == "day":
+        return (lambda k: f"{k:%Y-%m-%d}"), (lambda k: k)
     if name == "weekday":
         return (lambda k: WEEKDAYS[k - 1]), (lambda k: k)
     if name == "hour":
@@ -401,14 +406,14 @@ def pivot(con: Connection, user: User, bfilter: BookingFilter, rows: str = "sour
     row_map = col_map = None  # None: the earlier period's keys are this period's
     if compare is not None:
         # a key only the earlier period has (an employee since gone) gets its own row;
-        # month and week buckets are matched by their order instead
+        # day, week and month buckets are matched by place instead (_matched)
         then_rows, then_cols = {rk for rk, _ in then.get(1, {})}, {ck for _, ck in then.get(2, {})}
         if r.time:
-            row_map = _matched(r, period, before)
+            row_map = _matched(r, period, before, compare)
             then_rows = {k for k, earlier in row_map.items() if earlier in then_rows}
         row_keys = sorted(set(row_keys) | then_rows, key=row_order)
         if c.time:
-            col_map = _matched(c, period, before)
+            col_map = _matched(c, period, before, compare)
             then_cols = {k for k, earlier in col_map.items() if earlier in then_cols}
         col_keys = sorted(set(col_keys) | then_cols, key=col_order)
 
@@ -480,23 +485,32 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def _buckets(dim: Dimension, start: date, end: date) -> list[date]:
-    """The month or week buckets a period touches, in order."""
+    """The day, week or month buckets a period touches, in order."""
     if dim.name == "month":
         out, day = [], start.replace(day=1)
         while day <= end:
             out.append(day)
             day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
         return out
-    day = start - timedelta(days=start.weekday())
+    step = 7 if dim.name == "week" else 1
+    day = start - timedelta(days=start.weekday()) if dim.name == "week" else start
     out = []
     while day <= end:
         out.append(day)
-        day += timedelta(days=7)
+        day += timedelta(days=step)
     return out
 
 
-def _matched(dim: Dimension, period, before) -> dict:
-    """{a bucket of this period: the earlier period's bucket in the same place}."""
+def _matched(dim: Dimension, period, before, compare: str) -> dict:
+    """{a bucket of this period: the earlier period's bucket in the same place}.
+
+    Months and weeks are matched by their order. Days a year earlier are matched
+    by their date (a leap year's 29 February has none): by order, every day after it
+    would be set against the day before its date. Against the previous period the
+    order is the date anyway (the same number of days before)."""
+    if dim.name == "day" and compare == "year":
+        return {day: _year_earlier(day) for day in _buckets(dim, *period)
+                if (day.month, day.day) != (2, 29)}
     now, then = _buckets(dim, *period), _buckets(dim, *before)
     return dict(zip(now, then, strict=False))
 
@@ -537,8 +551,10 @@ def key_filter(bfilter: BookingFilter, dim_name: str, key) -> BookingFilter:
     if dim.time:
         if dim_name == "month":
             last = key.replace(day=calendar.monthrange(key.year, key.month)[1])
-        else:
+        elif dim_name == "week":
             last = key + timedelta(days=6)
+        else:
+            last = key
         start = max(key, f.visit_from) if f.visit_from else key
         end = min(last, f.visit_to) if f.visit_to else last
         if start > end:
@@ -564,7 +580,7 @@ def cell_filter(bfilter: BookingFilter, rows_dim: str, row_key, cols_dim: str | 
                 col_key=None) -> BookingFilter:
     """The list's filter for a cell (or, without cols, for a row total).
 
-    Keys are the CrossTab's row_keys / col_keys. Month and week become a visit date
+    Keys are the CrossTab's row_keys / col_keys. Day, week and month become a visit date
     range within the filter's own; a key the filter leaves out gives a filter that
     matches nothing."""
     f = key_filter(bfilter, rows_dim, row_key)
@@ -577,7 +593,7 @@ def drill(bfilter: BookingFilter, tab: CrossTab, row: int | None, col: int | Non
           before: bool = False) -> BookingFilter:
     """The list's filter for the cross-tab TAB's number at ROW, COL (positions in its
     row_keys and col_keys; None for the total over that side); with BEFORE, the earlier
-    period's number beside it. A month or week of this period stands for the earlier
+    period's number beside it. A day, week or month of this period stands for the earlier
     period's bucket in the same place, as the comparison matched them."""
     f = bfilter
     if before:
@@ -591,8 +607,45 @@ def drill(bfilter: BookingFilter, tab: CrossTab, row: int | None, col: int | Non
         key = keys[at]
         dim = DIMENSIONS[dim_name]
         if before and dim.time:
-            key = _matched(dim, tab.period, tab.before_period).get(key)
+            key = _matched(dim, tab.period, tab.before_period, tab.compare).get(key)
             if key is None:  # this period has more buckets than the earlier one
                 return _nothing(f)
         f = key_filter(f, dim_name, key)
     return f
+
+
+# --- the timeline ---------------------------------------------------------------------
+
+GRAINS = ("day", "week", "month")  # the time dimensions a timeline runs along
+TIMELINE_MEASURES = ("bookings", "to_pay", "paid", "unpaid")  # what adds up in a stack
+
+
+def timeline(con: Connection, user: User, bfilter: BookingFilter, grain: str = "month",
+             split: str = "source", measure: str = "bookings",
+             today: date | None = None) -> list[dict]:
+    """The measure per day, week or month of visit, split by a dimension: the cross-tab
+    of GRAIN by SPLIT, as points for a chart, by period and then in the split's order.
+
+    Each point is {"period": the bucket's first day, "label": the bucket as the cross-tab
+    names it (2024-05, 2024-W18, 2024-05-01), "series": the split's label, "value": the
+    cell, "share": its part of the period's sum}; cells of 0 are left out.
+    The cross-tab's rules hold: under a multi-valued split (booking category) a booking
+    counts under each of its values, so a period's values may add up to more than its
+    bookings; shares are of that sum, as a stack drawn to 100 % shows them.
+    """
+    if grain not in GRAINS:
+        raise Refused(f"A timeline runs per {', '.join(GRAINS)}, not {grain!r}.")
+    if split not in DIMENSIONS or DIMENSIONS[split].time:
+        splits = [name for name, d in DIMENSIONS.items() if not d.time]
+        raise Refused(f"A timeline is split by one of {', '.join(splits)}, not {split!r}.")
+    if measure not in TIMELINE_MEASURES:
+        raise Refused(f"A timeline shows one of {', '.join(TIMELINE_MEASURES)} (they add up "
+                      f"in a stack), not {measure!r}.")
+    tab = pivot(con, user, bfilter, rows=grain, cols=split, measure=measure, today=today)
+    points = []
+    for period, name, values in zip(tab.row_keys, tab.row_labels, tab.cells, strict=True):
+        whole = sum(values)
+        points += [{"period": period, "label": name, "series": label, "value": value,
+                    "share": round(value / whole, 4) if whole else None}
+                   for label, value in zip(tab.col_labels, values, strict=True) if value]
+    return points

@@ -19,6 +19,7 @@ from bookings.filters import BookingFilter
 from bookings.model import Right, Source
 from ui import common, export_actions, row_actions
 from ui.filter_form import filter_form
+from ui.timeline_chart import timeline_chart
 
 user = common.require(Right.VIEW_BOOKINGS)
 con = common.cursor()
@@ -129,38 +130,42 @@ FACET_TITLES = {"source": "Source", "payment": "Payment", "status": "Visit statu
                 "staff": "Employee"}
 with st.expander("Counts by source, payment, visit status and employee (select a row to narrow)",
                  expanded=True):
-    for column, (facet, entries) in zip(st.columns(4), summary["facets"].items(), strict=True):
-        counts = pd.DataFrame({FACET_TITLES[facet]: [str(e["value"]) for e in entries],
-                               "Bookings": [e["count"] for e in entries]})
-        picked = column.dataframe(
-            counts, hide_index=True, width="stretch", height=min(38 + 35 * len(entries), 250),
-            on_select="rerun", selection_mode="single-row", key=f"facet-{facet}-{bfilter}",
-            column_config={"Bookings": st.column_config.ProgressColumn(
-                format="%d", min_value=0, max_value=max(summary["total"], 1))},
-        )
-        for position in picked.selection.rows:
-            narrowing = FACET_FILTERS[facet](entries[position])
-            if None in narrowing.values():
-                column.caption("Bookings with nothing to pay have no filter of their own.")
-            else:
-                show(bfilter.narrowed(**narrowing))
+    # Two facets a row, at any width: four side by side leave each too narrow for its
+    # numbers at 800 px, and the page cannot know the width to choose.
+    entries_of = summary["facets"]
+    shown_total = max(summary["total"], 1)
+    for pair in (("source", "payment"), ("status", "staff")):
+        for column, facet in zip(st.columns(2, gap="small"), pair, strict=True):
+            entries = entries_of[facet]
+            counts = pd.DataFrame({FACET_TITLES[facet]: [str(e["value"]) for e in entries],
+                                   "Bookings": [e["count"] for e in entries],
+                                   "Share": [100 * e["count"] / shown_total for e in entries]})
+            picked = column.dataframe(
+                counts, hide_index=True, width="stretch",
+                height=min(38 + 35 * len(entries), 250), on_select="rerun",
+                selection_mode="single-row", key=f"facet-{facet}-{bfilter}",
+                column_config={
+                    "Bookings": st.column_config.NumberColumn(format="localized"),
+                    # 120 px: the bar and "66.7%" beside it, and the grid no wider
+                    # than its half of the page at 800 px
+                    "Share": st.column_config.ProgressColumn(
+                        format="%.1f%%", min_value=0, max_value=100, width=120,
+                        help="Of the bookings shown"),
+                },
+            )
+            for position in picked.selection.rows:
+                narrowing = FACET_FILTERS[facet](entries[position])
+                if None in narrowing.values():
+                    column.caption("Bookings with nothing to pay have no filter of their own.")
+                else:
+                    show(bfilter.narrowed(**narrowing))
 
 # Drawn only while open: a chart nobody looks at would cost every list its query and
 # the browser its charting library.
-over_time = st.expander("Bookings over time", key="over_time", on_change="rerun")
+over_time = st.expander("Over time: bookings and money", key="over_time", on_change="rerun")
 with over_time:
     if over_time.open:
-        grain_col, split_col = st.columns(2)
-        grain = grain_col.segmented_control("Per", listing.GRAINS, default="month",
-                                            key="chart_grain") or "month"
-        split = split_col.segmented_control("Split by", ["source", "payment", "online"],
-                                            default="source", key="chart_split") or "source"
-        points = pd.DataFrame(listing.timeline(con, user, bfilter, grain=grain, split=split))
-        if points.empty:
-            st.caption("No bookings to chart.")
-        else:
-            st.bar_chart(points, x="period", y="bookings", color="series", stack=True,
-                         x_label="visit " + grain, y_label="bookings")
+        timeline_chart(con, user, bfilter, key="list-over-time")
 
 
 # --- the table --------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The Bookings page through AppTest, on the known store."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,80 @@ def test_the_chart_over_time_is_drawn_only_while_its_expander_is_open(app):
     assert not at.exception
     charts = at.get("vega_lite_chart")
     assert len(charts) == 1
+
+
+def chart_spec(at: AppTest) -> dict:
+    (chart,) = at.get("vega_lite_chart")
+    return json.loads(chart.proto.spec)
+
+
+def test_the_chart_over_time_shows_money_as_shares_split_by_any_dimension(app):
+    at = app("owner", sort="visit_at")
+    at.session_state["over_time"] = True
+    at.run()
+    at.button_group(key="list-over-time-measure").set_value("to_pay").run()
+    at.button_group(key="list-over-time-stack").set_value("Shares (100%)").run()
+    at.selectbox(key="list-over-time-split").set_value("booking_category").run()
+    assert not at.exception
+    encoding = chart_spec(at)["encoding"]
+    assert encoding["y"]["title"] == "Share of money to pay"
+    assert encoding["y"]["axis"]["format"] == ".0%"
+    assert encoding["color"]["title"] == "Booking category"
+    assert encoding["x"]["title"] == "Visit month"
+    assert any("Money leaves out canceled bookings" in c.value for c in at.caption)
+
+
+def test_paid_by_service_category_is_refused_in_words(app):
+    at = app("owner", sort="visit_at")
+    at.session_state["over_time"] = True
+    at.run()
+    at.button_group(key="list-over-time-measure").set_value("paid").run()
+    at.selectbox(key="list-over-time-split").set_value("service_category").run()
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) == 0
+    assert "cannot be split by service category" in at.info[0].value
+
+
+def test_weekday_and_hour_go_through_the_form_and_the_address(app):
+    at = app("owner", sort="visit_at")
+    at.multiselect(key="weekday-0").set_value([3])  # Wednesday: booking 1
+    at.multiselect(key="hour-0").set_value([10, 11])
+    next(b for b in at.button if b.label == "Show").click().run()
+    assert not at.exception
+    assert table_ids(at) == [1]
+    assert at.query_params["weekday"] in ("3", ["3"])
+    assert at.query_params["hour"] == ["10", "11"]
+    assert showing(at) == "**Showing:** visits on Wednesdays, visits at 10:00-10:59 or " \
+                          "11:00-11:59"
+    # the address brings them back into the form (a new revision of its keys)
+    again = app("owner", sort="visit_at", weekday=["3"], hour=["10", "11"])
+    assert again.multiselect(key="weekday-0").value == [3]
+    assert again.multiselect(key="hour-0").value == [10, 11]
+    assert again.multiselect(key="weekday-0").options == ["Monday", "Tuesday", "Wednesday",
+                                                          "Thursday", "Friday", "Saturday",
+                                                          "Sunday"]
+    assert again.multiselect(key="hour-0").options[9] == "09:00"
+
+
+def test_each_facet_row_has_its_count_and_share(app):
+    at = app("owner", sort="visit_at")
+    frames = {frame.value.columns[0]: frame.value for frame in at.dataframe
+              if list(frame.value.columns[1:]) == ["Bookings", "Share"]}
+    assert set(frames) == {"Source", "Payment", "Visit status", "Employee"}
+    payment = frames["Payment"].set_index("Payment")
+    assert payment.loc["not paid in full", "Bookings"] == 3
+    assert payment.loc["not paid in full", "Share"] == pytest.approx(50)  # percent
+    assert frames["Employee"]["Share"].sum() == pytest.approx(100)
+
+
+def test_too_many_parts_of_bars_are_not_drawn_but_said(app, monkeypatch):
+    monkeypatch.setattr("ui.timeline_chart.MAX_PARTS", 5)
+    at = app("owner", sort="visit_at")
+    at.session_state["over_time"] = True
+    at.run()
+    # by weekday, 5 parts a month (bookings 1 and 2 are both on a Wednesday of May)
+    at.selectbox(key="list-over-time-split").set_value("weekday").run()
+    assert len(at.get("vega_lite_chart")) == 1
+    at.button_group(key="list-over-time-grain").set_value("day").run()  # 6 days
+    assert len(at.get("vega_lite_chart")) == 0
+    assert "6 parts of bars, too many to draw" in at.info[0].value

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from bookings import listing
+from bookings import listing, pivot
 from bookings.auth import get_user
 from bookings.cli import main
 from bookings.filters import BookingFilter
@@ -84,24 +84,27 @@ def test_an_empty_result_has_zero_totals(known):
     assert (summary["total"], summary["to_pay"], summary["paid_full_share"]) == (0, 0, None)
 
 
+# The list's timeline is the cross-tab's (pivot.timeline; more in tests/test_timeline.py):
+# the splits the list's chart had, source, payment and online, are its source_detail,
+# payment and source.
 @pytest.mark.parametrize("grain, split, expected", [
-    ("month", "source", {("2024-05-01", "admin"): 1, ("2024-05-01", "online widget"): 1}),
+    ("month", "source_detail", {("2024-05-01", "admin"): 1, ("2024-05-01", "online widget"): 1}),
     ("month", "payment", {("2024-05-01", "paid in full"): 1,
                           ("2024-05-01", "not paid in full"): 1}),
-    ("day", "online", {("2024-05-01", "offline"): 1, ("2024-05-15", "online"): 1}),
+    ("day", "source", {("2024-05-01", "offline"): 1, ("2024-05-15", "online"): 1}),
 ])
 def test_timeline(known, grain, split, expected):
-    points = listing.timeline(known, SYSTEM, BookingFilter(visit_to=TODAY.replace(year=2024,
-                              month=5, day=31)), grain=grain, split=split, today=TODAY)
-    assert {(str(p["period"]), p["series"]): p["bookings"] for p in points} == expected
+    points = pivot.timeline(known, SYSTEM, BookingFilter(visit_to=TODAY.replace(year=2024,
+                            month=5, day=31)), grain=grain, split=split, today=TODAY)
+    assert {(str(p["period"]), p["series"]): p["value"] for p in points} == expected
 
 
 def test_the_employee_sees_the_viewing_period_only(known):
     employee = get_user(known, "employee")
     assert [r["id"] for r in listing.page(known, employee, BookingFilter(), today=TODAY)] == [6]
     assert listing.summary(known, employee, BookingFilter(), TODAY)["total"] == 1
-    assert sum(p["bookings"] for p in listing.timeline(known, employee, BookingFilter(),
-                                                       today=TODAY)) == 1
+    assert sum(p["value"] for p in pivot.timeline(known, employee, BookingFilter(),
+                                                  today=TODAY)) == 1
 
 
 @pytest.mark.parametrize("phone, masked", [("12123445678", "12*******78"), ("1234", "****")])

@@ -22,6 +22,7 @@ from bookings.model import SYSTEM, Attendance, Scope
 from bookings.pivot import (
     DIMENSIONS,
     MEASURES,
+    _matched,
     before_filter,
     before_period,
     cell_filter,
@@ -34,7 +35,8 @@ from tests.known_store import TODAY
 PAIRS = [
     ("source", "payment"), ("staff", "month"), ("service_category", "booking_category"),
     ("booking_category", "service_category"), ("created_by", "weekday"), ("status", "hour"),
-    ("source_detail", "week"), ("payment", "service_category"),
+    ("source_detail", "week"), ("payment", "service_category"), ("day", "booking_category"),
+    ("service_category", "day"),
 ]
 FILTERS = {
     "all": BookingFilter(),
@@ -193,6 +195,9 @@ def test_cell_filters_use_the_new_list_filters(known):
         visit_from=date(2024, 6, 24), visit_to=date(2024, 6, 30), created_by=("client",))
     assert cell_filter(f, "source", False, "source_detail", "api") == f.narrowed(
         source="offline", source_detail=("api",))
+    assert cell_filter(f, "day", date(2024, 6, 2), "status", 0) == f.narrowed(
+        visit_from=date(2024, 6, 2), visit_to=date(2024, 6, 2), status=(Attendance.PENDING,))
+    assert listing.count(known, SYSTEM, cell_filter(f, "day", date(2024, 5, 1))) == 0
     # a key the filter leaves out: a filter that matches nothing
     assert listing.count(known, SYSTEM, cell_filter(BookingFilter(staff=(1,)), "staff", 2)) == 0
 
@@ -277,6 +282,33 @@ def test_months_are_set_against_the_months_before_in_order(known):
     doc = tab.to_json()
     assert doc["col_totals"] == [{"value": 2, "before": 0}, {"value": 1, "before": 2}]
     assert doc["total"] == {"value": 3, "before": 2}
+
+
+def test_days_are_set_against_the_days_the_same_distance_before(known):
+    f = BookingFilter(visit_from=date(2024, 6, 1), visit_to=date(2024, 7, 31))
+    doc = pivot(known, SYSTEM, f, "day", "staff", "bookings", compare="previous",
+                today=TODAY)
+    # 61 days each: 1 May (booking 1) is the 31st day before, set against 1 July;
+    # 15 May (booking 2) against 15 July, a day with nothing now
+    tab = doc.to_json()
+    assert tab["rows"] == ["2024-06-02", "2024-06-20", "2024-07-01", "2024-07-15"]
+    assert [t["value"] for t in tab["row_totals"]] == [1, 1, 1, 0]
+    assert [t["before"] for t in tab["row_totals"]] == [0, 0, 1, 1]
+    assert tab["total"] == {"value": 3, "before": 2}
+
+
+def test_days_a_year_earlier_are_the_same_dates(known):
+    f = BookingFilter(visit_from=date(2025, 5, 1), visit_to=date(2025, 7, 31))
+    tab = pivot(known, SYSTEM, f, "day", "source", "bookings", compare="year", today=TODAY)
+    assert tab.row_labels == ["2025-05-01", "2025-05-15", "2025-06-02", "2025-06-20",
+                              "2025-07-01"]
+    assert tab.before["row_totals"] == [1, 1, 1, 1, 1] and tab.total == 0
+    # 29 February has no day a year earlier; the days after it keep their dates
+    day = DIMENSIONS["day"]
+    period = (date(2024, 2, 28), date(2024, 3, 1))
+    assert _matched(day, period, before_period(BookingFilter(
+        visit_from=period[0], visit_to=period[1]), "year"), "year") == {
+        date(2024, 2, 28): date(2023, 2, 28), date(2024, 3, 1): date(2023, 3, 1)}
 
 
 def test_a_year_earlier(known):

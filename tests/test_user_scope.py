@@ -17,7 +17,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from bookings import auth, deletion, editing, history, listing
+from bookings import auth, deletion, editing, history, listing, pivot
 from bookings.admin import changelog, settings, users
 from bookings.admin.changelog import SettingsRefused
 from bookings.errors import Forbidden, NotFound
@@ -108,8 +108,8 @@ def test_the_summary_and_its_facets_count_only_what_the_scope_allows(scoped, vie
 
 def test_the_timeline_counts_only_what_the_scope_allows(scoped, viewer):
     user, seen = viewer
-    points = listing.timeline(scoped, user, BookingFilter(), grain="day")
-    assert sum(point["bookings"] for point in points) == len(seen)
+    points = pivot.timeline(scoped, user, BookingFilter(), grain="day")
+    assert sum(point["value"] for point in points) == len(seen)
 
 
 def test_an_export_file_holds_only_what_the_scope_allows(scoped, viewer):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bookings.filters import CLIENT, FILTER_LABELS, BookingFilter
+from bookings.filters import CLIENT, FILTER_LABELS, WEEKDAYS, BookingFilter
 from bookings.model import Attendance, Source
 
 CANCELLED_LABELS = {"all": "Both", "yes": "Canceled", "no": "Not canceled"}
@@ -60,6 +60,7 @@ def filter_form(current: BookingFilter, choices: dict, revision: int) -> Booking
             client = st.text_input(FILTER_LABELS["client"], current.client,
                                    key="client" + k, placeholder="e.g. Kate or +1 212 344")
             payment = _pick(current, "payment", PAYMENT_LABELS, k)
+            services = _pick(current, "services", SERVICES_LABELS, k)
             shown = st.form_submit_button("Show", type="primary", icon=":material/search:",
                                           width="stretch")
         with second:
@@ -69,12 +70,19 @@ def filter_form(current: BookingFilter, choices: dict, revision: int) -> Booking
             status = st.multiselect(FILTER_LABELS["status"], list(Attendance),
                                     default=current.status, format_func=lambda s: s.label,
                                     key="status" + k, placeholder="Any status", wrap=True)
+            # of the visit: ISO weekdays (Monday 1) and hours of the day
+            weekday = st.multiselect(FILTER_LABELS["weekday"], range(1, 8),
+                                     default=current.weekday,
+                                     format_func=lambda d: WEEKDAYS[d - 1], key="weekday" + k,
+                                     placeholder="Any day", wrap=True)
+            hour = st.multiselect(FILTER_LABELS["hour"], range(24), default=current.hour,
+                                  format_func=lambda h: f"{h:02d}:00", key="hour" + k,
+                                  placeholder="Any hour", wrap=True)
             creators = {CLIENT: "The client (online)", **{u: u for u in choices["creators"]}}
             created_by = st.multiselect(FILTER_LABELS["created_by"], list(creators),
                                         default=[c for c in current.created_by if c in creators],
                                         format_func=creators.get, key="created_by" + k,
                                         placeholder="Any user", wrap=True)
-            services = _pick(current, "services", SERVICES_LABELS, k)
         with third:
             service_categories = {None: "(none)", **choices["service_categories"]}
             service_category = st.multiselect(
@@ -101,6 +109,5 @@ def filter_form(current: BookingFilter, choices: dict, revision: int) -> Booking
         cancelled=cancelled, status=tuple(status), client=client,
         service_category=tuple(service_category), booking_category=tuple(booking_category),
         source=source, payment=payment, services=services, source_detail=tuple(source_detail),
-        # no widgets yet: kept as the address (a cross-tab's drill-down) gave them
-        weekday=current.weekday, hour=current.hour,
+        weekday=tuple(weekday), hour=tuple(hour),
     )

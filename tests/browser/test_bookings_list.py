@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -81,3 +82,52 @@ def test_a_shared_link_opens_the_same_view_after_sign_in(sign_in_as, twin):
 def test_the_employee_searching_by_phone_is_refused(sign_in_as):
     page = sign_in_as("employee", path="?client=%2B1%20212")
     expect(page.get_by_text("You may not search by phone number")).to_be_visible()
+
+
+def pick(page: Page, option: str) -> None:
+    """Click OPTION of a segmented control (the chart's Per, Show, Bars)."""
+    with rerun(page):
+        page.get_by_test_id("stButtonGroup").get_by_text(option, exact=True).click()
+    wait_for_render(page)
+
+
+def facet_cells(page: Page, title: str, value: str) -> list[str]:
+    """The cells of the facet grid TITLE's row VALUE, from the grid's accessibility
+    table (it holds the values; the canvas draws them formatted)."""
+    header = page.locator('[role="columnheader"]').filter(
+        has_text=re.compile(rf"^{re.escape(title)}$"))
+    grid = page.get_by_test_id("stDataFrame").filter(has=header).first  # the list's after
+    row = grid.locator('tr[role="row"]').filter(
+        has=page.locator('[role="gridcell"]').filter(has_text=re.compile(rf"^{value}$")))
+    expect(row).to_have_count(1)
+    return row.locator('[role="gridcell"]').all_inner_texts()
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_facets_read_with_numbers_and_money_shows_over_time(page, sign_in_as, twin, width):
+    summary = listing.summary(twin, SYSTEM, BookingFilter())
+    page.set_viewport_size({"width": width, "height": 900})  # narrow: the sidebar closed
+    sign_in_as("owner", "?sort=visit_at")  # the whole history
+    wait_for_render(page)
+    # each facet row: its count and share beside its bar, and every column on screen:
+    # no facet grid is wider than its place (no sideways scroll hides the share)
+    for facet, title in (("payment", "Payment"), ("staff", "Employee")):
+        first = summary["facets"][facet][0]
+        name, count, share = facet_cells(page, title, str(first["value"]))
+        assert int(count) == first["count"]
+        assert float(share) == pytest.approx(100 * first["count"] / summary["total"])
+    hidden = page.evaluate("""() => [...document.querySelectorAll(
+            '[data-testid="stDataFrame"] .dvn-scroller')].slice(0, 4)
+        .filter(s => s.scrollWidth > s.clientWidth + 1).length""")
+    assert hidden == 0, f"{hidden} facet grids scroll sideways at {width} px"
+
+    with rerun(page):
+        page.get_by_text("Over time: bookings and money").click()
+    wait_for_render(page)
+    chart = page.get_by_test_id("stVegaLiteChart")
+    expect(chart.get_by_text("Bookings", exact=True)).to_be_visible()  # the value axis
+    pick(page, "to pay")
+    pick(page, "Shares (100%)")
+    expect(chart.get_by_text("Share of money to pay", exact=True)).to_be_visible()
+    expect(chart.get_by_text("100%", exact=True)).to_be_visible()
+    assert chart.locator(".mark-rect path").count() > 2  # months x online, offline

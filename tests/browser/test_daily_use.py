@@ -139,8 +139,10 @@ def cut_texts(page: Page, scope: str) -> list[str]:
 
 
 def test_the_filter_form_reads_whole(sign_in_as, width):
-    """Chosen employees, statuses and the plain choices, at their longest, read whole."""
+    """Chosen employees, statuses, weekdays and hours and the plain choices, at their
+    longest, read whole."""
     page = sign_in_as("owner", "?staff=1&staff=2&staff=3&status=1&status=2"
+                               "&weekday=3&weekday=6&hour=9&hour=18"
                                "&source_detail=online+widget&cancelled=no&payment=unpaid"
                                "&services=without&source=offline&sort=visit_at")
     wait_for_render(page)
