@@ -22,6 +22,7 @@ from bookings.model import Right
 from ui import common
 from ui.crosstab_download import crosstab_download
 from ui.filter_form import filter_form
+from ui.timeline_chart import timeline_chart
 
 user = common.require(Right.VIEW_BOOKINGS)
 con = common.cursor()
@@ -301,3 +302,9 @@ else:
             st.info(str(refused))
             continue
         st.switch_page(LIST_PAGE, query_params=common.list_address(cell))
+
+
+# --- over time ---------------------------------------------------------------------------
+
+st.subheader("Over time")
+timeline_chart(con, user, bfilter, key="analysis-over-time")
