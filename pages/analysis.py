@@ -96,15 +96,11 @@ with st.container(horizontal=True, vertical_alignment="center"):
 
 # --- what to count, and by what ------------------------------------------------------
 
-def dimension_words(name: str) -> str:
-    return pivot.DIMENSION_LABELS[name]
-
-
 with st.container(horizontal=True, vertical_alignment="bottom"):
-    new_rows = st.selectbox("Rows", list(pivot.DIMENSIONS), format_func=dimension_words,
+    new_rows = st.selectbox("Rows", list(pivot.DIMENSIONS), format_func=pivot.DIMENSION_LABELS.get,
                             index=list(pivot.DIMENSIONS).index(rows), width=210)
     col_options = [d for d in pivot.DIMENSIONS if d != new_rows]
-    new_cols = st.selectbox("Columns", col_options, format_func=dimension_words,
+    new_cols = st.selectbox("Columns", col_options, format_func=pivot.DIMENSION_LABELS.get,
                             index=col_options.index(cols) if cols in col_options else 0,
                             width=210)
     new_measure = st.selectbox("Measure", list(pivot.MEASURES),
