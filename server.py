@@ -8,6 +8,10 @@ store (`open_store` with the same settings returns the same instance), each
 thread with its own cursor. The routes live in web/ (their logic in
 `bookings.exports.links` and `bookings.sessions`); this file only wires them up.
 
+The `bookings` command reaches this process while it holds the store: the lifespan
+listens on `<store file>.sock` (bookings/cli/channel.py) and runs each command it is
+sent with `bookings.cli.answer`, on a cursor of the same connection.
+
 Download links follow the port the app serves on (`make run PORT=8701`,
 `bookings serve --server.port 8701`, or the next free one Streamlit took):
 once it listens, the lifespan puts Streamlit's `server.port` into
@@ -25,7 +29,8 @@ import streamlit as st
 from streamlit import config as st_config
 from streamlit.runtime.pages_manager import PagesManager
 
-from bookings import config
+from bookings import cli, config
+from bookings.cli import channel
 from bookings.exports import jobs
 from bookings.startup import startup
 from bookings.store import Connection, StoreError, open_store
@@ -44,8 +49,8 @@ def announce_port() -> int:
 
 @asynccontextmanager
 async def lifespan(_app):
-    """Recover what a restart cut off (`startup`), start the export worker, stop it at
-    the end."""
+    """Recover what a restart cut off (`startup`), start the export worker and the
+    command line's channel, stop them at the end."""
     # pages/ holds st.navigation's pages, not a multipage folder of old. Streamlit
     # assumes the old kind until app.py first calls st.navigation, so a deep link
     # (/settings) as the first request after a start ran pages/settings.py alone.
@@ -61,18 +66,33 @@ async def lifespan(_app):
     # Busy at start: the worker runs the start-up once it gets the store.
     worker = jobs.ExportWorker(path, on_open=None if "con" in _store else startup)
     worker.start()
+    commands = channel.Listener(channel.socket_path(path), _command)
+    try:
+        commands.start()
+    except OSError as exc:  # the app serves its pages without it
+        log.warning("the command line cannot reach this app: %s", exc)
     try:
         yield None
     finally:
+        commands.stop()
         worker.stop()
         if "con" in _store:
             _store.pop("con").close()
 
 
-def _cursor() -> Connection:
+def _connection() -> Connection:
     if "con" not in _store:  # busy at start: try again now (StoreError while it still is)
         _store["con"] = open_store(config.default_db_path())
-    return _store["con"].cursor()
+    return _store["con"]
+
+
+def _cursor() -> Connection:
+    return _connection().cursor()
+
+
+def _command(request: dict) -> dict:
+    """A `bookings` command sent through the channel, run on this app's store."""
+    return cli.answer(request, _connection, config.default_db_path())
 
 
 app = st.App("app.py", lifespan=lifespan,

@@ -41,11 +41,16 @@ class StoreError(Exception):
 
 
 class StoreBusy(StoreError):
-    def __init__(self, path: Path, holder: str = ""):
+    """The file is held by another process. UNANSWERED, when the command then asked the
+    running app to run it (bookings/cli/channel.py): where it asked, and what happened."""
+
+    def __init__(self, path: Path, holder: str = "", unanswered: str = ""):
         self.path = path
+        self.holder = holder
         who = f" ({holder})" if holder else ""
+        asked = f", and no running app answered on {unanswered}" if unanswered else ""
         super().__init__(
-            f"The store {path} is busy: another process holds it{who}. "
+            f"The store {path} is busy: another process holds it{who}{asked}. "
             "Stop that process (for example the running app) or use another --db file."
         )
 
@@ -592,6 +597,18 @@ def transaction(con: Connection) -> Iterator[Connection]:
     except BaseException:
         _rollback_quietly(con)
         raise
+
+
+@contextmanager
+def reading_only(con: Connection) -> Iterator[Connection]:
+    """The block in a transaction that cannot write, rolled back after: reading only,
+    kept by DuckDB itself on a connection that could write (a reading command the
+    running app runs for the `bookings` command, on its own read-write connection)."""
+    con.execute("BEGIN TRANSACTION READ ONLY")
+    try:
+        yield con
+    finally:
+        _rollback_quietly(con)
 
 
 _EXCLUSIVE: dict[str, threading.Lock] = {}

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
+import pytest
 from openpyxl import Workbook
 from streamlit.testing.v1 import AppTest
 
@@ -155,3 +166,89 @@ def sign_in_app(at, login: str) -> None:
     finally:
         con.close()
     at.session_state["session_token"] = token or secrets.token_urlsafe(32)
+
+
+# --- the app as a process (`bookings serve`) ---------------------------------------------
+
+STARTUP_TIMEOUT_S = 60
+
+
+def app_env(data_dir: Path) -> dict[str, str]:
+    """The environment of the CLI and the app: nothing lands in the project's data/."""
+    env = dict(os.environ, BOOKINGS_DATA_DIR=str(data_dir))
+    env.pop("BOOKINGS_DB", None)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+@contextlib.contextmanager
+def serving(db: Path, log: Path, options: dict[str, str] | None = None) -> Iterator[str]:
+    """Run `bookings --db DB serve` on a free port; yield its base URL, stop it after.
+
+    OPTIONS are more streamlit config options, e.g. {"server.maxUploadSize": "50"}.
+
+    The store stays locked by the app while it runs (DuckDB: one process per file).
+    """
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    options = {
+        "server.port": str(port),
+        "server.headless": "true",
+        "server.address": "127.0.0.1",
+        # Others edit the sources while tests run: never rerun on a file change.
+        "server.fileWatcherType": "none",
+        **(options or {}),
+    }
+    streamlit_args = [arg for name, value in options.items() for arg in (f"--{name}", value)]
+    command = [sys.executable, "-m", "bookings.cli", "--db", str(db), "serve", *streamlit_args]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=app_env(db.parent),
+                                   stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    try:
+        _wait_healthy(url, process, log)
+        yield url
+    finally:
+        _stop(process)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"The app exited ({process.returncode}) while starting. Log:\n"
+                        f"{_tail(log)}", pytrace=False)
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"The app did not answer {url}/_stcore/health within {STARTUP_TIMEOUT_S} s. "
+                f"Log:\n{_tail(log)}", pytrace=False)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)

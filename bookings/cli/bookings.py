@@ -9,7 +9,9 @@ import os
 import shutil
 import sys
 from datetime import datetime
+from functools import partial
 from pathlib import Path
+from typing import TextIO
 
 from bookings import (
     catalog,
@@ -35,6 +37,8 @@ from bookings.cli.common import (
     arg,
     emit,
     filter_from_args,
+    local_path,
+    stderr_of,
     table,
     user_flag,
     viewer,
@@ -47,7 +51,8 @@ from bookings.store import Connection, is_empty, schema_version
 commands = Commands()
 
 
-@commands.add("init", help="create or migrate the store; safe to run again")
+@commands.add("init", help="create or migrate the store; safe to run again",
+              through_app=False)
 def init(args, con: Connection) -> None:
     version = schema_version(con)
     emit(args, {"db": str(args.db), "schema_version": version},
@@ -61,7 +66,8 @@ def init(args, con: Connection) -> None:
     arg("--bookings", type=DEMO_BOOKINGS, required=True, metavar="N"),
     arg("--seed", type=int, default=1, metavar="S"),
     arg("--if-empty", action="store_true",
-        help="do nothing (and say so) when the store already holds a business")))
+        help="do nothing (and say so) when the store already holds a business")),
+    through_app=False)
 def demo(args, con: Connection) -> None:
     from bookings.demo import fill_demo  # large, and only this command needs it
 
@@ -73,7 +79,7 @@ def demo(args, con: Connection) -> None:
             human += passwords_file.read_text()
         emit(args, {"bookings": 0, "skipped": "store not empty"}, human)
         return
-    progress = None if args.json else _print_progress
+    progress = None if args.json else partial(_print_progress, stderr_of(args))
     result = fill_demo(con, args.bookings, args.seed, progress=progress)
     passwords_file = write_demo_passwords(args.db, result.users)
     document = {
@@ -93,8 +99,8 @@ def demo(args, con: Connection) -> None:
     emit(args, document, human)
 
 
-def _print_progress(fraction: float, message: str) -> None:
-    print(f"  {fraction:4.0%}  {message}", file=sys.stderr, flush=True)
+def _print_progress(stream: TextIO, fraction: float, message: str) -> None:
+    print(f"  {fraction:4.0%}  {message}", file=stream, flush=True)
 
 
 def demo_sign_in_text(users: list[tuple[str, str, str]], passwords_file: Path) -> str:
@@ -196,7 +202,7 @@ def show_pivot(args, con: Connection) -> None:
                                                 compare=args.compare)
         crosstab = written.crosstab
         try:
-            shutil.copyfile(written.file, args.xlsx)
+            shutil.copyfile(written.file, local_path(args, args.xlsx))
         except OSError as exc:
             raise Refused(f"The cross-tab is written ({written.file}, Data log entry "
                           f"{written.log_id}) but cannot be copied to {args.xlsx}: "
@@ -360,7 +366,7 @@ def _finite(text: str) -> float:
 # --- the web app ----------------------------------------------------------------------
 
 
-@commands.add("serve", store=NO_STORE, takes_unknown=True,
+@commands.add("serve", store=NO_STORE, takes_unknown=True, through_app=False,
               help="start the web app (ARGS go to streamlit, e.g. --server.port 8502)")
 def serve(args, con: None) -> int:
     """Start the web app on this store (the arguments `bookings` does not know go to

@@ -1,5 +1,12 @@
 """What the commands share: exit codes, how a command is declared, argument types,
-output, the acting user, the filter flags, and opening the store."""
+output, the acting user, the filter flags, and opening the store.
+
+A command reads and writes through its `args`: `stdout_of(args)`, `stderr_of(args)`,
+`stdin_of(args)`, and the files named on its command line through `local_path(args,
+name)`. Run by `bookings` itself, these are the process's own streams and folder; run by
+the app for a `bookings` process that found the store held (bookings/cli/channel.py),
+they are that process's answer and folder, while other commands run beside it on the
+app's other threads: nothing process-wide (sys.stdout, the working folder) is changed."""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TextIO
 
 from bookings import auth, listing
 from bookings.errors import Refused
@@ -25,7 +33,7 @@ from bookings.filters import (
     parse_weekday,
 )
 from bookings.model import SYSTEM, User
-from bookings.store import Connection, open_store
+from bookings.store import Connection, open_store, reading_only
 from bookings.values import plain_amount
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
@@ -65,6 +73,9 @@ class Command:
     # A reader that writes when this option is given (`pivot --xlsx` records its file in
     # the Data log): the store is then opened read-write.
     writes_with: str | None = None
+    # Run by the running app when it holds the store (`init`, `demo` and `serve` are not:
+    # they need the file to themselves, or are the app; nor will a `copy` of a whole store).
+    through_app: bool = True
 
     def store_for_args(self, args) -> str:
         """How the store is opened for these arguments."""
@@ -92,10 +103,11 @@ class Commands:
 
     def add(self, *path: str, help: str, arguments: tuple[ArgumentAdder, ...] = (),
             store: str = READ_WRITE, takes_unknown: bool = False,
-            writes_with: str | None = None) -> Callable[[Handler], Handler]:
+            writes_with: str | None = None,
+            through_app: bool = True) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.commands.append(Command(path, help, arguments, handler, store, takes_unknown,
-                                         writes_with))
+                                         writes_with, through_app))
             return handler
 
         return register
@@ -137,6 +149,30 @@ ITEM_ID = whole_number(1, INTEGER_MAX, "an ID")
 DEMO_BOOKINGS = whole_number(0, 100_000_000, "a number of demo bookings")
 
 
+# --- where a command reads and writes -----------------------------------------------
+
+
+def stdout_of(args) -> TextIO:
+    """Where the command prints: the process's stdout, or the app's answer."""
+    return getattr(args, "stdout", None) or sys.stdout
+
+
+def stderr_of(args) -> TextIO:
+    return getattr(args, "stderr", None) or sys.stderr
+
+
+def stdin_of(args) -> TextIO:
+    return getattr(args, "stdin", None) or sys.stdin
+
+
+def local_path(args, name: str | Path) -> Path:
+    """A file named on the command line, as the caller means it: a relative NAME is
+    relative to the caller's folder (the app runs in a folder of its own). Messages
+    keep NAME as it was given."""
+    folder = getattr(args, "cwd", None)
+    return Path(folder, name) if folder else Path(name)
+
+
 # --- output -----------------------------------------------------------------
 
 
@@ -150,16 +186,16 @@ def _json_default(value):
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-def print_json(document: dict) -> None:
-    print(json.dumps(document, default=_json_default, ensure_ascii=False))
+def print_json(document: dict, file: TextIO | None = None) -> None:
+    print(json.dumps(document, default=_json_default, ensure_ascii=False), file=file)
 
 
 def emit(args, document: dict, human: str) -> None:
     """Exactly one JSON document with --json, else the text a person reads."""
     if args.json:
-        print_json(document)
+        print_json(document, stdout_of(args))
     else:
-        print(human)
+        print(human, file=stdout_of(args))
 
 
 def table(rows: list[dict], columns: list[str]) -> str:
@@ -198,7 +234,7 @@ def viewer(con: Connection, args) -> User:
     user = acting_user(con, args)
     notice = listing.scope_notice(user)
     if notice:
-        print(f"bookings: {notice}", file=sys.stderr)
+        print(f"bookings: {notice}", file=stderr_of(args))
     return user
 
 
@@ -249,11 +285,28 @@ def filter_from_args(args) -> BookingFilter:
 
 
 @contextmanager
-def store_for(command: Command, db: Path, args=None) -> Iterator[Connection | None]:
-    """The store opened as COMMAND needs it with ARGS, closed after."""
+def store_for(command: Command, db: Path, args=None, *,
+              given: Connection | None = None) -> Iterator[Connection | None]:
+    """The store opened as COMMAND needs it with ARGS, closed after.
+
+    GIVEN: the store already open in this process (the running app's connection): a
+    cursor of it instead, and a command that only reads gets it inside a transaction
+    that cannot write.
+    """
     how = command.store if args is None else command.store_for_args(args)
     if how == NO_STORE:
         yield None
+        return
+    if given is not None:
+        cursor = given.cursor()
+        try:
+            if how == READ_ONLY:
+                with reading_only(cursor):
+                    yield cursor
+            else:
+                yield cursor
+        finally:
+            cursor.close()
         return
     con = open_store(db, create=how == READ_WRITE, read_only=how == READ_ONLY)
     try:

@@ -18,6 +18,7 @@ from bookings.cli.common import (
     arg,
     emit,
     filter_from_args,
+    local_path,
     table,
     user_flag,
     viewer,
@@ -45,11 +46,12 @@ def export(args, con: Connection) -> int:
             email = mail.single_address(args.email)
         except ValueError as exc:
             raise Refused(f"--email: {exc}") from None
-    outcome = jobs.export_now(con, user, filter_from_args(args), args.format, email=email)
+    outcome = jobs.export_now(con, user, filter_from_args(args), args.format, email=email,
+                              alone=not args.in_app)
     document = {k: v for k, v in outcome.as_json().items() if v is not None or k == "link"}
     if outcome.state == "ready" and args.out:
         try:
-            shutil.copyfile(outcome.file, args.out)
+            shutil.copyfile(outcome.file, local_path(args, args.out))
         except OSError as exc:
             raise Refused(f"The file is ready ({outcome.file}) but cannot be copied to "
                           f"{args.out}: {exc.strerror}.") from None

@@ -6,7 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from bookings import auth
-from bookings.cli.common import EXIT_OK, EXIT_REFUSED, ArgumentAdder, Commands, arg, emit, user_flag
+from bookings.cli.common import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    ArgumentAdder,
+    Commands,
+    arg,
+    emit,
+    local_path,
+    user_flag,
+)
 from bookings.cli.settings import SETTINGS_ACTOR
 from bookings.errors import Refused
 from bookings.store import Connection
@@ -33,7 +42,8 @@ _UPLOAD_FLAGS: tuple[ArgumentAdder, ...] = (
     arg("--duration-unit", choices=bookings_import.DURATION_UNITS, default="seconds",
         help="what the Duration column counts (default: seconds)")))
 def import_bookings(args, con: Connection) -> int:
-    bookings_import.recover_interrupted(con)
+    if not args.in_app:  # in the app, an upload's commit may be running on a page now
+        bookings_import.recover_interrupted(con)
     return _run_import(args, con, bookings_import, lambda result: result.as_json(),
                        lambda done: {"status": "committed", "imported": done.imported,
                                      "left_out": done.left_out, "log_id": done.log_id},
@@ -60,12 +70,12 @@ def _run_import(args, con: Connection, kind, document_of, committed_of, **option
     """
     user = auth.require_user(con, args.user)
     try:
-        data = Path(args.file).read_bytes()
+        data = local_path(args, args.file).read_bytes()
     except OSError as exc:
         raise Refused(f"Cannot read {args.file}: {exc.strerror}.") from None
     result = kind.preview(con, user, data, Path(args.file).name, sheet=args.sheet, **options)
     if args.failed_out and result.error_rows:
-        Path(args.failed_out).write_bytes(sheet.failed_rows_xlsx(
+        local_path(args, args.failed_out).write_bytes(sheet.failed_rows_xlsx(
             result.sheet, result.issues, result.error_rows))
     document, summary = document_of(result), None
     if args.commit:

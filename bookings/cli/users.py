@@ -4,8 +4,6 @@ Without --user, whoever runs the command acts (they can read the file anyway).""
 
 from __future__ import annotations
 
-import sys
-
 from bookings import auth, catalog, listing
 from bookings.admin import users as user_admin
 from bookings.cli.common import (
@@ -16,6 +14,7 @@ from bookings.cli.common import (
     arg,
     emit,
     shortened,
+    stdin_of,
     table,
     user_flag,
 )
@@ -34,7 +33,7 @@ PASSWORD_STDIN = arg("--password-stdin", action="store_true",
 
 
 def _password_given(args) -> str | None:
-    return sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    return stdin_of(args).readline().rstrip("\n") if args.password_stdin else None
 
 
 def _emit_with_password(args, document: dict, human: str, generated: str | None) -> None:

@@ -55,6 +55,7 @@ from bookings.store import (
     private_dir,
     store_dir,
     temp_dir,
+    transaction,
 )
 
 log = logging.getLogger(__name__)
@@ -178,13 +179,15 @@ def next_queued(con: Connection) -> int | None:
 
 def run_job(con: Connection, log_id: int, *, stop: Callable[[], bool] | None = None,
             rows_per_sheet: int = SHEET_ROWS, batch_rows: int = BATCH_ROWS,
-            chunk_rows: int = CHUNK_ROWS, now: Callable[[], datetime] = datetime.now) -> Outcome:
-    """Write the file of a queued entry, then mail its link. Failures end in the log.
+            chunk_rows: int = CHUNK_ROWS, now: Callable[[], datetime] = datetime.now,
+            claimed: Job | None = None) -> Outcome:
+    """Write the file of a queued entry (or of CLAIMED, the job of an entry already taken
+    from the queue), then mail its link. Failures end in the log.
 
     Raises Stopped (the entry queued again) when STOP says the worker is ending.
     """
     try:
-        job = _claim(con, log_id)
+        job = claimed or _claim(con, log_id)
     except FilterError as unreadable:
         reason = (f"The download's filter does not read back ({unreadable}). Nothing was "
                   "written: read loosely, it would have let more bookings through.")
@@ -436,11 +439,25 @@ def recover_interrupted(con: Connection, now: datetime | None = None) -> list[in
 
 
 def export_now(con: Connection, user: User, bfilter: BookingFilter, fmt: str = "xlsx", *,
-               email: str | None = None, rows_per_sheet: int = SHEET_ROWS) -> Outcome:
-    """Request and write at once, in this thread (the CLI waits for its file)."""
-    recover_interrupted(con)  # this process holds the store: nothing else is running
-    log_id = request_export(con, user, bfilter, fmt, email=email)
-    return run_job(con, log_id, rows_per_sheet=rows_per_sheet)
+               email: str | None = None, rows_per_sheet: int = SHEET_ROWS,
+               alone: bool = True) -> Outcome:
+    """Request and write at once, in this thread (the CLI waits for its file).
+
+    ALONE: no other job of this process runs (the `bookings` command on its own), so
+    what a crash left "running" is recovered first. In the app (a command it runs for
+    the CLI) the worker's jobs run beside it: nothing is recovered. Either way the
+    entry is taken from the queue as it is made (one transaction), so the worker never
+    takes it too.
+    """
+    if alone:
+        recover_interrupted(con)
+    try:
+        with transaction(con):
+            log_id = request_export(con, user, bfilter, fmt, email=email)
+            job = _claim(con, log_id)
+    except FilterError as unreadable:  # the filter just given does not read back
+        raise Refused(f"The download's filter does not read back ({unreadable}).") from None
+    return run_job(con, log_id, rows_per_sheet=rows_per_sheet, claimed=job)
 
 
 class ExportWorker:

@@ -15,7 +15,8 @@ What this harness gives a test in tests/browser (every one is marked `browser`):
 And plain helpers, importable as `from tests.browser.conftest import ...`:
 `sign_in`, `open_app`, `submit_sign_in`, `wait_for_app`, `rerun`, `wait_for_render`,
 `full_page_screenshot`, `sidebar`, `navigation_links`, `run_cli`, `build_store`,
-`serving`.
+`serving` (which lives in tests/helpers.py, with `app_env`: tests outside the browser
+start the app too).
 
 Signing in sets an HttpOnly session cookie (bookings/sessions.py): `page.goto()`
 starts a new Streamlit session, still signed in, on the page and view asked for.
@@ -28,16 +29,11 @@ import contextlib
 import importlib.util
 import io
 import json
-import os
 import re
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +48,8 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+
+from tests.helpers import app_env, serving
 
 HERE = Path(__file__).resolve().parent
 PROJECT_DIR = HERE.parent.parent
@@ -71,7 +69,6 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1400, "height": 900}
 ROLES = ("owner", "administrator", "employee")
 DEMO_BOOKINGS = 3000
-STARTUP_TIMEOUT_S = 60
 # Playwright's waits (ms). A script run here takes well under a second; the margin
 # is for a loaded CI machine with 2 cores.
 DEFAULT_TIMEOUT_MS = 20_000
@@ -113,19 +110,12 @@ def run_cli(db: Path, *args: str, stdin: str | None = None,
     result = subprocess.run(
         [sys.executable, "-m", "bookings.cli", "--db", str(db), *args],
         input=stdin, capture_output=True, text=True, cwd=PROJECT_DIR,
-        env=env if env is not None else _app_env(db.parent), timeout=300,
+        env=env if env is not None else app_env(db.parent), timeout=300,
     )
     if result.returncode != 0:
         pytest.fail(f"`bookings {' '.join(args)}` exited {result.returncode}:\n"
                     f"{result.stdout}\n{result.stderr}", pytrace=False)
     return result
-
-
-def _app_env(data_dir: Path) -> dict[str, str]:
-    """The environment of the CLI and the app: nothing lands in the project's data/."""
-    env = dict(os.environ, BOOKINGS_DATA_DIR=str(data_dir))
-    env.pop("BOOKINGS_DB", None)
-    return env
 
 
 def demo_available() -> bool:
@@ -176,80 +166,6 @@ def credentials(store: Store) -> dict[str, tuple[str, str]]:
 
 
 # --- the app -------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-@contextlib.contextmanager
-def serving(db: Path, log: Path, options: dict[str, str] | None = None) -> Iterator[str]:
-    """Run `bookings --db DB serve` on a free port; yield its base URL, stop it after.
-
-    OPTIONS are more streamlit config options, e.g. {"server.maxUploadSize": "50"}.
-
-    The store stays locked by the app while it runs (DuckDB: one process per file).
-    """
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    options = {
-        "server.port": str(port),
-        "server.headless": "true",
-        "server.address": "127.0.0.1",
-        # Others edit the sources while tests run: never rerun on a file change.
-        "server.fileWatcherType": "none",
-        **(options or {}),
-    }
-    streamlit_args = [arg for name, value in options.items() for arg in (f"--{name}", value)]
-    command = [sys.executable, "-m", "bookings.cli", "--db", str(db), "serve", *streamlit_args]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(command, cwd=PROJECT_DIR, env=_app_env(db.parent),
-                                   stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    try:
-        _wait_healthy(url, process, log)
-        yield url
-    finally:
-        _stop(process)
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"The app exited ({process.returncode}) while starting. Log:\n"
-                        f"{_tail(log)}", pytrace=False)
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().decode().strip() == "ok":
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.25)
-    pytest.fail(f"The app did not answer {url}/_stcore/health within {STARTUP_TIMEOUT_S} s. "
-                f"Log:\n{_tail(log)}", pytrace=False)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -1,19 +1,28 @@
-"""While the app holds the store, a second process is told so: exit 3, file named."""
+"""While the app holds the store, a second process goes through the app (its channel):
+the same answer as on its own, and exit 3 only for what needs the file to itself."""
 
 import json
 import subprocess
 import sys
 
-from tests.browser.conftest import PROJECT_DIR, _app_env
+from tests.browser.conftest import PROJECT_DIR, app_env
 
 
-def test_the_cli_next_to_the_running_app_gets_exit_3(sign_in_as, store):
-    sign_in_as("owner")  # the app has opened the store for this session
-    result = subprocess.run(
-        [sys.executable, "-m", "bookings.cli", "--db", str(store.path), "catalog", "--json"],
-        capture_output=True, text=True, cwd=PROJECT_DIR, env=_app_env(store.path.parent),
+def cli(store, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "bookings.cli", "--db", str(store.path), *args],
+        capture_output=True, text=True, cwd=PROJECT_DIR, env=app_env(store.path.parent),
         timeout=60,
     )
+
+
+def test_the_cli_next_to_the_running_app_goes_through_it(sign_in_as, store):
+    sign_in_as("owner")  # the app has opened the store for this session
+    result = cli(store, "catalog", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["staff"]
+    result = cli(store, "init", "--json")
     assert result.returncode == 3
-    assert str(store.path) in json.loads(result.stdout)["error"]
+    error = json.loads(result.stdout)["error"]
+    assert str(store.path) in error and "stop the app first" in error
     assert "Traceback" not in result.stderr
