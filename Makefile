@@ -7,7 +7,7 @@ DEMO_BOOKINGS ?= 200000
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench lint install install-test chromium clean
+.PHONY: run test bench lint install install-test chromium postgresql clean
 
 run: install
 	$(BOOKINGS) --db $(DB) init
@@ -15,7 +15,7 @@ run: install
 	@echo "Starting Bookings Overview on http://localhost:$(PORT)"
 	$(BOOKINGS) --db $(DB) serve --server.port $(PORT)
 
-test: install-test chromium
+test: install-test chromium postgresql
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
@@ -43,6 +43,14 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 chromium:
 	@test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium)
+
+# The store's tests on PostgreSQL start a throwaway cluster from Debian's packages
+# (tests/pg.py), unless BOOKINGS_TEST_PG_URL names a server. Installing the package may
+# start a cluster of its own on 5432: the tests never use it.
+postgresql:
+	@test -n "$$BOOKINGS_TEST_PG_URL" || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || \
+		($(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

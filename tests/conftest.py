@@ -159,3 +159,29 @@ def cli(known_path, store_path, capsys, monkeypatch):
         return code, out, err
 
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server for the whole run (tests/pg.py): BOOKINGS_TEST_PG_URL or a
+    throwaway cluster; the tests that need it are skipped, saying why, without one."""
+    from tests import pg
+
+    try:
+        context = pg.server()
+        url = context.__enter__()
+    except pg.NoPostgres as reason:
+        pytest.skip(str(reason))
+    try:
+        yield url
+    finally:
+        context.__exit__(None, None, None)
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """The URL of a new, empty PostgreSQL database, dropped after the test."""
+    from tests import pg
+
+    with pg.database(pg_server) as url:
+        yield url
