@@ -26,7 +26,8 @@ from pathlib import Path
 
 import duckdb
 
-from bookings import config
+from bookings import config, dialects
+from bookings.dialects import DUCKDB, POSTGRES, Dialect, is_url
 from bookings.model import BUILTIN_BOOKING_CATEGORIES, DEFAULT_BOOKING_INTERVAL_MIN
 
 Connection = duckdb.DuckDBPyConnection
@@ -412,9 +413,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def schema_version(con: Connection) -> int:
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-    ).fetchone()[0]
+    exists = con.execute(dialect(con).table_exists_sql, ["schema_version"]).fetchone()[0]
     if not exists:
         return 0
     return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
@@ -428,6 +427,9 @@ def migrate(con: Connection, upto: int = SCHEMA_VERSION) -> int:
     )
     current = schema_version(con)
     _refuse_newer(current)
+    if dialect(con) is POSTGRES and current < upto:
+        with transaction(con):
+            dialects.teach_postgres(con)
     for version in range(current + 1, upto + 1):
         step = MIGRATIONS[version - 1]
         with transaction(con):
@@ -467,13 +469,26 @@ def _require_current(con: Connection, path: Path) -> None:
 CONNECTION_CONFIG = {"checkpoint_threshold": "256MB"}
 
 
+def location(text: Path | str) -> Path | str:
+    """Where a store is, as `--db` and BOOKINGS_DB give it: a file's Path, or a
+    `postgresql://` URL kept as text (a Path would fold its `//`)."""
+    return str(text) if is_url(str(text)) else Path(text)
+
+
+def dialect(con) -> Dialect:
+    """The SQL dialect of CON's engine (bookings/dialects.py: where the engines differ)."""
+    return getattr(con, "dialect", DUCKDB)
+
+
 def open_store(path: Path | str, *, create: bool = True, read_only: bool = False) -> Connection:
-    """Open (and migrate) the store file.
+    """Open (and migrate) the store file, or the PostgreSQL database a URL names.
 
     create=False refuses a missing file (read commands say so instead of making
     an empty store). read_only opens without migrating, for reading only, and
     refuses a file of another schema (StoreOutdated: `bookings init` migrates it).
     """
+    if is_url(str(path)):
+        return _open_postgres(str(path), create=create, read_only=read_only)
     path = Path(path)
     new = not path.exists()
     if new:
@@ -498,6 +513,35 @@ def open_store(path: Path | str, *, create: bool = True, read_only: bool = False
         con.close()
         raise
     return con
+
+
+def _open_postgres(url: str, *, create: bool, read_only: bool) -> Connection:
+    """The store in the PostgreSQL database URL names (an empty one: `bookings init`
+    creates everything in it). Reading only is the server's promise here: every
+    transaction of the connection is READ ONLY."""
+    try:
+        con = dialects.PostgresConnection(url, read_only=read_only)
+    except dialects.PostgresError as exc:
+        raise StoreError(f"The store {dialects.shown_url(url)} cannot be opened: "
+                         f"{str(exc).strip()}") from exc
+    try:
+        if read_only or not create:
+            version = schema_version(con)
+            if version == 0:
+                raise StoreMissing(dialects.shown_url(url))
+        if read_only:
+            _require_current(con, dialects.shown_url(url))
+        else:
+            migrate(con)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def not_yet(what: str) -> StoreError:
+    """What the PostgreSQL store cannot do yet (issue 16), said instead of done wrong."""
+    return StoreError(f"not yet supported on PostgreSQL: {what}")
 
 
 def _connect(path: Path, read_only: bool) -> Connection:
@@ -627,6 +671,8 @@ def exclusive(con: Connection, name: str) -> Iterator[Connection]:
     with _EXCLUSIVE_GUARD:
         lock = _EXCLUSIVE.setdefault(name, threading.Lock())
     with lock, transaction(con):
+        if dialect(con) is POSTGRES:  # other processes too: the server's own lock
+            con.execute("SELECT pg_advisory_xact_lock(hashtext(?))", [name]).fetchall()
         yield con
 
 
@@ -634,7 +680,7 @@ def _rollback_quietly(con: Connection) -> None:
     """Roll back what is left; a failed COMMIT may have ended the transaction already."""
     try:
         con.execute("ROLLBACK")
-    except duckdb.Error:
+    except (duckdb.Error, dialects.PostgresError):
         pass
 
 
@@ -654,11 +700,9 @@ def new_ids(con: Connection, table: str, count: int) -> int:
     rows from it)."""
     if count < 1:
         raise ValueError("count must be at least 1")
-    with _ID_LOCK:
+    with _ID_LOCK, dialect(con).ids_lock(con):
         # fetchall, not fetchone: it leaves no open result to block the next call
-        (first,) = con.execute(
-            "SELECT min(id) FROM (SELECT nextval(?) AS id FROM range(?))",
-            [_sequence(table), count]).fetchall()[0]
+        (first,) = con.execute(dialect(con).new_ids_sql, [_sequence(table), count]).fetchall()[0]
     return first
 
 
@@ -668,12 +712,10 @@ def sequences_past_ids(con: Connection) -> None:
     for table in ID_TABLES:
         (top,) = con.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchall()[0]
         with _ID_LOCK:
-            (coming,) = con.execute(
-                "SELECT coalesce(last_value + 1, start_value) FROM duckdb_sequences() "
-                "WHERE sequence_name = ? AND database_name = current_database()",
-                [_sequence(table)]).fetchall()[0]
+            (coming,) = con.execute(dialect(con).sequence_next_sql,
+                                    [_sequence(table)]).fetchall()[0]
             if coming <= top:
-                con.execute("SELECT setval(?, ?)", [_sequence(table), top]).fetchall()
+                con.execute(dialect(con).setval_sql, [_sequence(table), top]).fetchall()
 
 
 def get_setting(con: Connection, key: str, default: str | None = None) -> str | None:
@@ -683,6 +725,8 @@ def get_setting(con: Connection, key: str, default: str | None = None) -> str | 
 
 def store_dir(con: Connection) -> Path:
     """The folder of the store file: exports/, outbox/ and uploads/ live beside it."""
+    if dialect(con) is POSTGRES:
+        raise not_yet("files beside the store (exports, uploads, the outbox)")
     (path,) = con.execute("SELECT path FROM duckdb_databases() "
                           "WHERE database_name = current_database()").fetchone()
     return Path(path).resolve().parent

@@ -3,6 +3,21 @@ DuckDB. Each test gets an empty database of its own (tests/pg.py); without a ser
 the tests are skipped, saying why."""
 
 import psycopg
+import pytest
+
+from bookings.store import (
+    ID_TABLES,
+    SCHEMA_VERSION,
+    StoreError,
+    StoreMissing,
+    get_setting,
+    new_ids,
+    next_id,
+    open_store,
+    schema_version,
+    sequences_past_ids,
+    store_dir,
+)
 
 
 def test_each_test_gets_an_empty_database_of_its_own(pg_url):
@@ -10,3 +25,88 @@ def test_each_test_gets_an_empty_database_of_its_own(pg_url):
         tables = con.execute("SELECT count(*) FROM information_schema.tables "
                              "WHERE table_schema = 'public'").fetchone()[0]
     assert tables == 0
+
+
+def test_init_creates_everything_on_an_empty_database_and_again_changes_nothing(pg_url):
+    con = open_store(pg_url)
+    try:
+        assert schema_version(con) == SCHEMA_VERSION
+        tables = {name for (name,) in con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = current_schema()").fetchall()}
+        assert {"bookings", "booking_services", "users", "settings", "schema_version",
+                "sessions", "settings_changes"} <= tables
+        sequences = {name for (name,) in con.execute(
+            "SELECT sequencename FROM pg_sequences").fetchall()}
+        assert sequences == {f"{table}_id" for table in ID_TABLES}
+        versions = con.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()
+        assert [v for (v,) in versions] == list(range(1, SCHEMA_VERSION + 1))
+        assert get_setting(con, "booking_interval_min") is not None
+        categories = con.execute("SELECT count(*) FROM booking_categories").fetchone()[0]
+    finally:
+        con.close()
+    again = open_store(pg_url)
+    try:
+        assert schema_version(again) == SCHEMA_VERSION
+        assert again.execute("SELECT count(*) FROM schema_version").fetchone()[0] == \
+            SCHEMA_VERSION
+        assert again.execute("SELECT count(*) FROM booking_categories").fetchone()[0] == \
+            categories
+    finally:
+        again.close()
+
+
+def test_text_sorts_by_code_point_as_on_duckdb(pg_url):
+    con = open_store(pg_url)
+    try:
+        collations = {c for (c,) in con.execute(
+            "SELECT DISTINCT collation_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND data_type = 'character varying'")}
+        assert collations == {"C"}
+        con.executemany("INSERT INTO staff (id, name) VALUES (?, ?)",
+                        [(1, "b"), (2, "B"), (3, "a"), (4, "Ä"), (5, "_")])
+        names = [n for (n,) in con.execute("SELECT name FROM staff ORDER BY name").fetchall()]
+        assert names == ["B", "_", "a", "b", "Ä"]
+    finally:
+        con.close()
+
+
+def test_a_database_without_the_store_is_refused_for_reading(pg_url):
+    with pytest.raises(StoreMissing):
+        open_store(pg_url, read_only=True)
+    open_store(pg_url).close()
+    con = open_store(pg_url, read_only=True)
+    try:
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            con.execute("INSERT INTO staff (id, name) VALUES (1, 'x')")
+    finally:
+        con.close()
+
+
+def test_new_ids_come_from_the_sequences(pg_url):
+    con = open_store(pg_url)
+    try:
+        first = new_ids(con, "bookings", 5)
+        assert next_id(con, "bookings") == first + 5
+        con.execute("INSERT INTO staff (id, name) VALUES (41, 'x')")
+        sequences_past_ids(con)
+        assert next_id(con, "staff") == 42
+    finally:
+        con.close()
+
+
+def test_files_beside_the_store_are_not_yet_supported(pg_url):
+    con = open_store(pg_url)
+    try:
+        with pytest.raises(StoreError, match="not yet supported on PostgreSQL"):
+            store_dir(con)
+    finally:
+        con.close()
+
+
+def test_placeholders_and_percent_signs_reach_postgresql_as_written():
+    from bookings.dialects import to_postgres
+
+    assert to_postgres("SELECT ? || '50% ?' -- it's ?\n, x::DOUBLE WHERE a LIKE '%'") == (
+        "SELECT %s || '50%% ?' \n, x::float8 WHERE a LIKE '%%'")
+    assert to_postgres("SELECT GROUPING_ID(a, b)") == "SELECT GROUPING(a, b)"
