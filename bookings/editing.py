@@ -27,7 +27,7 @@ from bookings import catalog, history, listing
 from bookings.errors import Conflict, MissingRight, Refused
 from bookings.filters import PAID_FULL_SQL, BookingFilter
 from bookings.model import SYSTEM, Attendance, Right, Source, User
-from bookings.store import Connection, next_id, transaction
+from bookings.store import Connection, dialect, next_id, transaction
 from bookings.uploads.batch import Issue
 from bookings.uploads.rules import DEFAULT_LENGTH_S, BookingChecks, Catalog
 from bookings.values import MAX_AMOUNT, to_cent
@@ -91,7 +91,7 @@ def current(con: Connection, booking_id: int, user: User = SYSTEM) -> tuple[Draf
 
 def _list_row(con: Connection, booking_id: int, user: User) -> dict:
     where, params = listing.scoped_where(user, BookingFilter())
-    rows = con.execute(listing.rows_sql(user, f"b.id = ? AND ({where})", "b.id"),
+    rows = con.execute(listing.rows_sql(user, f"b.id = ? AND ({where})", "b.id", dialect(con)),
                        [booking_id, *params, 1, 0])
     names = [d[0] for d in rows.description]
     found = rows.fetchall()

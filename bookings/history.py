@@ -15,7 +15,7 @@ from bookings import listing
 from bookings.errors import NotFound
 from bookings.filters import BookingFilter
 from bookings.model import SYSTEM, User
-from bookings.store import Connection, new_ids
+from bookings.store import Connection, dialect, new_ids
 
 
 def new_operation_id() -> str:
@@ -28,7 +28,8 @@ def record_snapshots(con: Connection, booking_ids: list[int], *, action: str, ac
     if not booking_ids:
         return
     first_id = new_ids(con, "booking_history", len(booking_ids))
-    rows = listing.rows_sql(SYSTEM, "b.id IN (SELECT unnest(?::BIGINT[]))", "b.id")
+    rows = listing.rows_sql(SYSTEM, "b.id IN (SELECT unnest(?::BIGINT[]))", "b.id",
+                            dialect(con))
     con.execute(f"""
         INSERT INTO booking_history (id, booking_id, changed_at, actor_id, actor_login, action,
                                      operation_id, snapshot, changes)
@@ -56,7 +57,7 @@ def booking_info(con: Connection, booking_id: int, user: User = SYSTEM) -> dict:
     """
     where = "b.id = ?"
     scope, params = listing.scoped_where(user, BookingFilter(), None)
-    rows = con.execute(listing.rows_sql(user, f"({where}) AND ({scope})", "b.id"),
+    rows = con.execute(listing.rows_sql(user, f"({where}) AND ({scope})", "b.id", dialect(con)),
                        [booking_id, *params, 1, 0])
     names = [d[0] for d in rows.description]
     found = rows.fetchone()

@@ -15,7 +15,7 @@ from bookings import catalog
 from bookings.errors import Forbidden
 from bookings.filters import PAID_FULL_SQL, BookingFilter, Names
 from bookings.model import Attendance, Right, Scope, User
-from bookings.store import Connection
+from bookings.store import DUCKDB, Connection, Dialect, dialect
 from bookings.values import plain_amount
 
 PAGE_SIZES = (50, 100, 500)
@@ -186,8 +186,10 @@ def order_by(sort: str = DEFAULT_SORT, descending: bool = True) -> str:
     return f"{SORT_COLUMNS[sort]} {direction} NULLS LAST, b.id {direction}"
 
 
-def rows_sql(user: User, where: str, order: str) -> str:
+def rows_sql(user: User, where: str, order: str, sql: Dialect = DUCKDB) -> str:
     """The list's rows for a WHERE and ORDER BY over `bookings b`; LIMIT/OFFSET are ? ?.
+    SQL: the engine's dialect (a booking's service lines and categories are lists of
+    records: DuckDB's structs, PostgreSQL's json).
 
     The page is picked from `bookings` alone, then only its rows are joined to
     names, service lines and categories.
@@ -197,15 +199,15 @@ def rows_sql(user: User, where: str, order: str) -> str:
             SELECT b.* FROM bookings b WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?
         ),
         lines AS (
-            SELECT booking_id, list({{'id': service_id, 'title': title, 'cost': cost,
-                                       'discount': discount, 'to_pay': to_pay}}
-                                      ORDER BY line_no) AS services
+            SELECT booking_id, {sql.records({"id": "service_id", "title": "title",
+                                             "cost": "cost", "discount": "discount",
+                                             "to_pay": "to_pay"}, "line_no")} AS services
             FROM booking_services WHERE booking_id IN (SELECT id FROM page)
             GROUP BY booking_id
         ),
         labels AS (
-            SELECT l.booking_id, list({{'id': bc.id, 'title': bc.title, 'color': bc.color}}
-                                      ORDER BY bc.id) AS categories
+            SELECT l.booking_id, {sql.records({"id": "bc.id", "title": "bc.title",
+                                               "color": "bc.color"}, "bc.id")} AS categories
             FROM booking_category_links l JOIN booking_categories bc ON bc.id = l.category_id
             WHERE l.booking_id IN (SELECT id FROM page)
             GROUP BY l.booking_id
@@ -213,8 +215,9 @@ def rows_sql(user: User, where: str, order: str) -> str:
         SELECT b.id, b.visit_at, b.length_s, b.staff_id, s.name AS staff_name,
                c.name AS client_name, {phone_sql(user)} AS client_phone,
                b.attendance, b.online, b.source, b.created_at, creator.login AS created_by,
-               coalesce(lines.services, []) AS services, b.to_pay AS total_to_pay, b.paid,
-               {PAID_FULL_SQL} AS paid_full, coalesce(labels.categories, []) AS categories,
+               coalesce(lines.services, {sql.empty_list}) AS services,
+               b.to_pay AS total_to_pay, b.paid, {PAID_FULL_SQL} AS paid_full,
+               coalesce(labels.categories, {sql.empty_list}) AS categories,
                b.comment, b.deleted, b.deleted_at, deleter.login AS deleted_by,
                b.last_change_at, b.version
         FROM page b
@@ -243,7 +246,7 @@ def page(
     if limit < 1 or offset < 0:
         raise ValueError("limit must be 1 or more and offset 0 or more.")
     where, params = scoped_where(user, bfilter, today)
-    cur = con.execute(rows_sql(user, where, order_by(sort, descending)),
+    cur = con.execute(rows_sql(user, where, order_by(sort, descending), dialect(con)),
                       [*params, limit, offset])
     names = [d[0] for d in cur.description]
     return [as_list_row(dict(zip(names, row, strict=True))) for row in cur.fetchall()]

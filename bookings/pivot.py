@@ -467,7 +467,7 @@ def totals(con: Connection, user: User, bfilter: BookingFilter, compare: str | N
                    {", ".join(f"coalesce(sum({_MONEY_SQL[m]}) FILTER (WHERE NOT deleted), 0)"
                               "::DOUBLE" for m in _SUMS)}
             FROM (SELECT b.deleted, b.attendance, b.to_pay AS b_to_pay, b.paid AS b_paid
-                  FROM bookings b WHERE {where})""", params).fetchone()
+                  FROM bookings b WHERE {where}) f""", params).fetchone()
         sums = dict(zip(_SUMS, money, strict=True))
         answers.append({m: _value(m, n=n, live=alive, no_show=no_show,
                                   money=sums.get(m, sums["to_pay"])) for m in MEASURES})

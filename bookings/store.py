@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 from bookings import config, dialects
-from bookings.dialects import DUCKDB, POSTGRES, Dialect, is_url
+from bookings.dialects import DUCKDB, POSTGRES, Dialect, is_url  # noqa: F401 (re-exported)
 from bookings.model import BUILTIN_BOOKING_CATEGORIES, DEFAULT_BOOKING_INTERVAL_MIN
 
 Connection = duckdb.DuckDBPyConnection

@@ -185,3 +185,16 @@ def pg_url(pg_server):
 
     with pg.database(pg_server) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def known_pg(pg_server):
+    """The known store (tests/known_store.py) built once in a PostgreSQL database: a
+    connection to it, for tests that only read."""
+    from tests import pg
+
+    with pg.database(pg_server) as url:
+        connection = open_store(url)
+        known_store.build(connection)
+        yield connection
+        connection.close()
