@@ -2,6 +2,8 @@
 DuckDB. Each test gets an empty database of its own (tests/pg.py); without a server
 the tests are skipped, saying why."""
 
+import json
+
 import psycopg
 import pytest
 
@@ -110,3 +112,52 @@ def test_placeholders_and_percent_signs_reach_postgresql_as_written():
     assert to_postgres("SELECT ? || '50% ?' -- it's ?\n, x::DOUBLE WHERE a LIKE '%'") == (
         "SELECT %s || '50%% ?' \n, x::float8 WHERE a LIKE '%%'")
     assert to_postgres("SELECT GROUPING_ID(a, b)") == "SELECT GROUPING(a, b)"
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    from bookings.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_bookings_init_on_postgresql_twice_and_no_password_shown(pg_url, capsys):
+    url = pg_url.replace("postgres@", "postgres:secret@")  # trust: the password is unused
+    for _ in range(2):
+        code, out, _ = run_cli(capsys, "--db", url, "--json", "init")
+        assert code == 0
+        assert json.loads(out)["schema_version"] == SCHEMA_VERSION
+        assert "secret" not in out
+
+
+def test_bookings_db_may_be_a_url(pg_url, capsys, monkeypatch):
+    monkeypatch.setenv("BOOKINGS_DB", pg_url)
+    code, out, _ = run_cli(capsys, "--json", "init")
+    assert (code, json.loads(out)["schema_version"]) == (0, SCHEMA_VERSION)
+
+
+@pytest.mark.parametrize("args", [
+    ("list", "--json"),
+    ("list", "--json", "--sort", "client_name", "--limit", "3", "--offset", "2"),
+    ("summary", "--json"),
+    ("summary", "--json", "--user", "employee"),
+    ("pivot", "--json", "--rows", "staff", "--cols", "month", "--measure", "unpaid"),
+    ("pivot", "--rows", "service_category", "--cols", "weekday", "--measure", "to_pay"),
+    ("pivot", "--json", "--rows", "status", "--cols", "day", "--visit-from", "2024-06-01",
+     "--visit-to", "2024-06-30", "--compare", "year", "--measure", "bookings"),
+])
+def test_reading_commands_print_what_they_print_on_duckdb(known_path, known_pg, capsys,
+                                                          args):
+    """known_pg's URL is its connection's; the known store on DuckDB is known_path."""
+    duck = run_cli(capsys, "--db", str(known_path), *args)
+    pg = run_cli(capsys, "--db", known_pg.url, *args)
+    assert duck[0] == 0, duck
+    assert pg == duck
+
+
+def test_what_is_not_yet_supported_says_so(known_pg, capsys):
+    code, _, err = run_cli(capsys, "--db", known_pg.url, "demo", "--bookings", "10")
+    assert code != 0 and "not yet supported on PostgreSQL: the demo" in err
+    code, _, err = run_cli(capsys, "--db", known_pg.url, "serve")
+    assert code != 0 and "not yet supported on PostgreSQL: the web app" in err

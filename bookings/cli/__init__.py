@@ -32,7 +32,7 @@ from bookings.cli.common import (
     store_for,
 )
 from bookings.errors import MissingRight, Refused
-from bookings.store import Connection, StoreBusy, StoreError
+from bookings.store import Connection, StoreBusy, StoreError, location
 
 # The subjects, in the order `bookings --help` lists their commands.
 SUBJECTS = (bookings, settings, uploads, exports, users)
@@ -75,8 +75,9 @@ def build_parser(stdout: TextIO | None = None,
         prog="bookings", parents=[common],
         description="Bookings Overview: the bookings of a salon, from the command line.",
     )
-    parser.add_argument("--db", type=Path, default=None,
-                        help="the store file (default: $BOOKINGS_DB, else data/bookings.duckdb)")
+    parser.add_argument("--db", type=location, default=None,
+                        help="the store file, or a postgresql:// URL (default: $BOOKINGS_DB, "
+                             "else data/bookings.duckdb)")
     top = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     group_help = {name: text for subject in SUBJECTS
                   for name, text in subject.commands.groups.items()}

@@ -43,10 +43,11 @@ from bookings.cli.common import (
     user_flag,
     viewer,
 )
+from bookings.dialects import POSTGRES, is_url, shown_url
 from bookings.errors import Refused
 from bookings.exports import crosstab as crosstab_file
 from bookings.filters import parse_status
-from bookings.store import Connection, is_empty, schema_version
+from bookings.store import Connection, dialect, is_empty, not_yet, schema_version
 
 commands = Commands()
 
@@ -55,8 +56,9 @@ commands = Commands()
               through_app=False)
 def init(args, con: Connection) -> None:
     version = schema_version(con)
-    emit(args, {"db": str(args.db), "schema_version": version},
-         f"Store {args.db} is ready (schema version {version}).")
+    where = shown_url(str(args.db))  # a URL's password is not printed
+    emit(args, {"db": where, "schema_version": version},
+         f"Store {where} is ready (schema version {version}).")
 
 
 # --- demo -------------------------------------------------------------------------
@@ -71,6 +73,8 @@ def init(args, con: Connection) -> None:
 def demo(args, con: Connection) -> None:
     from bookings.demo import fill_demo  # large, and only this command needs it
 
+    if dialect(con) is POSTGRES:
+        raise not_yet("the demo salon (bookings demo)")
     if args.if_empty and not is_empty(con):
         passwords_file = config.demo_users_file(args.db)
         human = f"The store {args.db} already holds a business; no demo data added."
@@ -371,6 +375,8 @@ def _finite(text: str) -> float:
 def serve(args, con: None) -> int:
     """Start the web app on this store (the arguments `bookings` does not know go to
     streamlit)."""
+    if is_url(str(args.db)):
+        raise not_yet("the web app (bookings serve)")
     env = dict(os.environ, BOOKINGS_DB=str(Path(args.db).resolve()))
     os.chdir(config.PROJECT_DIR)  # where .streamlit/config.toml is
     # server.py: the app (app.py) plus the download route and the export worker.
