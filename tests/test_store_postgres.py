@@ -161,3 +161,29 @@ def test_what_is_not_yet_supported_says_so(known_pg, capsys):
     assert code != 0 and "not yet supported on PostgreSQL: the demo" in err
     code, _, err = run_cli(capsys, "--db", known_pg.url, "serve")
     assert code != 0 and "not yet supported on PostgreSQL: the web app" in err
+
+
+def test_deleting_bookings_does_what_it_does_on_duckdb(pg_url, con):
+    """One deletion by the administrator (some bookings refused: paid, Arrived) on the
+    known store of each engine: the same result, rows, history and Data log entry."""
+    from bookings import deletion
+    from bookings.auth import get_user
+    from tests import known_store
+
+    answers = []
+    pg_con = open_store(pg_url)
+    try:
+        for c in (con, pg_con):
+            known_store.build(c)
+            result = deletion.delete_bookings(c, get_user(c, "admin"), [1, 2, 3, 6])
+            answers.append((
+                {k: v for k, v in vars(result).items() if k != "operation_id"},
+                c.execute("SELECT id, deleted, deleted_by, delete_operation = ? "
+                          "FROM bookings ORDER BY id", [result.operation_id]).fetchall(),
+                c.execute("SELECT booking_id, actor_login, action FROM booking_history "
+                          "ORDER BY booking_id").fetchall(),
+                c.execute("SELECT kind, user_login, what, rows, rows_left_out, state "
+                          "FROM data_log").fetchall()))
+    finally:
+        pg_con.close()
+    assert answers[0] == answers[1]
