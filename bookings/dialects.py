@@ -192,6 +192,11 @@ class PostgresConnection:
     def cursor(self) -> PostgresConnection:
         return PostgresConnection(self.url, self.read_only)
 
+    @property
+    def raw(self):
+        """The psycopg connection itself, for what has no DuckDB counterpart (COPY)."""
+        return self._pg
+
     def close(self) -> None:
         self._pg.close()
 

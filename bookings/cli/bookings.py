@@ -124,6 +124,41 @@ def write_demo_passwords(db_path: Path, users: list[tuple[str, str, str]]) -> Pa
     return path
 
 
+# --- copy -------------------------------------------------------------------------
+
+
+@commands.add("copy", help="copy a whole salon into an empty store (DuckDB file or "
+                           "postgresql:// URL), checked", arguments=(
+    arg("--from", dest="source", required=True, metavar="SRC",
+        help="the store to copy: a DuckDB file or a postgresql:// URL"),
+    arg("--to", dest="destination", required=True, metavar="DST",
+        help="an initialised, empty store (`bookings init`)")),
+    store=NO_STORE, through_app=False)
+def copy(args, con: None) -> None:
+    from bookings.copying import copy_location
+
+    out = stderr_of(args)
+
+    def progress(table: str, rows: int, seconds: float) -> None:
+        if not args.json:
+            rate = f", {rows / seconds:,.0f} rows/s" if seconds > 0 and rows else ""
+            print(f"  {table}: {rows:,} rows in {seconds:.2f} s{rate}", file=out, flush=True)
+
+    result = copy_location(str(local_store(args, args.source)),
+                           str(local_store(args, args.destination)), progress)
+    emit(args, {"tables": result.tables, "seconds": round(result.seconds, 2),
+                "rows": result.rows, "rows_per_second": round(result.rows_per_second)},
+         f"Copied {result.rows:,} rows from {shown_url(args.source)} to "
+         f"{shown_url(args.destination)} in {result.seconds:.1f} s "
+         f"({result.rows_per_second:,.0f} rows/s), every table checked "
+         "(row count and checksum).")
+
+
+def local_store(args, given: str) -> str:
+    """A store named on the command line: a URL as it is, a file as the caller means it."""
+    return given if is_url(given) else str(local_path(args, given))
+
+
 # --- reading ------------------------------------------------------------------------
 
 
