@@ -118,3 +118,34 @@ def test_a_row_changed_in_transit_is_caught_and_nothing_is_kept(known_path, pg_u
     code, _, err = run_cli(capsys, "copy", "--from", pg_url, "--to", str(back))
     assert code == 1 and "clients" in err
     assert every_table(back)["clients"] == []
+
+
+def test_the_demo_on_postgresql_is_the_demo_on_duckdb(pg_url, tmp_path):
+    """Generated in a temporary DuckDB file and copied over: the same seed and day give
+    the same rows as on DuckDB (users aside: their passwords are generated)."""
+    from datetime import date
+
+    from bookings.demo import fill_demo, fill_demo_by_copy
+    from tests.test_demo import DATA_TABLES
+
+    day = date(2025, 6, 1)
+    duck, pg = open_store(tmp_path / "demo.duckdb"), open_store(pg_url)
+    try:
+        fill_demo(duck, 3000, seed=5, today=day)
+        result = fill_demo_by_copy(pg, 3000, seed=5, today=day)
+        assert result.bookings == 3000 and len(result.users) > 0
+        for table in DATA_TABLES:
+            assert copying.checksum(pg, table) == copying.checksum(duck, table), table
+        assert copying.checksum(pg, "bookings")[0] == 3000
+    finally:
+        duck.close()
+        pg.close()
+
+
+def test_bookings_demo_on_a_url(pg_url, capsys):
+    code, out, err = run_cli(capsys, "--db", pg_url, "--json", "demo", "--bookings", "500")
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["bookings"] == 500 and document["passwords_file"] is None
+    code, out, _ = run_cli(capsys, "--db", pg_url, "demo", "--bookings", "500", "--if-empty")
+    assert code == 0 and "already holds a business" in out

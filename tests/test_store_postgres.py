@@ -157,8 +157,6 @@ def test_reading_commands_print_what_they_print_on_duckdb(known_path, known_pg, 
 
 
 def test_what_is_not_yet_supported_says_so(known_pg, capsys):
-    code, _, err = run_cli(capsys, "--db", known_pg.url, "demo", "--bookings", "10")
-    assert code != 0 and "not yet supported on PostgreSQL: the demo" in err
     code, _, err = run_cli(capsys, "--db", known_pg.url, "serve")
     assert code != 0 and "not yet supported on PostgreSQL: the web app" in err
 

@@ -71,21 +71,24 @@ def init(args, con: Connection) -> None:
         help="do nothing (and say so) when the store already holds a business")),
     through_app=False)
 def demo(args, con: Connection) -> None:
-    from bookings.demo import fill_demo  # large, and only this command needs it
+    from bookings.demo import fill_demo, fill_demo_by_copy  # large, only this command
 
-    if dialect(con) is POSTGRES:
-        raise not_yet("the demo salon (bookings demo)")
+    postgres = dialect(con) is POSTGRES
+    # A PostgreSQL store has no folder beside it: its demo passwords are shown, not kept.
+    passwords_file = None if postgres else config.demo_users_file(args.db)
     if args.if_empty and not is_empty(con):
-        passwords_file = config.demo_users_file(args.db)
-        human = f"The store {args.db} already holds a business; no demo data added."
-        if passwords_file.exists():
+        human = f"The store {shown_url(str(args.db))} already holds a business; no demo " \
+                "data added."
+        if passwords_file is not None and passwords_file.exists():
             human += "\nDemo sign-in details, as generated on first start:\n"
             human += passwords_file.read_text()
         emit(args, {"bookings": 0, "skipped": "store not empty"}, human)
         return
     progress = None if args.json else partial(_print_progress, stderr_of(args))
-    result = fill_demo(con, args.bookings, args.seed, progress=progress)
-    passwords_file = write_demo_passwords(args.db, result.users)
+    fill = fill_demo_by_copy if postgres else fill_demo
+    result = fill(con, args.bookings, args.seed, progress=progress)
+    if passwords_file is not None:
+        write_demo_passwords(args.db, result.users)
     document = {
         "bookings": result.bookings,
         "clients": result.clients,
@@ -93,7 +96,7 @@ def demo(args, con: Connection) -> None:
         "services": result.services,
         "seconds": round(result.seconds, 2),
         "users": [{"login": u, "role": r, "password": p} for u, r, p in result.users],
-        "passwords_file": str(passwords_file),
+        "passwords_file": str(passwords_file) if passwords_file is not None else None,
     }
     human = (
         f"Demo business created in {result.seconds:.1f} s: {result.bookings:,} bookings, "
@@ -107,9 +110,9 @@ def _print_progress(stream: TextIO, fraction: float, message: str) -> None:
     print(f"  {fraction:4.0%}  {message}", file=stream, flush=True)
 
 
-def demo_sign_in_text(users: list[tuple[str, str, str]], passwords_file: Path) -> str:
-    lines = ["Sign in with (passwords generated now, shown once, kept in "
-             f"{passwords_file}):"]
+def demo_sign_in_text(users: list[tuple[str, str, str]], passwords_file: Path | None) -> str:
+    kept = f"kept in {passwords_file}" if passwords_file is not None else "not kept"
+    lines = [f"Sign in with (passwords generated now, shown once, {kept}):"]
     lines += [f"  {login:<10} {role:<14} {password}" for login, role, password in users]
     return "\n".join(lines)
 
