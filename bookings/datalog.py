@@ -60,22 +60,32 @@ def entries(con: Connection, viewer: User, *, kind: str | None = None,
     cur = con.execute(f"""
         SELECT d.id, d.requested_at AS at, d.user_login AS user, d.kind, d.what, d.rows,
                d.rows_left_out, d.format, d.state, d.progress, d.file_size AS size,
-               d.error, d.finished_at, d.token_expires_at AS link_expires_at,
-               coalesce((SELECT list({{'at': f.fetched_at, 'by': coalesce(f.user_login, 'link'),
-                                      'via': f.via}} ORDER BY f.fetched_at)
-                         FROM data_log_fetches f WHERE f.log_id = d.id), []) AS fetches
+               d.error, d.finished_at, d.token_expires_at AS link_expires_at
         FROM data_log d
         WHERE {" AND ".join(f"({c})" for c in conditions)}
         ORDER BY d.requested_at DESC, d.id DESC
         LIMIT ?
     """, [*params, limit])
     names = [column[0] for column in cur.description]
-    return [_entry(dict(zip(names, row, strict=True))) for row in cur.fetchall()]
+    rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    fetches = _fetches(con, [row["id"] for row in rows])
+    for row in rows:
+        row["fetches"] = fetches.get(row["id"], [])
+    return rows
 
 
-def _entry(row: dict) -> dict:
-    row["fetches"] = [dict(f) for f in row["fetches"]]
-    return row
+def _fetches(con: Connection, log_ids: list[int]) -> dict[int, list[dict]]:
+    """Each entry's fetches, oldest first (one query, plain rows: the same on every engine)."""
+    if not log_ids:
+        return {}
+    found: dict[int, list[dict]] = {}
+    for log_id, at, by, via in con.execute(f"""
+        SELECT log_id, fetched_at, coalesce(user_login, 'link'), via FROM data_log_fetches
+        WHERE log_id IN ({", ".join("?" for _ in log_ids)})
+        ORDER BY log_id, fetched_at
+    """, log_ids).fetchall():
+        found.setdefault(log_id, []).append({"at": at, "by": by, "via": via})
+    return found
 
 
 def entry(con: Connection, viewer: User, log_id: int) -> dict:

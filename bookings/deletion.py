@@ -24,7 +24,7 @@ from bookings.errors import Conflict, NotFound, Refused
 from bookings.filters import PAID_FULL_SQL, BookingFilter
 from bookings.history import new_operation_id, record_snapshots
 from bookings.model import Attendance, Right, User
-from bookings.store import Connection, next_id, transaction
+from bookings.store import Connection, dialect, next_id, transaction
 
 RETRIES = 5
 
@@ -119,7 +119,7 @@ def _check_each(con: Connection, user: User, ids: list[int]) -> tuple[list[int],
         SELECT b.id, b.deleted, b.deleted_at, u.login, b.attendance, {PAID_FULL_SQL},
                {limits or "TRUE"} AS visible
         FROM bookings b LEFT JOIN users u ON u.id = b.deleted_by
-        WHERE b.id IN (SELECT unnest(?::BIGINT[]))
+        WHERE b.id IN (SELECT unnest(?::BIGINT[])){dialect(con).for_update("b")}
     """, [*limit_params, ids]).fetchall()
     found = {row[0]: row for row in rows}
     allowed, skipped = [], []

@@ -6,13 +6,16 @@ is met here, in three ways:
 - **spellings**, rewritten by the PostgreSQL connection in `to_postgres` (outside
   string literals only): `?` placeholders become `%s`; `GROUPING_ID(` becomes
   `GROUPING(` (the same bits, leftmost argument highest); the casts `::DOUBLE` and
-  `::UTINYINT` become `::float8` and `::int2`; in CREATE and ALTER TABLE the types
-  TINYINT, DOUBLE and BLOB become SMALLINT, DOUBLE PRECISION and BYTEA, and VARCHAR
-  gets `COLLATE "C"`: text sorts by its bytes (code points), as DuckDB sorts it,
+  `::UTINYINT` become `::float8` and `::int2`; `//` (integer division) becomes `/`;
+  in CREATE and ALTER TABLE the types TINYINT, DOUBLE, BLOB and JSON become SMALLINT,
+  DOUBLE PRECISION, BYTEA and TEXT (stored JSON read back as its text, as DuckDB gives
+  it), and VARCHAR gets `COLLATE "C"`: text sorts by its bytes (code points), as DuckDB
+  sorts it,
   whatever the database's own locale;
 - **functions** DuckDB has and PostgreSQL lacks, taught to the database when it is
   migrated (`teach_postgres`): isodow(ts), hour(ts), contains(text, text),
-  current_localtimestamp();
+  current_localtimestamp(), to_seconds(n), strftime(ts, format) and printf('%.2f', x) (of
+  the codes the SQL uses);
 - **shapes** that no rewrite makes, as a `Dialect`'s attributes the store and the
   list ask for (`store.dialect(con)`): sequences and their state, whether a table
   exists, a list of records per row (DuckDB's list of structs; PostgreSQL's json
@@ -69,6 +72,24 @@ class Dialect:
         inner = ", ".join(f"'{name}', {sql}" for name, sql in fields.items())
         return f"json_agg(json_build_object({inner}) ORDER BY {order})"
 
+    def joined(self, records: str, field: str, separator: str = ", ") -> str:
+        """Text: one FIELD of each record of a list (`records`), joined, in order ('' for
+        none)."""
+        if self.name == "duckdb":
+            return f"array_to_string(list_transform({records}, lambda r: r.{field}), " \
+                   f"'{separator}')"
+        return (f"coalesce((SELECT string_agg(r ->> '{field}', '{separator}' ORDER BY n) "
+                f"FROM json_array_elements({records}) WITH ORDINALITY AS t(r, n)), '')")
+
+    def for_update(self, alias: str, skip_locked: bool = False) -> str:
+        """What ends a SELECT whose rows (of table ALIAS) the transaction then changes: on
+        PostgreSQL they are locked, so a second writer waits and then reads them as the
+        first left them (READ COMMITTED), or (SKIP_LOCKED) passes them by. DuckDB needs
+        nothing: it refuses the later of two writers of a row."""
+        if self.name == "duckdb":
+            return ""
+        return f" FOR UPDATE OF {alias}" + (" SKIP LOCKED" if skip_locked else "")
+
     def ids_lock(self, con):
         """A block during which no other process takes ids (DuckDB: none can)."""
         if self.name == "duckdb":
@@ -119,6 +140,17 @@ TAUGHT = {
     "current_localtimestamp": "CREATE OR REPLACE FUNCTION current_localtimestamp() "
                               "RETURNS timestamp LANGUAGE sql STABLE "
                               "AS 'SELECT LOCALTIMESTAMP'",
+    "to_seconds": "CREATE OR REPLACE FUNCTION to_seconds(double precision) RETURNS interval "
+                  "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT make_interval(secs => $1)'",
+    # strftime of the codes the SQL uses: %Y %m %d %H %M %S
+    "strftime": "CREATE OR REPLACE FUNCTION strftime(timestamp, text) RETURNS text "
+                "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT to_char($1, "
+                "replace(replace(replace(replace(replace(replace($2, '%Y', 'YYYY'), "
+                "'%m', 'MM'), '%d', 'DD'), '%H', 'HH24'), '%M', 'MI'), '%S', 'SS')) $$",
+    # printf of the one format the SQL uses, '%.2f' (money as text); NULL for others
+    "printf": "CREATE OR REPLACE FUNCTION printf(text, double precision) RETURNS text "
+              "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN $1 = '%.2f' "
+              "THEN to_char(round($2::numeric, 2), 'FM9999999999999990.00') END $$",
 }
 
 
@@ -133,13 +165,17 @@ def teach_postgres(con) -> None:
 # a comment (dropped: it may hold a quote, a ? or a %), a string literal, a quoted name
 _TOKEN = re.compile(r"--[^\n]*|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
 _EVERYWHERE = ((re.compile(r"\bGROUPING_ID\s*\(", re.I), "GROUPING("),
+               (re.compile(r"//"), "/"),  # integer division (the SQL divides integers only)
                (re.compile(r"::\s*DOUBLE\b(?!\s+PRECISION)", re.I), "::float8"),
                (re.compile(r"::\s*UTINYINT\b", re.I), "::int2"))
 _DDL = re.compile(r"^\s*(?:--[^\n]*\n\s*)*(CREATE|ALTER)\s+TABLE\b", re.I)
 _TYPES = ((re.compile(r"\bTINYINT\b", re.I), "SMALLINT"),
           (re.compile(r"\bDOUBLE\b(?!\s+PRECISION)", re.I), "DOUBLE PRECISION"),
           (re.compile(r"\bBLOB\b", re.I), "BYTEA"),
-          (re.compile(r"\bVARCHAR\b(?!\s*\(\d+\)\s*COLLATE)", re.I), 'VARCHAR COLLATE "C"'))
+          (re.compile(r"\bVARCHAR\b(?!\s*\(\d+\)\s*COLLATE)", re.I), 'VARCHAR COLLATE "C"'),
+          # stored JSON is text on both engines: read back as written (DuckDB's JSON is a
+          # VARCHAR), never as PostgreSQL's json parsed into Python values
+          (re.compile(r"\bJSON\b", re.I), "TEXT"))
 
 
 def to_postgres(sql: str) -> str:
@@ -189,6 +225,29 @@ class PostgresConnection:
         cur.executemany(to_postgres(sql), [list(row) for row in rows])
         return cur
 
+    def register(self, name: str, frame) -> None:
+        """What DuckDB's `register` does for the store's callers: a pandas DataFrame or
+        an Arrow table queryable by NAME, here a temporary table of its rows (the
+        connection's own, dropped by `unregister`)."""
+        import pyarrow as pa
+
+        table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(
+            frame, preserve_index=False)
+        columns, arrays = [], []
+        for field, column in zip(table.schema, table.columns, strict=True):
+            if pa.types.is_timestamp(field.type):
+                column = column.cast(pa.timestamp("us"))
+            columns.append(f'"{field.name}" {_pg_type(field.type)}')
+            arrays.append(column.to_pylist())
+        self._pg.execute(f'CREATE TEMPORARY TABLE "{name}" ({", ".join(columns)})')
+        if table.num_rows:
+            with self._pg.cursor().copy(f'COPY "{name}" FROM STDIN') as copy:
+                for row in zip(*arrays, strict=True):
+                    copy.write_row(row)
+
+    def unregister(self, name: str) -> None:
+        self._pg.execute(f'DROP TABLE IF EXISTS "{name}"')
+
     def cursor(self) -> PostgresConnection:
         return PostgresConnection(self.url, self.read_only)
 
@@ -205,3 +264,22 @@ class PostgresConnection:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _pg_type(arrow_type) -> str:
+    """The PostgreSQL type of a registered column (`PostgresConnection.register`)."""
+    import pyarrow as pa
+
+    if pa.types.is_boolean(arrow_type):
+        return "boolean"
+    if pa.types.is_integer(arrow_type):
+        return "bigint"
+    if pa.types.is_floating(arrow_type):
+        return "double precision"
+    if pa.types.is_decimal(arrow_type):
+        return "numeric"
+    if pa.types.is_timestamp(arrow_type):
+        return "timestamp"
+    if pa.types.is_date(arrow_type):
+        return "date"
+    return 'text COLLATE "C"'  # text, and a column of no rows (its type unknown)

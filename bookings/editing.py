@@ -213,7 +213,8 @@ def save(con: Connection, user: User, booking_id: int, draft: Draft, *, started_
             # Visible as the list shows it (viewing period, scope): what it hides
             # cannot be changed either, and is answered like a booking that is not there.
             state = con.execute(f"SELECT version, deleted, attendance, {PAID_FULL_SQL} "
-                                f"FROM bookings b WHERE id = ? AND {limits or 'TRUE'}",
+                                f"FROM bookings b WHERE id = ? AND {limits or 'TRUE'}"
+                                f"{dialect(con).for_update('b')}",
                                 [booking_id, *limit_params]).fetchall()
             if not state:
                 raise EditRefused(f"There is no booking {booking_id} (or it is outside what "

@@ -22,6 +22,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -33,6 +34,7 @@ from bookings.model import BUILTIN_BOOKING_CATEGORIES, DEFAULT_BOOKING_INTERVAL_
 Connection = duckdb.DuckDBPyConnection
 log = logging.getLogger(__name__)
 
+DATA_DIR_VARIABLE = "BOOKINGS_DATA_DIR"  # a PostgreSQL store's folder for files (store_dir)
 PRIVATE_DIR_MODE = 0o700  # folders beside the store: only their owner may list or enter them
 PRIVATE_FILE_MODE = 0o600  # the store, exports, outbox messages: only their owner reads them
 
@@ -395,6 +397,15 @@ def _v8_id_sequences(con: Connection) -> None:
         con.execute(f"CREATE SEQUENCE {_sequence(table)} START WITH {int(top) + 1}")
 
 
+# Leases (issue 16: several app processes on one PostgreSQL database): a running export
+# and an upload commit hold a lease its process renews while it works; start-up
+# recovery fails only what a dead process left (its lease run out), never another live
+# process's work.
+_V9_LEASES = (
+    "ALTER TABLE data_log ADD COLUMN lease_until TIMESTAMP",
+    "ALTER TABLE import_batches ADD COLUMN lease_until TIMESTAMP",
+)
+
 # Ordered; a migration's index + 1 is the schema version it brings the file to.
 # Append only: a store file written by an older version is brought up to date
 # by running the ones it has not seen. Each is a function or a tuple of single
@@ -408,6 +419,7 @@ MIGRATIONS: list[tuple[str, ...] | Callable[[Connection], None]] = [
     _V6_SESSIONS_AND_SCOPE,
     _V7_SCHEMA_VERSION_KEY,
     _v8_id_sequences,
+    _V9_LEASES,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -684,6 +696,59 @@ def _rollback_quietly(con: Connection) -> None:
         pass
 
 
+# --- leases: work one process does that the others must leave alone ------------------
+
+def lease_time() -> timedelta:
+    """How long a lease lasts unrenewed: BOOKINGS_LEASE_S seconds (120)."""
+    text = os.environ.get("BOOKINGS_LEASE_S", "").strip()
+    return timedelta(seconds=int(text) if text.isdigit() and int(text) > 0 else 120)
+
+
+def lease_end(now: datetime | None = None) -> datetime:
+    """Where a lease taken or renewed now ends."""
+    return (now or datetime.now()) + lease_time()
+
+
+@contextmanager
+def leased(con: Connection, table: str, row_id: int) -> Iterator[None]:
+    """The lease of row ROW_ID of TABLE (a running export, an upload commit) renewed while
+    the block runs, on a connection of its own, so that another process's start-up
+    leaves this work alone (`lapsed`). DuckDB: nothing to do, as one process holds the
+    file and its start-up fails whatever it finds running."""
+    if table not in ("data_log", "import_batches"):
+        raise ValueError(f"no lease in {table!r}")
+    if dialect(con) is not POSTGRES:
+        yield
+        return
+    stop = threading.Event()
+    renewer = con.cursor()
+
+    def renew() -> None:
+        while not stop.wait(lease_time().total_seconds() / 4):
+            try:
+                renewer.execute(f"UPDATE {table} SET lease_until = ? WHERE id = ?",
+                                [lease_end(), row_id])
+            except dialects.PostgresError as exc:  # the next one may get through
+                log.warning("lease of %s %s not renewed: %s", table, row_id, exc)
+
+    thread = threading.Thread(target=renew, name=f"lease-{table}-{row_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        renewer.close()
+
+
+def lapsed(con: Connection) -> str:
+    """SQL: the row's work was cut off (its process is gone). DuckDB: whatever runs at
+    start-up (one process holds the file); PostgreSQL: its lease ran out unrenewed."""
+    if dialect(con) is not POSTGRES:
+        return "TRUE"
+    return "(lease_until IS NULL OR lease_until < current_localtimestamp())"
+
+
 # A block of ids is taken in one statement while no other id is: its ids are consecutive.
 # (Only this process writes the file, so a lock of this process is enough.)
 _ID_LOCK = threading.Lock()
@@ -724,9 +789,20 @@ def get_setting(con: Connection, key: str, default: str | None = None) -> str | 
 
 
 def store_dir(con: Connection) -> Path:
-    """The folder of the store file: exports/, outbox/ and uploads/ live beside it."""
+    """The folder of the store file: exports/, outbox/ and uploads/ live beside it.
+
+    A PostgreSQL store has no file: its folder is the one BOOKINGS_DATA_DIR names (read
+    when asked), which every process of the app must reach (one host's data/, or a
+    folder shared by several hosts). Unset, it is refused, naming the variable.
+    """
     if dialect(con) is POSTGRES:
-        raise not_yet("files beside the store (exports, uploads, the outbox)")
+        given = os.environ.get(DATA_DIR_VARIABLE, "").strip()
+        if not given:
+            raise StoreError(
+                f"A PostgreSQL store keeps its files (exports, uploads, the outbox) in the "
+                f"folder {DATA_DIR_VARIABLE} names, and it is not set. Set "
+                f"{DATA_DIR_VARIABLE} to a folder every process of the app can reach.")
+        return Path(given).resolve()
     (path,) = con.execute("SELECT path FROM duckdb_databases() "
                           "WHERE database_name = current_database()").fetchone()
     return Path(path).resolve().parent

@@ -10,7 +10,6 @@ import pytest
 from bookings.store import (
     ID_TABLES,
     SCHEMA_VERSION,
-    StoreError,
     StoreMissing,
     get_setting,
     new_ids,
@@ -18,7 +17,6 @@ from bookings.store import (
     open_store,
     schema_version,
     sequences_past_ids,
-    store_dir,
 )
 
 
@@ -93,15 +91,6 @@ def test_new_ids_come_from_the_sequences(pg_url):
         con.execute("INSERT INTO staff (id, name) VALUES (41, 'x')")
         sequences_past_ids(con)
         assert next_id(con, "staff") == 42
-    finally:
-        con.close()
-
-
-def test_files_beside_the_store_are_not_yet_supported(pg_url):
-    con = open_store(pg_url)
-    try:
-        with pytest.raises(StoreError, match="not yet supported on PostgreSQL"):
-            store_dir(con)
     finally:
         con.close()
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import xlsxwriter
 
 from bookings.model import Attendance
-from bookings.store import private_file
+from bookings.store import DUCKDB, Dialect, private_file
 
 SHEET_ROWS = 1_048_575  # an .xlsx sheet's 1,048,576 rows, less the header
 EXCEL_TEXT_LIMIT = 32_767  # characters in one cell; write_string cuts past it
@@ -46,8 +46,7 @@ COLUMNS: tuple[tuple[str, str, int, str], ...] = (
     ("Visit", "datetime", 17, "b.visit_at"),
     ("Minutes", "int", 8, "b.length_s // 60"),
     ("Employee", "text", 18, "b.staff_name"),
-    ("Services", "text", 28,
-     "array_to_string(list_transform(b.services, lambda s: s.title), ', ')"),
+    ("Services", "text", 28, DUCKDB.joined("b.services", "title")),
     ("Client", "text", 22, "b.client_name"),
     ("Phone", "text", 15, "b.client_phone"),
     ("Status", "text", 11, _STATUS_SQL),
@@ -56,8 +55,7 @@ COLUMNS: tuple[tuple[str, str, int, str], ...] = (
     ("Created at", "datetime", 17, "b.created_at"),
     ("Created by", "text", 12,
      "coalesce(b.created_by, CASE WHEN b.online THEN 'client' ELSE '' END)"),
-    ("Categories", "text", 24,
-     "array_to_string(list_transform(b.categories, lambda c: c.title), ', ')"),
+    ("Categories", "text", 24, DUCKDB.joined("b.categories", "title")),
     ("To pay", "money", 10, "b.total_to_pay::DOUBLE"),
     ("Paid", "money", 10, "b.paid::DOUBLE"),
     ("Paid in full", "bool", 10, "b.paid_full"),
@@ -80,15 +78,23 @@ _CSV_TEXT = {
 }
 
 
-def table_sql(list_sql: str, order: str, fmt: str = "xlsx") -> str:
+# The columns made of the list's records: their SQL is the engine's (`Dialect.joined`).
+_RECORD_TITLES = {"Services": "b.services", "Categories": "b.categories"}
+
+
+def table_sql(list_sql: str, order: str, fmt: str = "xlsx", sql_dialect: Dialect = DUCKDB
+              ) -> str:
     """The list's rows (`listing.rows_sql`) as the export's columns, one SQL value each.
 
     For xlsx the values keep their types (the writer types the cells); for csv
     they are the cells' text. The list's own order is applied again outside (a
     subquery's order is not kept by SQL's rules).
     """
-    columns = [sql if fmt == "xlsx" else _CSV_TEXT[kind].format(f"({sql})")
-               for _, kind, _, sql in COLUMNS]
+    columns = []
+    for title, kind, _, sql in COLUMNS:
+        if title in _RECORD_TITLES:
+            sql = sql_dialect.joined(_RECORD_TITLES[title], "title")
+        columns.append(sql if fmt == "xlsx" else _CSV_TEXT[kind].format(f"({sql})"))
     return f"""
         SELECT {", ".join(columns)}
         FROM ({list_sql}) b

@@ -49,8 +49,14 @@ from bookings.exports.files import SHEET_ROWS, Cover, open_sink, table_sql
 from bookings.filters import BookingFilter, FilterError
 from bookings.model import Right, User
 from bookings.store import (
+    POSTGRES,
     Connection,
     StoreError,
+    dialect,
+    lapsed,
+    lease_end,
+    leased,
+    location,
     open_store,
     private_dir,
     store_dir,
@@ -177,17 +183,35 @@ def next_queued(con: Connection) -> int | None:
     return row[0]
 
 
+_CLAIMED = "RETURNING id, user_id, format, what, filter, requested_at"
+
+
+def claim_next(con: Connection) -> tuple | None:
+    """The oldest queued download taken from the queue (queued -> running, with a lease), or
+    None: one statement, its condition in it, so two workers (two app processes on one
+    PostgreSQL database) never take the same entry; on PostgreSQL a worker passes by an
+    entry another is taking (SKIP LOCKED) instead of waiting for it. The entry's row, for
+    `run_job(claimed=...)`."""
+    return con.execute(f"""
+        UPDATE data_log SET state = 'running', progress = 0, lease_until = ?
+        WHERE state = 'queued' AND id = (
+            SELECT id FROM data_log WHERE kind = 'export' AND state = 'queued'
+            ORDER BY id LIMIT 1{dialect(con).for_update("data_log", skip_locked=True)})
+        {_CLAIMED}
+    """, [lease_end()]).fetchone()
+
+
 def run_job(con: Connection, log_id: int, *, stop: Callable[[], bool] | None = None,
             rows_per_sheet: int = SHEET_ROWS, batch_rows: int = BATCH_ROWS,
             chunk_rows: int = CHUNK_ROWS, now: Callable[[], datetime] = datetime.now,
-            claimed: Job | None = None) -> Outcome:
+            claimed: Job | tuple | None = None) -> Outcome:
     """Write the file of a queued entry (or of CLAIMED, the job of an entry already taken
     from the queue), then mail its link. Failures end in the log.
 
     Raises Stopped (the entry queued again) when STOP says the worker is ending.
     """
     try:
-        job = claimed or _claim(con, log_id)
+        job = claimed if isinstance(claimed, Job) else _job_of(claimed or _claim_row(con, log_id))
     except FilterError as unreadable:
         reason = (f"The download's filter does not read back ({unreadable}). Nothing was "
                   "written: read loosely, it would have let more bookings through.")
@@ -195,12 +219,15 @@ def run_job(con: Connection, log_id: int, *, stop: Callable[[], bool] | None = N
         return Outcome(log_id, "failed", error=reason)
     folder = exports_dir(con)
     name = secrets.token_hex(16)
-    partial, final = folder / f"{name}.part", folder / f"{name}.{job.fmt}"
+    # the half-written file is named after its entry: recovery removes only its own
+    partial = folder / f"{TEMP_PREFIX}{log_id}-{name}.part"
+    final = folder / f"{name}.{job.fmt}"
     work = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{log_id}-", dir=temp_dir(con)))  # 0700
     try:
-        rows = _write(con, job, partial, work, stop=stop or (lambda: False),
-                      rows_per_sheet=rows_per_sheet, batch_rows=batch_rows,
-                      chunk_rows=chunk_rows, now=now)
+        with leased(con, "data_log", log_id):
+            rows = _write(con, job, partial, work, stop=stop or (lambda: False),
+                          rows_per_sheet=rows_per_sheet, batch_rows=batch_rows,
+                          chunk_rows=chunk_rows, now=now)
         os.replace(partial, final)  # complete: only now does it get its served name
     except Stopped:
         partial.unlink(missing_ok=True)
@@ -230,13 +257,23 @@ def run_job(con: Connection, log_id: int, *, stop: Callable[[], bool] | None = N
 
 def _claim(con: Connection, log_id: int) -> Job:
     """queued -> running, only once: a second worker (or a second call) gets a refusal."""
-    row = con.execute("""
-        UPDATE data_log SET state = 'running', progress = 0
+    return _job_of(_claim_row(con, log_id))
+
+
+def _claim_row(con: Connection, log_id: int) -> tuple:
+    """The entry's row, taken from the queue (with a lease) by one statement whose condition
+    is in it: of two claims at once, on either engine, one gets it, the other NotFound."""
+    row = con.execute(f"""
+        UPDATE data_log SET state = 'running', progress = 0, lease_until = ?
         WHERE id = ? AND kind = 'export' AND state = 'queued'
-        RETURNING id, user_id, format, what, filter, requested_at
-    """, [log_id]).fetchone()
+        {_CLAIMED}
+    """, [lease_end(), log_id]).fetchone()
     if row is None:
         raise NotFound(f"Data log entry {log_id} is not a queued download.")
+    return row
+
+
+def _job_of(row: tuple) -> Job:
     log_id, user_id, fmt, what, details, requested_at = row
     details = json.loads(details)
     bfilter = BookingFilter.stored(details["filter"])
@@ -298,7 +335,7 @@ def list_rows(con: Connection, user: User, bfilter: BookingFilter, *,
         SELECT visit_at, id FROM (
             SELECT b.visit_at, b.id, row_number() OVER (ORDER BY {order}) AS n
             FROM bookings b WHERE {where}
-        ) WHERE (n - 1) % ? = 0 ORDER BY n
+        ) AS numbered WHERE (n - 1) % ? = 0 ORDER BY n
     """, [*params, chunk_rows]).fetchall()
     for k, (visit_at, booking_id) in enumerate(starts):
         keys, key_params = _FROM, [visit_at, visit_at, booking_id]
@@ -306,9 +343,10 @@ def list_rows(con: Connection, user: User, bfilter: BookingFilter, *,
             after_visit, after_id = starts[k + 1]
             keys += f" AND {_AFTER}"
             key_params += [after_visit, after_visit, after_id]
-        sql = table_sql(listing.rows_sql(user, f"({where}) AND {keys}", order), order, fmt)
-        con.execute(sql, [*params, *key_params, None, 0])  # LIMIT NULL: the whole chunk
-        while batch := con.fetchmany(batch_rows):
+        sql = table_sql(listing.rows_sql(user, f"({where}) AND {keys}", order, dialect(con)),
+                        order, fmt, dialect(con))
+        rows = con.execute(sql, [*params, *key_params, None, 0])  # LIMIT NULL: the whole chunk
+        while batch := rows.fetchmany(batch_rows):
             yield batch
 
 
@@ -420,21 +458,28 @@ def _mail_link(con: Connection, job: Job, link: str, rows: int,
 def recover_interrupted(con: Connection, now: datetime | None = None) -> list[int]:
     """Entries left "running" by a process that died: failed, with the reason.
 
-    Safe at start-up only: one process holds the store, and no job of this
-    process has started yet. What jobs left is removed: half-written files in
-    exports/ and working folders in tmp/ (xlsxwriter's, holding rows and phones).
+    Safe at start-up only: on DuckDB one process holds the store, and no job of this
+    process has started yet, so whatever runs was cut off, and what jobs left is
+    removed: half-written files in exports/ and working folders in tmp/ (xlsxwriter's,
+    holding rows and phones). On PostgreSQL other app processes may be writing theirs:
+    only entries whose lease ran out (`store.lapsed`) are failed, and only their files
+    removed.
     """
-    ids = [i for (i,) in con.execute("""
+    ids = [i for (i,) in con.execute(f"""
         UPDATE data_log SET state = 'failed', error = ?, finished_at = ?
-        WHERE kind = 'export' AND state = 'running' RETURNING id
+        WHERE kind = 'export' AND state = 'running' AND {lapsed(con)} RETURNING id
     """, [INTERRUPTED, now or datetime.now()]).fetchall()]
-    for partial in exports_dir(con).glob("*.part"):
-        partial.unlink(missing_ok=True)
-    for left in temp_dir(con).glob(f"{TEMP_PREFIX}*"):
-        if left.is_dir() and not left.is_symlink():
-            shutil.rmtree(left, ignore_errors=True)
-        else:
-            left.unlink(missing_ok=True)
+    alone = dialect(con) is not POSTGRES
+    patterns = ["*"] if alone else [f"{log_id}-*" for log_id in ids]
+    for pattern in patterns:
+        half_written = "*.part" if alone else f"{TEMP_PREFIX}{pattern}.part"
+        for partial in exports_dir(con).glob(half_written):
+            partial.unlink(missing_ok=True)
+        for left in temp_dir(con).glob(f"{TEMP_PREFIX}{pattern}"):
+            if left.is_dir() and not left.is_symlink():
+                shutil.rmtree(left, ignore_errors=True)
+            else:
+                left.unlink(missing_ok=True)
     return sorted(ids)
 
 
@@ -467,7 +512,7 @@ class ExportWorker:
                  on_open: Callable[[Connection], object] | None = None):
         """ON_OPEN runs once the worker has opened the store: the app's start-up, when
         the store was busy as the app started (else the app ran it itself)."""
-        self.store_path = Path(store_path)
+        self.store_path = location(store_path)
         self.poll_s = poll_s
         self.on_open = on_open
         self._stopping = threading.Event()
@@ -512,12 +557,17 @@ class ExportWorker:
         try:
             while not self._stopping.is_set():
                 WAKE.clear()
-                log_id = next_queued(con)
-                if log_id is None:
+                try:
+                    claimed = claim_next(con)
+                except Exception:  # noqa: BLE001 - the store may be back at the next poll
+                    log.exception("export worker: taking the next download")
+                    claimed = None
+                if claimed is None:
                     WAKE.wait(self.poll_s)
                     continue
+                log_id = claimed[0]
                 try:
-                    run_job(con, log_id, stop=self._stopping.is_set)
+                    run_job(con, log_id, stop=self._stopping.is_set, claimed=claimed)
                 except Stopped:
                     return
                 except Exception:  # noqa: BLE001 - the worker outlives any one job

@@ -31,6 +31,9 @@ from bookings.errors import Refused
 from bookings.model import Right, User
 from bookings.store import (
     Connection,
+    lapsed,
+    lease_end,
+    leased,
     next_id,
     private_dir,
     store_dir,
@@ -226,8 +229,11 @@ def claim(con: Connection, preview: FilePreview, *, kind: str, noun: str, force:
                     f"This file was imported before: batch {earlier['batch']} by {earlier['by']} "
                     f"on {earlier['at']:%d.%m.%Y %H:%M}, {earlier['imported']:,} {noun}. "
                     "Confirm explicitly to import it again.")
-            con.execute("UPDATE import_batches SET state = 'committing' WHERE id = ?",
-                        [preview.batch_id])
+            # its condition in the statement: of two claims, one moves the batch
+            if not con.execute("UPDATE import_batches SET state = 'committing', lease_until = ? "
+                               "WHERE id = ? AND state = 'previewed' RETURNING id",
+                               [lease_end(), preview.batch_id]).fetchall():
+                raise UploadRefused(_state_refusal(preview.batch_id, "committing"))
     except (duckdb.TransactionException, duckdb.ConstraintException):
         raise UploadRefused("This upload is being imported by another click or tab; "
                             "look again in a moment.") from None
@@ -260,10 +266,11 @@ def cancel(con: Connection, batch_id: int) -> None:
 
 def recover_interrupted(con: Connection) -> list[int]:
     """A commit cut off by a crash wrote nothing (one transaction): say it failed.
-    The batches' ids."""
+    The batches' ids. On PostgreSQL only those whose lease ran out: another app
+    process may be committing the others (`store.leased`)."""
     rows = con.execute("UPDATE import_batches SET state = 'failed', error = 'interrupted by a "
-                       "restart; nothing was written' WHERE state = 'committing' RETURNING id"
-                       ).fetchall()
+                       "restart; nothing was written' WHERE state = 'committing' AND "
+                       f"{lapsed(con)} RETURNING id").fetchall()
     return sorted(batch_id for (batch_id,) in rows)
 
 
@@ -367,7 +374,7 @@ class Importer:
         claim(con, result, kind=self.KIND, noun=self.NOUN, force=force_duplicate_file)
         now = now or datetime.now()
         try:
-            with self.transaction(con):
+            with leased(con, "import_batches", result.batch_id), self.transaction(con):
                 again = self._again(con, result)
                 done = self.write(con, user, again, now)
                 mark_committed(con, result.batch_id, done.imported, now)

@@ -768,8 +768,9 @@ def _import(con: Connection, user, result: Preview, now: datetime) -> int:
     con.register("upload_bookings", new_bookings)
     con.register("upload_lines", new_lines)
     try:
-        con.execute("INSERT INTO clients (id, name, phone) SELECT id, name, phone "
-                    "FROM upload_clients")
+        if new_clients:  # an empty frame's columns have no type to insert from
+            con.execute("INSERT INTO clients (id, name, phone) SELECT id, name, phone "
+                        "FROM upload_clients")
         con.execute("""
             INSERT INTO bookings (id, visit_at, length_s, staff_id, client_id, attendance, online,
                                   source, created_at, created_by, last_change_at, to_pay, paid,
@@ -777,9 +778,10 @@ def _import(con: Connection, user, result: Preview, now: datetime) -> int:
             SELECT id, visit_at, length_s, staff_id, client_id, attendance, FALSE, ?, ?, ?, ?,
                    to_pay::DECIMAL(12, 2), 0, service_count, comment, ? FROM upload_bookings
         """, [Source.EXCEL.value, now, user.id, now, result.batch_id])
-        con.execute("INSERT INTO booking_services SELECT booking_id, line_no, service_id, title, "
-                    "category_id, cost::DECIMAL(12, 2), discount::DECIMAL(12, 2), "
-                    "to_pay::DECIMAL(12, 2) FROM upload_lines")
+        if lines:
+            con.execute("INSERT INTO booking_services SELECT booking_id, line_no, service_id, "
+                        "title, category_id, cost::DECIMAL(12, 2), discount::DECIMAL(12, 2), "
+                        "to_pay::DECIMAL(12, 2) FROM upload_lines")
         first_history = new_ids(con, "booking_history", len(result.bookings))
         con.execute("""
             INSERT INTO booking_history (id, booking_id, changed_at, actor_id, actor_login,
