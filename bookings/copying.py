@@ -248,6 +248,10 @@ def copy_store(src: Connection, dst: Connection, progress: Progress | None = Non
     finally:
         src.execute("ROLLBACK")
         shutil.rmtree(folder, ignore_errors=True)
+    if dialect(dst) is POSTGRES:
+        # A bulk load leaves the planner without statistics until autovacuum comes
+        # round: without them the first list pages are planned blind.
+        dst.execute("ANALYZE")
     result.seconds = time.perf_counter() - started
     return result
 

@@ -174,3 +174,32 @@ def test_deleting_bookings_does_what_it_does_on_duckdb(pg_url, con):
     finally:
         pg_con.close()
     assert answers[0] == answers[1]
+
+
+def test_the_lists_opening_order_is_read_from_an_index(pg_url, tmp_path):
+    """PostgreSQL takes the list's first page of the newest visits from
+    `bookings_visit_order` instead of sorting every booking; DuckDB gets no index."""
+    from bookings import listing
+    from bookings.filters import BookingFilter
+    from bookings.model import SYSTEM
+
+    con = open_store(pg_url)
+    try:
+        (index,) = con.execute("SELECT indexdef FROM pg_indexes "
+                               "WHERE indexname = 'bookings_visit_order'").fetchone()
+        assert "visit_at DESC NULLS LAST, id DESC" in index
+        con.execute("SET enable_seqscan = off")  # an empty table: ask what it could use
+        where, params = listing.scoped_where(SYSTEM, BookingFilter())
+        order = listing.order_by(listing.DEFAULT_SORT, True)
+        plan = "\n".join(row[0] for row in con.execute(
+            f"EXPLAIN SELECT b.id FROM bookings b WHERE {where} ORDER BY {order} LIMIT 100",
+            params).fetchall())
+        assert "bookings_visit_order" in plan and "Sort" not in plan, plan
+    finally:
+        con.close()
+    duck = open_store(tmp_path / "b.duckdb")
+    try:
+        assert duck.execute("SELECT count(*) FROM duckdb_indexes() "
+                            "WHERE index_name = 'bookings_visit_order'").fetchone()[0] == 0
+    finally:
+        duck.close()
