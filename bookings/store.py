@@ -529,9 +529,14 @@ def open_store(path: Path | str, *, create: bool = True, read_only: bool = False
         # once. Its write-ahead log (.wal) is created anew after every checkpoint,
         # the same way: the 0700 folder is what keeps that one private.
         _tighten(path, PRIVATE_FILE_MODE)
+    return _made_ready(con, path, read_only)
+
+
+def _made_ready(con: Connection, shown, read_only: bool) -> Connection:
+    """CON checked to be of this version (reading only) or brought to it; closed on failure."""
     try:
         if read_only:
-            _require_current(con, path)
+            _require_current(con, shown)
         else:
             migrate(con)
     except BaseException:
@@ -549,19 +554,18 @@ def _open_postgres(url: str, *, create: bool, read_only: bool) -> Connection:
     except dialects.PostgresError as exc:
         raise StoreError(f"The store {dialects.shown_url(url)} cannot be opened: "
                          f"{str(exc).strip()}") from exc
+    if (read_only or not create) and _schema_version_or_close(con) == 0:
+        con.close()
+        raise StoreMissing(dialects.shown_url(url))
+    return _made_ready(con, dialects.shown_url(url), read_only)
+
+
+def _schema_version_or_close(con: Connection) -> int:
     try:
-        if read_only or not create:
-            version = schema_version(con)
-            if version == 0:
-                raise StoreMissing(dialects.shown_url(url))
-        if read_only:
-            _require_current(con, dialects.shown_url(url))
-        else:
-            migrate(con)
+        return schema_version(con)
     except BaseException:
         con.close()
         raise
-    return con
 
 
 def not_yet(what: str) -> StoreError:

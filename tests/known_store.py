@@ -16,10 +16,11 @@ role's preset says, sees own bookings only: with the 30-day period, booking 6.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from bookings import auth
-from bookings.model import Role
+from bookings.model import SYSTEM, Role, Scope
 from bookings.store import sequences_past_ids
 
 TODAY = date.today()  # the pages use the real today for the viewing period
@@ -77,3 +78,20 @@ def build(con) -> dict:
             con.execute("INSERT INTO booking_category_links VALUES (?, ?)", [bid, category])
     sequences_past_ids(con)  # the rows above came with ids of their own
     return users
+
+
+# Who looks, in the tests that check a number for several viewers: the system; the
+# known employee (Ben Brown, own bookings, 30 days); an administrator with a viewing
+# period back to 1 June 2024; one who sees Anna's bookings only.
+VIEWERS = ("system", "employee", "period", "own")
+
+
+def viewer(con, who: str):
+    if who == "system":
+        return SYSTEM
+    if who == "employee":
+        return auth.get_user(con, "employee")
+    admin = auth.get_user(con, "admin")
+    if who == "period":
+        return replace(admin, viewing_period_days=(TODAY - date(2024, 6, 1)).days)
+    return replace(admin, scope=Scope.OWN, staff_id=1)

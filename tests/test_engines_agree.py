@@ -6,16 +6,15 @@ tests/test_listing.py and tests/test_pivot.py check against the known store."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 import pytest
 
 from bookings import listing, pivot
-from bookings.auth import get_user
 from bookings.errors import Refused
 from bookings.filters import BookingFilter
-from bookings.model import SYSTEM, Attendance, Scope, Source
+from bookings.model import SYSTEM, Attendance, Source
+from tests import known_store
 from tests.known_store import TODAY
 
 FILTERS = {
@@ -39,18 +38,10 @@ FILTERS = {
     "Wednesday, Saturday": BookingFilter(weekday=(3, 6)),
     "hours 9-12": BookingFilter(hour=(9, 10, 11, 12)),
 }
-USERS = ("system", "employee", "period", "own")
+USERS = known_store.VIEWERS
 
 
-def user_of(con, who: str):
-    if who == "system":
-        return SYSTEM
-    if who == "employee":
-        return get_user(con, "employee")
-    admin = get_user(con, "admin")
-    if who == "period":
-        return replace(admin, viewing_period_days=(TODAY - date(2024, 6, 1)).days)
-    return replace(admin, scope=Scope.OWN, staff_id=1)
+user_of = known_store.viewer
 
 
 def both(known, known_pg, answer):

@@ -8,17 +8,15 @@ users who see their own bookings only (tests/known_store.py).
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from bookings import catalog, listing
-from bookings.auth import get_user
 from bookings.errors import Refused
 from bookings.filters import BookingFilter
-from bookings.model import SYSTEM, Attendance, Scope
+from bookings.model import SYSTEM, Attendance
 from bookings.pivot import (
     DIMENSIONS,
     MEASURES,
@@ -30,6 +28,7 @@ from bookings.pivot import (
     pivot,
     totals,
 )
+from tests import known_store
 from tests.known_store import TODAY
 
 PAIRS = [
@@ -44,18 +43,10 @@ FILTERS = {
 }
 # who looks: the system; the known employee (Ben Brown, own bookings, 30 days); an
 # administrator with a viewing period back to 1 June 2024; one who sees Anna's only
-USERS = ("system", "employee", "period", "own")
+USERS = known_store.VIEWERS
 
 
-def user_of(con, who: str):
-    if who == "system":
-        return SYSTEM
-    if who == "employee":
-        return get_user(con, "employee")
-    admin = get_user(con, "admin")
-    if who == "period":
-        return replace(admin, viewing_period_days=(TODAY - date(2024, 6, 1)).days)
-    return replace(admin, scope=Scope.OWN, staff_id=1)
+user_of = known_store.viewer
 
 
 def money(value) -> float:
