@@ -12,6 +12,13 @@ The `bookings` command reaches this process while it holds the store: the lifesp
 listens on `<store file>.sock` (bookings/cli/channel.py) and runs each command it is
 sent with `bookings.cli.answer`, on a cursor of the same connection.
 
+On PostgreSQL (BOOKINGS_DB a postgresql:// URL) several such processes serve one
+database: no channel (commands open the database themselves), files in the folder
+BOOKINGS_DATA_DIR names, and the export worker also sweeps up, every half lease, the
+work of a process that died (`startup.sweep`). `bookings serve` sets uvicorn's
+FORWARDED_ALLOW_IPS from BOOKINGS_TRUSTED_PROXIES (none when unset), so that the
+client address sign-in throttling counts by is a trusted proxy's X-Forwarded-For.
+
 Download links follow the port the app serves on (`make run PORT=8701`,
 `bookings serve --server.port 8701`, or the next free one Streamlit took):
 once it listens, the lifespan puts Streamlit's `server.port` into
@@ -31,8 +38,9 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from bookings import cli, config
 from bookings.cli import channel
+from bookings.dialects import is_url
 from bookings.exports import jobs
-from bookings.startup import startup
+from bookings.startup import startup, sweep
 from bookings.store import Connection, StoreError, open_store
 from web import downloads, sessions
 
@@ -63,21 +71,35 @@ async def lifespan(_app):
         log.warning("download links are unavailable: %s", exc)
     else:
         startup(_store["con"])
-    # Busy at start: the worker runs the start-up once it gets the store.
-    worker = jobs.ExportWorker(path, on_open=None if "con" in _store else startup)
+    # Busy at start: the worker runs the start-up once it gets the store. On PostgreSQL
+    # it also sweeps, now and then, the work of app processes that died since.
+    worker = jobs.ExportWorker(path, on_open=None if "con" in _store else startup,
+                               sweep=sweep)
     worker.start()
-    commands = channel.Listener(channel.socket_path(path), _command)
-    try:
-        commands.start()
-    except OSError as exc:  # the app serves its pages without it
-        log.warning("the command line cannot reach this app: %s", exc)
+    commands = _command_channel(path)
     try:
         yield None
     finally:
-        commands.stop()
+        if commands is not None:
+            commands.stop()
         worker.stop()
         if "con" in _store:
             _store.pop("con").close()
+
+
+def _command_channel(path) -> channel.Listener | None:
+    """The `bookings` command's way in while this process holds the store file. None on
+    PostgreSQL (the command opens the database itself) or when the socket cannot be made
+    (the app serves its pages without it)."""
+    if is_url(str(path)):
+        return None
+    commands = channel.Listener(channel.socket_path(path), _command)
+    try:
+        commands.start()
+    except OSError as exc:
+        log.warning("the command line cannot reach this app: %s", exc)
+        return None
+    return commands
 
 
 def _connection() -> Connection:

@@ -568,11 +568,6 @@ def _schema_version_or_close(con: Connection) -> int:
         raise
 
 
-def not_yet(what: str) -> StoreError:
-    """What the PostgreSQL store cannot do yet (issue 16), said instead of done wrong."""
-    return StoreError(f"not yet supported on PostgreSQL: {what}")
-
-
 def _connect(path: Path, read_only: bool) -> Connection:
     try:
         return duckdb.connect(str(path), read_only=read_only, config=CONNECTION_CONFIG)

@@ -194,12 +194,16 @@ def _tail(path: Path, lines: int = 40) -> str:
 
 
 @contextlib.contextmanager
-def serving(db: Path, log: Path, options: dict[str, str] | None = None) -> Iterator[str]:
+def serving(db: Path | str, log: Path, options: dict[str, str] | None = None, *,
+            data_dir: Path | None = None, env: dict[str, str] | None = None
+            ) -> Iterator[str]:
     """Run `bookings --db DB serve` on a free port; yield its base URL, stop it after.
 
     OPTIONS are more streamlit config options, e.g. {"server.maxUploadSize": "50"}.
+    DATA_DIR is where the app keeps its files (default: the store file's folder; give
+    it for a PostgreSQL URL); ENV, more environment variables.
 
-    The store stays locked by the app while it runs (DuckDB: one process per file).
+    A store file stays locked by the app while it runs (DuckDB: one process per file).
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -214,7 +218,8 @@ def serving(db: Path, log: Path, options: dict[str, str] | None = None) -> Itera
     streamlit_args = [arg for name, value in options.items() for arg in (f"--{name}", value)]
     command = [sys.executable, "-m", "bookings.cli", "--db", str(db), "serve", *streamlit_args]
     with open(log, "wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=app_env(db.parent),
+        process = subprocess.Popen(command, cwd=ROOT,
+                                   env={**app_env(data_dir or Path(db).parent), **(env or {})},
                                    stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     try:

@@ -160,3 +160,31 @@ def test_a_store_held_by_another_process_gives_exit_3_naming_the_file(store_path
         assert str(store_path) in json.loads(result.stdout)["error"]
     finally:
         holder.communicate("")
+
+
+@pytest.mark.parametrize("given, trusted", [
+    ("", ""),
+    (" 10.0.0.5 , 10.1.0.0/16,::1 ", "10.0.0.5,10.1.0.0/16,::1"),
+    ("192.168.1.7/24", "192.168.1.7/24"),  # a host's address with its network's length
+])
+def test_trusted_proxies_are_addresses_and_networks(monkeypatch, given, trusted):
+    from bookings import config
+
+    monkeypatch.setenv("BOOKINGS_TRUSTED_PROXIES", given)
+    assert config.trusted_proxies() == trusted
+
+
+@pytest.mark.parametrize("given, named", [
+    ("10.0.0.1, lb.internal", "'lb.internal'"),
+    ("*", "'*'"),  # every client would name its own address
+    ("10.0.0.300", "'10.0.0.300'"),
+])
+def test_serve_refuses_a_proxy_that_is_no_address_before_starting(run, monkeypatch, given,
+                                                                   named):
+    """uvicorn would take a typo for a host name that never matches, and `*` for trust in
+    everyone: the app does not start, and says which entry is wrong."""
+    monkeypatch.setenv("BOOKINGS_TRUSTED_PROXIES", given)
+    run("init")
+    code, out, err = run("serve")
+    assert code == 1 and out == ""
+    assert f"BOOKINGS_TRUSTED_PROXIES: {named} is neither an address nor a network" in err

@@ -10,7 +10,7 @@ import pytest
 from bookings import auth
 from bookings.exports import jobs
 from bookings.filters import BookingFilter
-from bookings.startup import startup
+from bookings.startup import Recovered, startup, sweep
 from bookings.store import open_store
 from bookings.uploads import bookings_import
 from tests.helpers import GOOD, xlsx
@@ -92,3 +92,13 @@ def test_a_store_busy_at_start_is_recovered_when_the_worker_opens_it(
         con.close()
     finally:
         worker.stop()
+
+
+def test_on_duckdb_the_sweep_leaves_running_work_alone(store):
+    """On the embedded store everything running is this process's own: only a start may
+    call it interrupted."""
+    log_id = jobs.request_export(store, auth.get_user(store, "admin"), BookingFilter())
+    jobs._claim(store, log_id)
+    assert sweep(store) == Recovered(uploads=[], exports=[])
+    assert store.execute("SELECT state FROM data_log WHERE id = ?", [log_id]).fetchone() == \
+        ("running",)

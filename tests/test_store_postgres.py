@@ -145,9 +145,13 @@ def test_reading_commands_print_what_they_print_on_duckdb(known_path, known_pg, 
     assert pg == duck
 
 
-def test_what_is_not_yet_supported_says_so(known_pg, capsys):
-    code, _, err = run_cli(capsys, "--db", known_pg.url, "serve")
-    assert code != 0 and "not yet supported on PostgreSQL: the web app" in err
+def test_the_app_on_postgresql_needs_a_folder_for_its_files(known_pg, capsys, monkeypatch):
+    """Every app process must reach the same exports, uploads and outbox: `serve` on a
+    URL without BOOKINGS_DATA_DIR is refused before anything starts, naming it."""
+    monkeypatch.delenv("BOOKINGS_DATA_DIR", raising=False)
+    code, out, err = run_cli(capsys, "--db", known_pg.url, "serve")
+    assert code == 1 and out == ""
+    assert "BOOKINGS_DATA_DIR" in err and "every app process can reach" in err
 
 
 def test_deleting_bookings_does_what_it_does_on_duckdb(pg_url, con):

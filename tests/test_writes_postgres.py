@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from datetime import date, datetime
 
 import pytest
@@ -20,7 +21,7 @@ from bookings.errors import NotFound
 from bookings.exports import crosstab, jobs
 from bookings.filters import BookingFilter
 from bookings.model import Right, Role
-from bookings.startup import startup
+from bookings.startup import startup, sweep
 from bookings.store import StoreError, open_store, store_dir
 from bookings.uploads import bookings_import, services_import
 from tests import known_store
@@ -338,3 +339,35 @@ def test_recovery_leaves_another_live_process_s_work_alone(pg_url, pg_known):
     assert not (folder / f"export-{dead}-y.part").exists()
     assert pg_known.execute("SELECT state FROM data_log WHERE id = ?", [live]).fetchone() == \
         ("running",)
+
+
+def test_a_running_app_sweeps_up_the_work_of_a_process_that_died(pg_url, pg_known, monkeypatch):
+    """Start-up recovers only at a start; with several app processes one may die while the
+    others run on for weeks. Their export workers sweep every half lease: the dead one's
+    upload commit and export (leases run out) are failed; a live lease is left alone."""
+    monkeypatch.setenv("BOOKINGS_LEASE_S", "1")  # a sweep every half second
+    admin, owner = get_user(pg_known, "admin"), get_user(pg_known, "owner")
+    live, dead = (jobs.request_export(pg_known, admin, BookingFilter()) for _ in range(2))
+    for log_id in (live, dead):
+        jobs._claim(pg_known, log_id)
+    preview = bookings_import.preview(pg_known, owner, xlsx([GOOD]), "dead.xlsx")
+    pg_known.execute("UPDATE import_batches SET state = 'committing', lease_until = "
+                     "TIMESTAMP '2000-01-01' WHERE id = ?", [preview.batch_id])
+    pg_known.execute("UPDATE data_log SET lease_until = TIMESTAMP '2000-01-01' WHERE id = ?",
+                     [dead])
+    pg_known.execute("UPDATE data_log SET lease_until = TIMESTAMP '2999-01-01' WHERE id = ?",
+                     [live])
+    worker = jobs.ExportWorker(pg_url, poll_s=0.1, sweep=sweep)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 20
+        while pg_known.execute("SELECT state FROM import_batches WHERE id = ?",
+                               [preview.batch_id]).fetchone() != ("failed",):
+            assert time.monotonic() < deadline, "the dead process's work was never swept"
+            time.sleep(0.1)
+    finally:
+        worker.stop()
+    assert pg_known.execute("SELECT id, state FROM data_log WHERE id IN (?, ?) ORDER BY id",
+                            [live, dead]).fetchall() == sorted([(live, "running"),
+                                                                (dead, "failed")])
+

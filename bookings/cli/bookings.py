@@ -47,7 +47,7 @@ from bookings.dialects import POSTGRES, is_url, shown_url
 from bookings.errors import Refused
 from bookings.exports import crosstab as crosstab_file
 from bookings.filters import parse_status
-from bookings.store import Connection, dialect, is_empty, not_yet, schema_version
+from bookings.store import DATA_DIR_VARIABLE, Connection, dialect, is_empty, schema_version
 
 commands = Commands()
 
@@ -413,9 +413,22 @@ def _finite(text: str) -> float:
 def serve(args, con: None) -> int:
     """Start the web app on this store (the arguments `bookings` does not know go to
     streamlit)."""
+    try:
+        proxies = config.trusted_proxies()
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
     if is_url(str(args.db)):
-        raise not_yet("the web app (bookings serve)")
-    env = dict(os.environ, BOOKINGS_DB=str(Path(args.db).resolve()))
+        # Every process of the app reaches the same files (exports, uploads, the outbox).
+        if not os.environ.get(DATA_DIR_VARIABLE, "").strip():
+            raise Refused(f"An app on PostgreSQL keeps its files in the folder "
+                          f"{DATA_DIR_VARIABLE} names: set it to a folder every app "
+                          "process can reach (one host's data/, or a shared folder).")
+        store = str(args.db)
+    else:
+        store = str(Path(args.db).resolve())
+    # uvicorn reads FORWARDED_ALLOW_IPS: the client address comes from X-Forwarded-For
+    # only when these proxies send it (none unless set).
+    env = dict(os.environ, BOOKINGS_DB=store, FORWARDED_ALLOW_IPS=proxies)
     os.chdir(config.PROJECT_DIR)  # where .streamlit/config.toml is
     # server.py: the app (app.py) plus the download route and the export worker.
     command = [sys.executable, "-m", "streamlit", "run", "server.py", *args.unknown]

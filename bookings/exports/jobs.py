@@ -36,6 +36,7 @@ import secrets
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -55,6 +56,7 @@ from bookings.store import (
     dialect,
     lapsed,
     lease_end,
+    lease_time,
     leased,
     location,
     open_store,
@@ -509,12 +511,17 @@ class ExportWorker:
     """One background thread writing queued downloads, in the app's process."""
 
     def __init__(self, store_path: Path | str, *, poll_s: float = 5.0,
-                 on_open: Callable[[Connection], object] | None = None):
+                 on_open: Callable[[Connection], object] | None = None,
+                 sweep: Callable[[Connection], object] | None = None):
         """ON_OPEN runs once the worker has opened the store: the app's start-up, when
-        the store was busy as the app started (else the app ran it itself)."""
+        the store was busy as the app started (else the app ran it itself). SWEEP runs
+        every half lease (`store.lease_time`) between jobs: the recovery of work whose
+        process died while others run on (`startup.sweep`)."""
         self.store_path = location(store_path)
         self.poll_s = poll_s
         self.on_open = on_open
+        self.sweep = sweep
+        self._swept_at = time.monotonic()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._con: Connection | None = None
@@ -557,6 +564,7 @@ class ExportWorker:
         try:
             while not self._stopping.is_set():
                 WAKE.clear()
+                self._sweep_when_due(con)
                 try:
                     claimed = claim_next(con)
                 except Exception:  # noqa: BLE001 - the store may be back at the next poll
@@ -574,3 +582,15 @@ class ExportWorker:
                     log.exception("export worker: entry %s", log_id)
         finally:
             con.close()
+
+    def _sweep_when_due(self, con: Connection) -> None:
+        if self.sweep is None:
+            return
+        now = time.monotonic()
+        if now - self._swept_at < lease_time().total_seconds() / 2:
+            return
+        self._swept_at = now
+        try:
+            self.sweep(con)
+        except Exception:  # noqa: BLE001 - the next sweep may get through
+            log.exception("export worker: recovering the work of stopped app processes")

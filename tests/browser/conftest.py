@@ -104,13 +104,15 @@ def pytest_runtest_makereport(item, call):
 # --- the store -------------------------------------------------------------------
 
 
-def run_cli(db: Path, *args: str, stdin: str | None = None,
+def run_cli(db: Path | str, *args: str, stdin: str | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run `bookings --db DB ARGS` as a separate process; fail the test on a non-zero exit."""
+    """Run `bookings --db DB ARGS` as a separate process; fail the test on a non-zero exit.
+    DB is a store file (its files beside it) or a PostgreSQL URL (give ENV, with
+    BOOKINGS_DATA_DIR)."""
     result = subprocess.run(
         [sys.executable, "-m", "bookings.cli", "--db", str(db), *args],
         input=stdin, capture_output=True, text=True, cwd=PROJECT_DIR,
-        env=env if env is not None else app_env(db.parent), timeout=300,
+        env=env if env is not None else app_env(Path(db).parent), timeout=300,
     )
     if result.returncode != 0:
         pytest.fail(f"`bookings {' '.join(args)}` exited {result.returncode}:\n"
@@ -124,34 +126,38 @@ def demo_available() -> bool:
 
 @dataclass(frozen=True)
 class Store:
-    path: Path
+    path: Path | str  # the DuckDB file, or a PostgreSQL URL
     credentials: dict[str, tuple[str, str]]  # role -> (login, password)
     demo: bool  # filled with demo bookings
+    data_dir: Path  # exports, uploads, the outbox (the file's folder on DuckDB)
 
 
-def build_store(directory: Path, *, demo_bookings: int = DEMO_BOOKINGS, seed: int = 1) -> Store:
-    """A store in DIRECTORY with an owner, an administrator and an employee.
+def build_store(directory: Path, *, demo_bookings: int = DEMO_BOOKINGS, seed: int = 1,
+                url: str | None = None) -> Store:
+    """A store in DIRECTORY (or in the PostgreSQL database URL, its files in DIRECTORY)
+    with an owner, an administrator and an employee.
 
     `demo` refuses a store that holds anything, so it runs first, on the empty store,
     and its generated users are taken; roles it did not create are added after.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    db = directory / "bookings.duckdb"
-    run_cli(db, "init")
+    db = url or directory / "bookings.duckdb"
+    env = app_env(directory)
+    run_cli(db, "init", env=env)
     credentials: dict[str, tuple[str, str]] = {}
     demo = demo_available() and demo_bookings > 0
     if demo:
         result = run_cli(db, "demo", "--bookings", str(demo_bookings), "--seed", str(seed),
-                         "--json")
+                         "--json", env=env)
         for user in json.loads(result.stdout)["users"]:
             credentials.setdefault(user["role"], (user["login"], user["password"]))
     for role in ROLES:
         if role not in credentials:
             login, password = f"test-{role}", secrets.token_urlsafe(12)
             run_cli(db, "users", "add", login, "--role", role, "--password-stdin",
-                    stdin=password + "\n")
+                    stdin=password + "\n", env=env)
             credentials[role] = (login, password)
-    return Store(db, credentials, demo)
+    return Store(db, credentials, demo, directory)
 
 
 @pytest.fixture(scope="session")
