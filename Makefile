@@ -7,7 +7,7 @@ DEMO_BOOKINGS ?= 200000
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench lint install install-test chromium postgresql clean
+.PHONY: run test test-browser-pg bench lint install install-test chromium postgresql clean
 
 run: install
 	$(BOOKINGS) --db $(DB) init
@@ -18,6 +18,10 @@ run: install
 test: install-test chromium postgresql
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
+
+# Every browser flow again, each store a PostgreSQL database (tests/browser/conftest.py).
+test-browser-pg: install-test chromium postgresql
+	BOOKINGS_TEST_BROWSER_PG=1 $(VENV)/bin/pytest tests/browser
 
 bench: install-test chromium
 	$(PY) bench/run_all.py

@@ -16,7 +16,10 @@ And plain helpers, importable as `from tests.browser.conftest import ...`:
 `sign_in`, `open_app`, `submit_sign_in`, `wait_for_app`, `rerun`, `wait_for_render`,
 `full_page_screenshot`, `sidebar`, `navigation_links`, `run_cli`, `build_store`,
 `serving` (which lives in tests/helpers.py, with `app_env`: tests outside the browser
-start the app too).
+start the app too) and `serving_store(store)`.
+
+BOOKINGS_TEST_BROWSER_PG=1 runs the suite with every store on PostgreSQL (a throwaway
+cluster, see `build_store`): `make test-browser-pg`.
 
 Signing in sets an HttpOnly session cookie (bookings/sessions.py): `page.goto()`
 starts a new Streamlit session, still signed in, on the page and view asked for.
@@ -25,10 +28,12 @@ Each test's `page` is a browser context of its own, so tests share no cookie.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib.util
 import io
 import json
+import os
 import re
 import secrets
 import subprocess
@@ -112,7 +117,7 @@ def run_cli(db: Path | str, *args: str, stdin: str | None = None,
     result = subprocess.run(
         [sys.executable, "-m", "bookings.cli", "--db", str(db), *args],
         input=stdin, capture_output=True, text=True, cwd=PROJECT_DIR,
-        env=env if env is not None else app_env(Path(db).parent), timeout=300,
+        env=env if env is not None else app_env(data_dir_of(db)), timeout=300,
     )
     if result.returncode != 0:
         pytest.fail(f"`bookings {' '.join(args)}` exited {result.returncode}:\n"
@@ -132,6 +137,33 @@ class Store:
     data_dir: Path  # exports, uploads, the outbox (the file's folder on DuckDB)
 
 
+# --- the whole browser suite on PostgreSQL ----------------------------------------------
+# BOOKINGS_TEST_BROWSER_PG=1: every store `build_store` makes is a new database on one
+# throwaway cluster (tests/pg.py; BOOKINGS_TEST_PG_URL's server when set), its files in
+# its folder, so that each flow a person clicks through runs on PostgreSQL too. The
+# tests of the file itself (its lock, a store built by hand) stay on DuckDB.
+
+ON_POSTGRES = os.environ.get("BOOKINGS_TEST_BROWSER_PG", "") not in ("", "0")
+_pg_server: list = []  # the cluster's (context, URL), started at the first store
+_data_dirs: dict[str, Path] = {}  # a PostgreSQL store's URL -> its files' folder
+
+
+def data_dir_of(db: Path | str) -> Path:
+    """Where the store DB keeps its files: a file's folder, or the one a URL was given."""
+    return _data_dirs[db] if isinstance(db, str) and db in _data_dirs else Path(db).parent
+
+
+def _new_database() -> str:
+    from tests import pg
+
+    if not _pg_server:
+        context = pg.server()
+        _pg_server.append((context, context.__enter__()))
+        atexit.register(context.__exit__, None, None, None)
+    database = pg.database(_pg_server[0][1])
+    return database.__enter__()  # dropped with the cluster
+
+
 def build_store(directory: Path, *, demo_bookings: int = DEMO_BOOKINGS, seed: int = 1,
                 url: str | None = None) -> Store:
     """A store in DIRECTORY (or in the PostgreSQL database URL, its files in DIRECTORY)
@@ -141,7 +173,11 @@ def build_store(directory: Path, *, demo_bookings: int = DEMO_BOOKINGS, seed: in
     and its generated users are taken; roles it did not create are added after.
     """
     directory.mkdir(parents=True, exist_ok=True)
+    if url is None and ON_POSTGRES:
+        url = _new_database()
     db = url or directory / "bookings.duckdb"
+    if url:
+        _data_dirs[url] = directory
     env = app_env(directory)
     run_cli(db, "init", env=env)
     credentials: dict[str, tuple[str, str]] = {}
@@ -177,8 +213,13 @@ def credentials(store: Store) -> dict[str, tuple[str, str]]:
 @pytest.fixture(scope="session")
 def app_url(store: Store) -> Iterator[str]:
     """Base URL (no trailing slash) of the app serving the session's store."""
-    with serving(store.path, store.path.parent / "streamlit.log") as url:
+    with serving_store(store) as url:
         yield url
+
+
+def serving_store(store: Store, log_name: str = "streamlit.log", **options) -> Iterator[str]:
+    """`serving` of STORE: its log and its files in its folder; OPTIONS go to `serving`."""
+    return serving(store.path, store.data_dir / log_name, data_dir=store.data_dir, **options)
 
 
 # --- the browser ---------------------------------------------------------------
@@ -524,7 +565,7 @@ def app_of_its_own(directory: Path) -> Iterator[tuple[str, Store]]:
     """A store and a running app for one test module, for tests that change data
     other tests count on. Yields (base URL, store)."""
     store = build_store(directory)
-    with serving(store.path, store.path.parent / "streamlit.log") as url:
+    with serving_store(store) as url:
         yield url, store
 
 

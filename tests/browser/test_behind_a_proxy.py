@@ -10,8 +10,7 @@ import pytest
 
 from bookings import auth
 from bookings.store import open_store
-from tests.browser.conftest import build_store
-from tests.helpers import serving
+from tests.browser.conftest import build_store, serving_store
 from tests.wsclient import StreamlitClient
 
 FORWARDED = "203.0.113.7"  # TEST-NET-3: what the "proxy" says the client is
@@ -25,7 +24,7 @@ def store(tmp_path_factory):
 def failed_sign_in_from(store, env: dict[str, str], login: str) -> list[str]:
     """One wrong password for LOGIN through an app run with ENV, from a client whose
     handshake says X-Forwarded-For: FORWARDED; the addresses the failure was counted by."""
-    with serving(store.path, store.data_dir / "streamlit.log", env=env) as url:
+    with serving_store(store, env=env) as url:
         with StreamlitClient(url, headers={"X-Forwarded-For": FORWARDED}) as client:
             client.sign_in(login, "not-the-password")
             assert client.errors == ["Wrong login or password."], client.errors

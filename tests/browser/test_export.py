@@ -17,7 +17,7 @@ from tests.browser.conftest import (
     build_store,
     rerun,
     run_cli,
-    serving,
+    serving_store,
     sign_in,
     wait_for_render,
 )
@@ -38,7 +38,7 @@ def get(url: str) -> tuple[int, bytes]:
 def test_request_watch_ready_download_and_follow_the_link(page, tmp_path_factory):
     store = build_store(tmp_path_factory.mktemp("exporting"))
     login, password = store.credentials["administrator"]
-    with serving(store.path, store.path.parent / "streamlit.log") as url:
+    with serving_store(store, "streamlit.log") as url:
         sign_in(page, url, login, password, path=FILTER)
         wait_for_render(page)
         count = int(bookings_metric(page).inner_text().replace(",", ""))
@@ -72,7 +72,7 @@ def test_request_watch_ready_download_and_follow_the_link(page, tmp_path_factory
         book.close()
 
         # The emailed link, on the app's own route (no SMTP: the message is in the outbox).
-        link = outbox_link(store.path.parent, 1)
+        link = outbox_link(store.data_dir, 1)
         token = re.search(r"/download/([A-Za-z0-9_-]+)", link).group(1)
         status, body = get(f"{url}/download/{token}")
         assert status == 200 and body == saved.read_bytes()

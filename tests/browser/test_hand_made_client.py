@@ -33,7 +33,7 @@ from tests.browser.conftest import (
     app_of_its_own,
     build_store,
     run_cli,
-    serving,
+    serving_store,
 )
 from tests.wsclient import (
     SESSION_COOKIE,
@@ -127,7 +127,7 @@ def test_the_file_leaves_without_the_click_recorded_and_not_once_the_right_is_go
     login, password = ((KATE, KATE_PASSWORD) if take_away is deactivate
                        else store.credentials["administrator"])
     export = exported.exports[login]
-    with serving(store.path, store.path.parent / f"streamlit-{take_away.__name__}.log") as url:
+    with serving_store(store, f"streamlit-{take_away.__name__}.log") as url:
         user = signed_in(url, login, password, "data-log")
         button = {"label": "Download .xlsx", "key": f"fetch-{export.log_id}"}
 
@@ -162,7 +162,7 @@ def test_a_file_id_is_worth_nothing_once_its_sign_in_has_ended(exported: Exporte
     # The owner, who may fetch everyone's files: the cases above took the others' rights.
     login, password = store.credentials["owner"]
     export = exported.exports[store.credentials["administrator"][0]]
-    with serving(store.path, store.path.parent / "streamlit-signed-out.log") as url:
+    with serving_store(store, "streamlit-signed-out.log") as url:
         user = signed_in(url, login, password, "data-log")
         button = user.find("Download .xlsx", kind="download_button",
                            key=f"fetch-{export.log_id}").proto

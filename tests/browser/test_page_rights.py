@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import (
     build_store,
     open_app,
-    serving,
+    serving_store,
     sidebar,
     submit_sign_in,
     wait_for_app,
@@ -89,7 +89,7 @@ def test_a_deep_link_as_the_first_request_after_a_start_runs_the_app(page, tmp_p
     server.py tells it otherwise (PagesManager.uses_pages_directory, Streamlit has no
     supported switch). A Streamlit upgrade that breaks this fails here."""
     store = build_store(tmp_path, demo_bookings=0)
-    with serving(store.path, tmp_path / "streamlit.log") as url:
+    with serving_store(store) as url:
         open_app(page, url, "settings")  # nothing has run yet in this process
         expect(page.get_by_label("Login", exact=True)).to_be_visible()
         login, password = store.credentials["owner"]

@@ -19,7 +19,7 @@ from tests.browser.conftest import (
     new_context,
     rerun,
     run_cli,
-    serving,
+    serving_store,
     sidebar,
     sign_in,
     submit_sign_in,
@@ -33,13 +33,12 @@ CALENDAR_WEEK = "calendar?day=2026-05-04&view=week"
 
 @pytest.fixture(scope="module")
 def own_app(tmp_path_factory):
-    """A store with an export mailed before the app starts (the CLI cannot open the
-    store while the app holds it), then the app serving it."""
+    """A store with an export mailed before the app starts, then the app serving it."""
     store = build_store(tmp_path_factory.mktemp("sessions"), demo_bookings=300)
     login = store.credentials["administrator"][0]
     run_cli(store.path, "export", "--user", login, "--status", "no-show",
             "--email", "front-desk@example.com")
-    with serving(store.path, store.path.parent / "streamlit.log") as url:
+    with serving_store(store, "streamlit.log") as url:
         yield url, store
 
 
@@ -96,7 +95,7 @@ def test_reload_second_tab_and_bookmark_open_signed_in(page, own_app):
 
 def test_the_emailed_data_log_link_opens_signed_in(browser, own_app):
     url, store = own_app
-    (message,) = (store.path.parent / "outbox").glob("export-*.eml")
+    (message,) = (store.data_dir / "outbox").glob("export-*.eml")
     body = message_from_bytes(message.read_bytes()).get_payload(decode=True).decode()
     link = re.search(r"https?://\S+/data-log\?entry=\d+", body).group(0)
     path = urlsplit(link).path + "?" + urlsplit(link).query  # the host is the test's

@@ -14,7 +14,7 @@ from tests.browser.conftest import (
     build_store,
     navigation_links,
     rerun,
-    serving,
+    serving_store,
     sidebar,
     sign_in,
     submit_sign_in,
@@ -35,7 +35,7 @@ def pages_allowed(rights: set[Right]) -> list[str]:
 def own_app(tmp_path_factory):
     """Its own store and app: this test adds a user and changes rights."""
     store = build_store(tmp_path_factory.mktemp("settings"), demo_bookings=300)
-    with serving(store.path, store.path.parent / "streamlit.log") as url:
+    with serving_store(store, "streamlit.log") as url:
         yield url, store
 
 

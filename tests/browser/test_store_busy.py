@@ -5,7 +5,12 @@ import json
 import subprocess
 import sys
 
-from tests.browser.conftest import PROJECT_DIR, app_env
+import pytest
+
+from tests.browser.conftest import ON_POSTGRES, PROJECT_DIR, app_env
+
+pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="a DuckDB file's lock: a PostgreSQL "
+                                "store is opened by every process at once")
 
 
 def cli(store, *args):

@@ -23,7 +23,7 @@ from tests.browser.conftest import (
     tick_rows,
     wait_for_render,
 )
-from tests.helpers import app_env, serving
+from tests.helpers import serving
 
 # Pending and unpaid: an administrator may delete every one of them.
 DELETABLE = "?payment=unpaid&status=pending&cancelled=no&sort=id&asc=1"
@@ -95,7 +95,7 @@ def request_download(page, base_url: str, path: str) -> int:
 
 
 def log_entries(store) -> list[dict]:
-    result = run_cli(store.path, "log", "--json", env=app_env(store.data_dir))
+    result = run_cli(store.path, "log", "--json")
     return [e for e in json.loads(result.stdout)["entries"] if e["kind"] == "export"]
 
 
