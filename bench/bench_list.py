@@ -59,7 +59,7 @@ def demo_store(size: int, keep_dir: Path | None, tmp: Path) -> Path:
     folder = keep_dir or tmp
     path = folder / f"demo-{size}-seed{SEED}.duckdb"
     if path.exists():
-        con = open_store(path, read_only=True)
+        con = open_store(path)  # a store kept by an older version: migrated first
         try:
             held = con.execute("SELECT count(*) FROM bookings").fetchone()[0]
         finally:

@@ -76,6 +76,7 @@ def cached_store(bookings: int, cache_dir: Path) -> Path:
         held = bookings_held(db)
         if held == bookings:
             log(f"reusing the store of {bookings:,} bookings in {folder}")
+            open_store(db).close()  # a store kept by an older version: migrated first
             return db
         log(f"{db} holds {held} bookings, not {bookings:,}: building it anew")
         shutil.rmtree(folder)

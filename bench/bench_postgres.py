@@ -9,8 +9,8 @@ that server, in the same run, each next to hand-written SQL:
 
 - the Bookings page: `listing.page` (100 rows) + `listing.summary` (its count is the
   summary's total), for the whole history and for one client (by phone), vs the page
-  and the summary (totals and the four facets, one scan) written by hand; target
-  <= 1 s and <= 1.5x hand;
+  and the summary (totals and the four facets) written by hand; target <= 1 s and
+  <= 1.5x hand;
 - deleting 10,000 bookings spread over the store with `deletion.delete_bookings`
   (rights, history, Data log, one transaction) vs a bare UPDATE; target <= 2 s;
 - `bookings demo` on PostgreSQL (fill_demo_by_copy) of BOOKINGS; target <= 120 s.
@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bookings import auth, copying, deletion, listing  # noqa: E402
+from bookings import auth, copying, deletion, dialects, listing  # noqa: E402
 from bookings.demo import fill_demo, fill_demo_by_copy  # noqa: E402
 from bookings.filters import BookingFilter  # noqa: E402
 from bookings.model import SYSTEM  # noqa: E402
@@ -51,7 +51,7 @@ def log(message: str) -> None:
 def demo_store(size: int, folder: Path) -> Path:
     path = folder / f"demo-{size}-seed{SEED}.duckdb"
     if path.exists():
-        con = open_store(path, read_only=True)
+        con = open_store(path)  # a store kept by an older version: migrated first
         try:
             if con.execute("SELECT count(*) FROM bookings").fetchone()[0] == size:
                 log(f"reusing {path}")
@@ -83,36 +83,41 @@ SELECT b.id, b.visit_at, s.name, c.name, c.phone, b.to_pay, b.paid,
                         ORDER BY l.line_no) FROM booking_services l WHERE l.booking_id = b.id)
 FROM bookings b JOIN staff s ON s.id = b.staff_id JOIN clients c ON c.id = b.client_id
 WHERE TRUE {where} ORDER BY b.visit_at DESC NULLS LAST, b.id DESC LIMIT 100"""
-# The summary as the page shows it: the totals and the four facets' counts, one scan.
+# The summary as the page shows it: the totals and the four facets' counts. Written the
+# way the product now asks it (grouped by the four facets at once, then the sets), with
+# the payment code the store's statistic covers: the hand version of the fastest form,
+# so the ratio is the product's own overhead.
 HAND_SUMMARY = """
-WITH f AS (
-    SELECT b.source, CASE WHEN b.to_pay <= 0 THEN 0 WHEN b.paid >= b.to_pay THEN 1
-                          ELSE 2 END AS payment,
-           b.attendance, b.staff_id, b.to_pay, b.paid, b.deleted
-    FROM bookings b JOIN clients c ON c.id = b.client_id WHERE TRUE {where})
-SELECT NULL, NULL, NULL, NULL, count(*), sum(to_pay) FILTER (WHERE NOT deleted),
-       sum(paid) FILTER (WHERE NOT deleted),
-       count(*) FILTER (WHERE NOT deleted AND paid >= to_pay AND to_pay > 0)
-FROM f
-UNION ALL
-SELECT source, payment, attendance, staff_id, count(*), NULL, NULL, NULL
-FROM f GROUP BY GROUPING SETS ((source), (payment), (attendance), (staff_id))"""
+WITH g AS (
+    SELECT b.source, (CASE WHEN (b.to_pay <= 0) THEN 0 WHEN (b.to_pay > 0 AND
+                      b.paid >= b.to_pay) THEN 1 ELSE 2 END)::int2 AS payment,
+           b.attendance, b.staff_id, count(*) AS n,
+           sum(b.to_pay) FILTER (WHERE NOT b.deleted) AS to_pay,
+           sum(b.paid) FILTER (WHERE NOT b.deleted) AS paid,
+           count(*) FILTER (WHERE NOT b.deleted AND b.to_pay > 0) AS payable,
+           count(*) FILTER (WHERE NOT b.deleted AND b.to_pay > 0 AND b.paid >= b.to_pay)
+               AS paid_full
+    FROM bookings b {join} WHERE TRUE {where} GROUP BY 1, 2, 3, 4)
+SELECT source, payment, attendance, staff_id, sum(n), sum(to_pay), sum(paid), sum(payable),
+       sum(paid_full)
+FROM g GROUP BY GROUPING SETS ((source), (payment), (attendance), (staff_id), ())"""
+CLIENTS = "JOIN clients c ON c.id = b.client_id"
 
 
 def bench_list(con, raw, today: date, repeat: int) -> list[tuple]:
     (phone,) = con.execute("SELECT phone FROM clients ORDER BY id LIMIT 1 OFFSET 7").fetchone()
     rows = []
-    for name, bfilter, where, params in (
-            ("whole history", BookingFilter(), "", []),
-            ("one client (phone)", BookingFilter(client=phone),
-             "AND strpos(c.phone, %s) > 0", [phone])):
+    for name, bfilter, join, where, params in (
+            ("whole history", BookingFilter(), "", "", []),
+            ("one client (phone)", BookingFilter(client=phone), CLIENTS,
+             "AND c.phone LIKE %s", [f"%{phone}%"])):
         def product(f=bfilter):  # what the Bookings page asks (its count is the summary's)
             listing.page(con, SYSTEM, f, limit=100, today=today)
             listing.summary(con, SYSTEM, f, today=today)
 
-        def hand(w=where, p=params):
-            for sql in (HAND_PAGE, HAND_SUMMARY):
-                raw.execute(sql.format(where=w), p).fetchall()
+        def hand(j=join, w=where, p=params):
+            raw.execute(HAND_PAGE.format(where=w), p).fetchall()
+            raw.execute(HAND_SUMMARY.format(join=j, where=w), p).fetchall()
 
         product()
         hand()  # warm
@@ -165,7 +170,9 @@ def main() -> int:
             log(copy_line)
             con = open_store(url)
             import psycopg
-            raw = psycopg.connect(url, autocommit=True)
+            # the hand-written SQL on a connection set as the store's are (jit off,
+            # work_mem): the same engine, configured the same
+            raw = psycopg.connect(url, autocommit=True, options=dialects.SESSION_SETTINGS)
             try:
                 raw.execute("ANALYZE")
                 (today,) = con.execute("SELECT (max(created_at)::date + 1) FROM bookings"

@@ -198,6 +198,15 @@ def _outside(code: str, ddl: bool) -> str:
     return code
 
 
+# Each connection's own settings, whatever the server's defaults (bench/bench_postgres.py):
+# - jit off: compiling the summary's expressions cost 30-150 ms a query, more than
+#   they ever gained on a million bookings;
+# - work_mem 32MB: the summary's grouping by four facets is estimated at 100,000 groups
+#   (a few thousand in fact) and, at the default 4MB, sorted on disk instead of hashed.
+#   A sort or hash per statement may take this much; the app holds few connections.
+SESSION_SETTINGS = "-c jit=off -c work_mem=32MB"
+
+
 class PostgresConnection:
     """A psycopg 3 connection with the surface the store's callers use of DuckDB's:
     execute(sql, params) (a cursor: fetchone, fetchall, description), executemany,
@@ -209,10 +218,10 @@ class PostgresConnection:
     def __init__(self, url: str, read_only: bool = False):
         if psycopg is None:  # pragma: no cover
             raise RuntimeError("psycopg is not installed")
-        options = "-c default_transaction_read_only=on" if read_only else None
-        kwargs = {"options": options} if options else {}
+        options = SESSION_SETTINGS + (" -c default_transaction_read_only=on" if read_only
+                                      else "")
         self.url, self.read_only = url, read_only
-        self._pg = psycopg.connect(url, autocommit=True, **kwargs)
+        self._pg = psycopg.connect(url, autocommit=True, options=options)
         # json arrives as DuckDB's structs do: exact numbers as Decimal
         psycopg.types.json.set_json_loads(partial(json.loads, parse_float=Decimal),
                                           self._pg)

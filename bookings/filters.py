@@ -36,6 +36,12 @@ STATUS_NAMES = {"no-show": Attendance.NO_SHOW, "pending": Attendance.PENDING,
 PAID_FULL_SQL = "(b.to_pay > 0 AND b.paid >= b.to_pay)"
 UNPAID_SQL = "(b.to_pay > 0 AND b.paid < b.to_pay)"
 NOTHING_TO_PAY_SQL = "(b.to_pay <= 0)"
+# The three as one small code (0 nothing to pay, 1 paid in full, 2 not), for grouping:
+# the summary's payment facet, the cross-tab's payment dimension, and the statistic
+# PostgreSQL plans the summary with (store migration 11).
+PAYMENT_CODE_SQL = (
+    f"(CASE WHEN {NOTHING_TO_PAY_SQL} THEN 0 WHEN {PAID_FULL_SQL} THEN 1 ELSE 2 END)::UTINYINT"
+)
 
 NONE = "none"  # the text of "without one" for the category filters (the value is None)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -400,14 +406,24 @@ def _status(f: BookingFilter) -> Clause | None:
 def _client(f: BookingFilter) -> Clause | None:
     if not f.client:
         return None
+    # LIKE, not contains(): PostgreSQL estimates how many clients a LIKE pattern
+    # matches (a function, it guesses a third of them, and then walks every booking
+    # in visit order looking for them). The search's own %, _ and \ are escaped:
+    # they are plain characters, as are quotes (a parameter).
     digits = f.client_phone_digits
     if digits is not None:
-        return Clause("b.client_id IN (SELECT id FROM clients WHERE contains(phone, ?))",
-                      [digits], lambda _: f"client phone containing {digits}")
-    # contains() on lower-cased text: no LIKE wildcards, so %, _ and quotes
-    # in the search are plain characters.
-    return Clause("b.client_id IN (SELECT id FROM clients WHERE contains(lower(name), ?))",
-                  [f.client.lower()], lambda _: f'client "{f.client}"')
+        return Clause(f"b.client_id IN (SELECT id FROM clients WHERE phone {_LIKE})",
+                      [_containing(digits)], lambda _: f"client phone containing {digits}")
+    return Clause(f"b.client_id IN (SELECT id FROM clients WHERE lower(name) {_LIKE})",
+                  [_containing(f.client.lower())], lambda _: f'client "{f.client}"')
+
+
+_LIKE = "LIKE ? ESCAPE '\\'"
+
+
+def _containing(text: str) -> str:
+    """The LIKE pattern of TEXT anywhere, its wildcards taken as plain characters."""
+    return "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
 
 
 def _categories(chosen: tuple[int | None, ...], table: str, none_sql: str,

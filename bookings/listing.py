@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from bookings import catalog
 from bookings.errors import Forbidden
-from bookings.filters import PAID_FULL_SQL, BookingFilter, Names
+from bookings.filters import PAID_FULL_SQL, PAYMENT_CODE_SQL, BookingFilter, Names
 from bookings.model import Attendance, Right, Scope, User
 from bookings.store import DUCKDB, Connection, Dialect, dialect
 from bookings.values import plain_amount
@@ -37,9 +37,6 @@ SORT_COLUMNS = {
 DEFAULT_SORT = "visit_at"
 
 PAYMENT_LABELS = ("nothing to pay", "paid in full", "not paid in full")
-PAYMENT_CODE_SQL = (
-    f"(CASE WHEN b.to_pay <= 0 THEN 0 WHEN {PAID_FULL_SQL} THEN 1 ELSE 2 END)::UTINYINT"
-)
 
 
 # --- scope: what this user may see ----------------------------------------------
@@ -284,25 +281,27 @@ def summary(con: Connection, user: User, bfilter: BookingFilter,
     Money counts bookings that are not cancelled: a deleted booking earns nothing.
     """
     where, params = scoped_where(user, bfilter, today)
-    # The money once, in the totals row; the facets count only. Payment groups
-    # by a small code, not by its label text: both halve the work of one scan.
+    # Two steps: the bookings grouped by all four facets at once (one scan, a few
+    # thousand groups, the money summed once per booking; PostgreSQL runs it in
+    # parallel), then the facets and the totals (the empty set) from those groups.
+    # Payment groups by a small code, not by its label text.
     rows = con.execute(f"""
-        WITH f AS (
+        WITH g AS (
             SELECT b.source, {PAYMENT_CODE_SQL} AS payment, b.attendance, b.staff_id,
-                   b.to_pay, b.paid, b.deleted, {PAID_FULL_SQL} AS paid_full
+                   count(*) AS bookings,
+                   sum(b.to_pay) FILTER (WHERE NOT b.deleted) AS to_pay,
+                   sum(b.paid) FILTER (WHERE NOT b.deleted) AS paid,
+                   count(*) FILTER (WHERE NOT b.deleted AND b.to_pay > 0) AS payable,
+                   count(*) FILTER (WHERE NOT b.deleted AND {PAID_FULL_SQL}) AS paid_full
             FROM bookings b WHERE {where}
+            GROUP BY b.source, payment, b.attendance, b.staff_id
         )
-        SELECT 15 AS grouping, NULL AS source, NULL AS payment, NULL AS attendance,
-               NULL AS staff_id, count(*) AS bookings,
-               coalesce(sum(to_pay) FILTER (WHERE NOT deleted), 0) AS to_pay,
-               coalesce(sum(paid) FILTER (WHERE NOT deleted), 0) AS paid,
-               count(*) FILTER (WHERE NOT deleted AND to_pay > 0) AS payable,
-               count(*) FILTER (WHERE NOT deleted AND paid_full) AS paid_full
-        FROM f
-        UNION ALL
         SELECT GROUPING_ID(source, payment, attendance, staff_id), source, payment,
-               attendance, staff_id, count(*), NULL, NULL, NULL, NULL
-        FROM f GROUP BY GROUPING SETS ((source), (payment), (attendance), (staff_id))
+               attendance, staff_id, CAST(coalesce(sum(bookings), 0) AS BIGINT),
+               coalesce(sum(to_pay), 0), coalesce(sum(paid), 0),
+               CAST(coalesce(sum(payable), 0) AS BIGINT),
+               CAST(coalesce(sum(paid_full), 0) AS BIGINT)
+        FROM g GROUP BY GROUPING SETS ((source), (payment), (attendance), (staff_id), ())
     """, params).fetchall()
     staff_names = catalog.staff_names(con)
     result = {"total": 0, "to_pay": 0, "paid": 0, "paid_full_share": None,

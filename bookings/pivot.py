@@ -37,7 +37,7 @@ from datetime import date, datetime, time, timedelta
 
 from bookings import catalog, listing
 from bookings.errors import Refused
-from bookings.filters import CLIENT, WEEKDAYS, BookingFilter
+from bookings.filters import CLIENT, PAYMENT_CODE_SQL, WEEKDAYS, BookingFilter
 from bookings.model import Attendance, Source, User
 from bookings.store import Connection
 from bookings.values import plain_amount, to_cent
@@ -63,7 +63,7 @@ class Dimension:
 DIMENSIONS: dict[str, Dimension] = {d.name: d for d in (
     Dimension("source", "b.online"),
     Dimension("source_detail", "b.source"),
-    Dimension("payment", listing.PAYMENT_CODE_SQL),
+    Dimension("payment", PAYMENT_CODE_SQL),
     Dimension("status", "b.attendance"),
     Dimension("staff", "b.staff_id"),
     Dimension("service_category", "key", split_money=True, multi_table="booking_services"),
