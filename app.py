@@ -64,13 +64,13 @@ def pages_for(user) -> list:
     return pages
 
 
-common.open_cursor()
-user = common.current_user()
-navigation = st.navigation(pages_for(user))
-common.note_page(navigation.url_path)
-if user is not None:
-    common.fit_sidebar_to_width()
-    common.sidebar_account(user)
-    common.show_refusal()
-with common.page_run(user):
-    navigation.run()
+with common.cursor_for_this_run():
+    user = common.current_user()
+    navigation = st.navigation(pages_for(user))
+    common.note_page(navigation.url_path)
+    if user is not None:
+        common.fit_sidebar_to_width()
+        common.sidebar_account(user)
+        common.show_refusal()
+    with common.page_run(user):
+        navigation.run()

@@ -258,7 +258,7 @@ class PostgresConnection:
         self._pg.execute(f'DROP TABLE IF EXISTS "{name}"')
 
     def cursor(self) -> PostgresConnection:
-        return PostgresConnection(self.url, self.read_only)
+        return type(self)(self.url, self.read_only)
 
     @property
     def raw(self):

@@ -578,15 +578,23 @@ def _made_ready(con: Connection, shown, read_only: bool) -> Connection:
     return con
 
 
+class _PostgresStore(dialects.PostgresConnection):
+    """A connection to the store's database, and each of its cursors (a connection too):
+    one that cannot be made is a StoreError, in words, like a busy or missing file."""
+
+    def __init__(self, url: str, read_only: bool = False):
+        try:
+            super().__init__(url, read_only)
+        except dialects.PostgresError as exc:
+            raise StoreError(f"The store {dialects.shown_url(url)} cannot be opened: "
+                             f"{str(exc).strip()}") from exc
+
+
 def _open_postgres(url: str, *, create: bool, read_only: bool) -> Connection:
     """The store in the PostgreSQL database URL names (an empty one: `bookings init`
     creates everything in it). Reading only is the server's promise here: every
     transaction of the connection is READ ONLY."""
-    try:
-        con = dialects.PostgresConnection(url, read_only=read_only)
-    except dialects.PostgresError as exc:
-        raise StoreError(f"The store {dialects.shown_url(url)} cannot be opened: "
-                         f"{str(exc).strip()}") from exc
+    con = _PostgresStore(url, read_only=read_only)
     if (read_only or not create) and _schema_version_or_close(con) == 0:
         con.close()
         raise StoreMissing(dialects.shown_url(url))

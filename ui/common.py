@@ -4,7 +4,7 @@ rights check. Streamlit-side only; the rules live in `bookings/`."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from urllib.parse import urlencode
 
@@ -110,24 +110,52 @@ class Confirmation:
 counted = plural  # `1 booking`, `2,000 bookings`: the domain's wording, on the pages too
 
 
-def open_cursor() -> Connection:
-    """A fresh cursor for this script run (a DuckDB connection is not thread-safe)."""
-    path = str(config.default_db_path())
+def _new_cursor() -> Connection:
+    """A cursor of the app's store (a DuckDB connection is not thread-safe; on
+    PostgreSQL it is a connection of its own), or the page says why there is none."""
     try:
-        cursor = _connection(path).cursor()
+        return _connection(str(config.default_db_path())).cursor()
     except StoreError as exc:  # busy, or a newer schema: say so, never a traceback
         st.error(f"The bookings store cannot be opened. {exc}")
         st.stop()
-    previous = st.session_state.get(_CURSOR)
-    if previous is not None:
-        previous.close()
+
+
+def open_cursor() -> Connection:
+    """A fresh cursor kept in the session until its next one: a fragment's or a dialog's
+    rerun (which skips app.py), or a page run on its own, as in tests."""
+    cursor = _new_cursor()
+    close_cursor()
     st.session_state[_CURSOR] = cursor
     return cursor
 
 
+def close_cursor() -> None:
+    """Close the cursor the session keeps, if any."""
+    kept = st.session_state.pop(_CURSOR, None)
+    if kept is not None:
+        kept.close()
+
+
+@contextmanager
+def cursor_for_this_run() -> Iterator[Connection]:
+    """app.py's run inside: the run's cursor, closed when the run ends, however it ends.
+    On PostgreSQL a cursor is a connection of its own: kept in the session between
+    runs, every open browser tab would hold one and the server's would run out. It is
+    held by the run, not the session: once st.stop is asked for, any Streamlit call
+    (the session's state too) stops again, and the close would never be reached."""
+    close_cursor()  # a fragment's, from before this run
+    _this_run.cursor = _new_cursor()
+    try:
+        yield _this_run.cursor
+    finally:
+        _this_run.cursor.close()
+        del _this_run.cursor
+
+
 def cursor() -> Connection:
-    """This run's cursor (opened here when a page runs on its own, as in tests)."""
-    return st.session_state.get(_CURSOR) or open_cursor()
+    """This run's cursor: app.py's, or else the session's (opened here if none)."""
+    return (getattr(_this_run, "cursor", None) or st.session_state.get(_CURSOR)
+            or open_cursor())
 
 
 def current_user() -> User | None:
@@ -170,7 +198,7 @@ def _client_address() -> str:
     return address if isinstance(address, str) and address else auth.LOCAL_CLIENT
 
 
-_this_run = threading.local()  # the user app.py found for the script run in progress
+_this_run = threading.local()  # the cursor and user app.py found for the run in progress
 
 
 @contextmanager

@@ -144,7 +144,7 @@ class Store:
 # tests of the file itself (its lock, a store built by hand) stay on DuckDB.
 
 ON_POSTGRES = os.environ.get("BOOKINGS_TEST_BROWSER_PG", "") not in ("", "0")
-_pg_server: list = []  # the cluster's (context, URL), started at the first store
+_pg_server: list = []  # the cluster's (context, URL) first, then each database's context
 _data_dirs: dict[str, Path] = {}  # a PostgreSQL store's URL -> its files' folder
 
 
@@ -161,7 +161,10 @@ def _new_database() -> str:
         _pg_server.append((context, context.__enter__()))
         atexit.register(context.__exit__, None, None, None)
     database = pg.database(_pg_server[0][1])
-    return database.__enter__()  # dropped with the cluster
+    _pg_server.append(database)  # kept: a context collected drops its database
+    url = database.__enter__()
+    atexit.register(database.__exit__, None, None, None)  # dropped before the cluster stops
+    return url
 
 
 def build_store(directory: Path, *, demo_bookings: int = DEMO_BOOKINGS, seed: int = 1,

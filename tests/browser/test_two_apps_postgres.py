@@ -24,6 +24,7 @@ from tests.browser.conftest import (
     wait_for_render,
 )
 from tests.helpers import serving
+from tests.wsclient import StreamlitClient
 
 # Pending and unpaid: an administrator may delete every one of them.
 DELETABLE = "?payment=unpaid&status=pending&cancelled=no&sort=id&asc=1"
@@ -136,3 +137,33 @@ def test_each_download_is_made_once_and_either_app_serves_it(page, browser, two_
         assert download.value.suggested_filename.endswith(".xlsx")
     finally:
         context_b.close()
+
+
+def connections(store) -> int:
+    """The connections open to the store's database (the apps', this test's aside)."""
+    import psycopg
+
+    with psycopg.connect(store.path) as con:
+        return con.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND pid <> pg_backend_pid()").fetchone()[0]
+
+
+def test_open_tabs_hold_no_connection_between_runs(two_apps):
+    """Each browser tab's runs take a connection and give it back when the run ends: ten
+    tabs open on the list cost the database no more connections than one."""
+    app_a, _, store = two_apps
+    login, password = store.credentials["administrator"]
+    tabs = [StreamlitClient(app_a).connect()]
+    try:
+        tabs[0].sign_in(login, password)
+        one_tab = connections(store)
+        for _ in range(9):
+            tab = StreamlitClient(app_a).connect()
+            tabs.append(tab)
+            tab.sign_in(login, password)
+            tab.open("analysis")
+            assert not tab.exceptions and not tab.errors, (tab.exceptions, tab.errors)
+        assert connections(store) <= one_tab
+    finally:
+        for tab in tabs:
+            tab.close()
