@@ -83,6 +83,7 @@ from bookings.store import booking_interval_min  # noqa: E402
 from tests.browser.conftest import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
+    RUN_TRACKER,
     VIEWPORT,
     serving,
     sign_in,
@@ -362,6 +363,8 @@ def answered(page, what: str) -> float:
 def new_page(browser):
     context = browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(ANSWER_TIMEOUT_S * 1000)
+    # The tests' run tracker: `sign_in` and `wait_for_render` (untimed steps) wait on it.
+    context.add_init_script(RUN_TRACKER)
     context.add_init_script(WATCHER)
     return context, context.new_page()
 
