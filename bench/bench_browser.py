@@ -85,6 +85,7 @@ from tests.browser.conftest import (  # noqa: E402
     CHROMIUM_ARGS,
     RUN_TRACKER,
     VIEWPORT,
+    rerun,
     serving,
     sign_in,
     wait_for_app,
@@ -410,7 +411,8 @@ def first_list_again(context, page, url: str, login: str, password: str) -> floa
 
 def show_client(page, client: str) -> float:
     """From the whole history (not timed), the client's name typed, Show -> rendered."""
-    page.get_by_role("button", name="Whole history").click()
+    with rerun(page):  # the click's run over, not the page's last one
+        page.get_by_role("button", name="Whole history").click()
     wait_for_render(page)
     page.get_by_label("Client's name or phone number").fill(client)
     arm(page, "showing", f'client "{client}"')
