@@ -371,7 +371,7 @@ def wait_for_app(page: Page) -> None:
                            arg=secrets.token_hex(4))
 
 
-def _reruns_sent(page: Page) -> dict:
+def reruns_sent(page: Page) -> dict:
     return page.evaluate("() => window.__runs ? {page: window.__runs.page, sent: "
                          "window.__runs.sent} : {page: null, sent: 0}")
 
@@ -383,7 +383,7 @@ def rerun(page: Page) -> Iterator[None]:
     over and drawn; after a sign-in or sign-out, the new page's first run). For
     actions that do rerun the app: a click on a button, a radio, a page link, a
     tick in a grid; not typing into a form."""
-    before = _reruns_sent(page)
+    before = reruns_sent(page)
     yield
     # A sign-in or sign-out goes on in a new page load: its own first run counts.
     page.wait_for_function("b => window.__runs && (window.__runs.page !== b.page "

@@ -19,6 +19,7 @@ from tests.browser.conftest import (
     full_page_screenshot,
     grid_cells,
     rerun,
+    reruns_sent,
     wait_for_render,
 )
 
@@ -37,15 +38,22 @@ def pick(page: Page, label: str, option: str) -> None:
 
 def open_cell(page: Page, row: int, column: str) -> None:
     """Select a cross-tab cell and wait for the list it opens. The grid may take the
-    first click on a canvas it has just drawn as focus only: then click again."""
+    first click on a canvas it has just drawn as focus only, sending nothing: then
+    click again. Once a click has sent its selection, never again: a second click on
+    the selected cell would clear it while the first one's run (slow on a loaded
+    machine) is still opening the list."""
     for _ in range(3):
+        wait_for_render(page)  # the grid the click lands on is the one drawn last
+        before = reruns_sent(page)
         click_cell(page, crosstab(page), row, column)
         try:
-            page.wait_for_function("() => !location.pathname.includes('analysis')",
-                                   timeout=5000)
-            break
+            page.wait_for_function("b => window.__runs.page !== b.page "
+                                   "|| window.__runs.sent > b.sent", arg=before,
+                                   timeout=3000)
         except PlaywrightTimeout:
-            continue
+            continue  # taken as focus: nothing was sent
+        break
+    page.wait_for_function("() => !location.pathname.includes('analysis')")
     wait_for_render(page)
 
 
