@@ -408,13 +408,12 @@ _V9_LEASES = (
 )
 
 
-
 def _v10_list_order_index(con: Connection) -> None:
     """PostgreSQL reads the list's opening order (newest visit first, listing's ORDER BY
     exactly) from an index instead of sorting every booking for one page of 100. DuckDB
     scans and sorts a million rows in milliseconds without one; an index there would
     only slow its writes and cost memory."""
-    if dialect(con).name == "postgresql":
+    if dialect(con) is POSTGRES:
         con.execute("CREATE INDEX IF NOT EXISTS bookings_visit_order "
                     "ON bookings (visit_at DESC NULLS LAST, id DESC)")
 
@@ -441,7 +440,7 @@ def _v11_postgres_planning(con: Connection) -> None:
     (ANALYZE fills it), in parallel, about 40% faster (README, bench_postgres). The
     payment code must be the summary's expression exactly (a test checks the plan): a
     change of `PAYMENT_CODE_SQL` needs a migration that makes the statistic again."""
-    if dialect(con).name != "postgresql":
+    if dialect(con) is not POSTGRES:
         return
     for statement in _V11_LOOKUP_INDEXES:
         con.execute(statement)

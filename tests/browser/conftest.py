@@ -144,7 +144,7 @@ class Store:
 # tests of the file itself (its lock, a store built by hand) stay on DuckDB.
 
 ON_POSTGRES = os.environ.get("BOOKINGS_TEST_BROWSER_PG", "") not in ("", "0")
-_pg_server: list = []  # the cluster's (context, URL) first, then each database's context
+_pg_server: list[str] = []  # the cluster's URL, once started
 _data_dirs: dict[str, Path] = {}  # a PostgreSQL store's URL -> its files' folder
 
 
@@ -157,14 +157,14 @@ def _new_database() -> str:
     from tests import pg
 
     if not _pg_server:
-        context = pg.server()
-        _pg_server.append((context, context.__enter__()))
-        atexit.register(context.__exit__, None, None, None)
-    database = pg.database(_pg_server[0][1])
-    _pg_server.append(database)  # kept: a context collected drops its database
-    url = database.__enter__()
-    atexit.register(database.__exit__, None, None, None)  # dropped before the cluster stops
-    return url
+        cluster = pg.server()
+        _pg_server.append(cluster.__enter__())
+        atexit.register(cluster.__exit__, None, None, None)
+    # atexit keeps the context (collected, it would drop its database at once) and
+    # leaves it before the cluster's: exits run last registered first.
+    database = pg.database(_pg_server[0])
+    atexit.register(database.__exit__, None, None, None)
+    return database.__enter__()
 
 
 def build_store(directory: Path, *, demo_bookings: int = DEMO_BOOKINGS, seed: int = 1,
@@ -385,10 +385,15 @@ def rerun(page: Page) -> Iterator[None]:
     tick in a grid; not typing into a form."""
     before = reruns_sent(page)
     yield
-    # A sign-in or sign-out goes on in a new page load: its own first run counts.
-    page.wait_for_function("b => window.__runs && (window.__runs.page !== b.page "
-                           "|| window.__runs.sent > b.sent)", arg=before)
+    wait_for_sent(page, before)
     wait_for_app(page)
+
+
+def wait_for_sent(page: Page, before: dict, timeout_ms: float | None = None) -> None:
+    """Wait until a rerun request has left the page since BEFORE (`reruns_sent`); a
+    sign-in or sign-out goes on in a new page load, whose own first run counts."""
+    page.wait_for_function("b => window.__runs && (window.__runs.page !== b.page "
+                           "|| window.__runs.sent > b.sent)", arg=before, timeout=timeout_ms)
 
 
 def wait_for_render(page: Page) -> None:
@@ -579,6 +584,11 @@ def bookings_metric(page: Page):
     """The value of the metric labelled "Bookings" (how many the user may see)."""
     label = page.get_by_test_id("stMetricLabel").filter(has_text=re.compile(r"^\s*Bookings\s*$"))
     return page.get_by_test_id("stMetric").filter(has=label).get_by_test_id("stMetricValue")
+
+
+def bookings_count(page: Page) -> int:
+    """The number the "Bookings" metric shows."""
+    return int(bookings_metric(page).inner_text().replace(",", ""))
 
 
 def choose(page: Page, label: str, option: str) -> None:

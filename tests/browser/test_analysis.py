@@ -21,6 +21,7 @@ from tests.browser.conftest import (
     rerun,
     reruns_sent,
     wait_for_render,
+    wait_for_sent,
 )
 
 WIDTHS = [1400, 800]
@@ -47,9 +48,7 @@ def open_cell(page: Page, row: int, column: str) -> None:
         before = reruns_sent(page)
         click_cell(page, crosstab(page), row, column)
         try:
-            page.wait_for_function("b => window.__runs.page !== b.page "
-                                   "|| window.__runs.sent > b.sent", arg=before,
-                                   timeout=3000)
+            wait_for_sent(page, before, timeout_ms=3000)
         except PlaywrightTimeout:
             continue  # taken as focus: nothing was sent
         break

@@ -15,6 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 from tests.browser.conftest import (
     PROJECT_DIR,
     app_of_its_own,
+    bookings_count,
     bookings_metric,
     choose,
     full_page_screenshot,
@@ -137,7 +138,7 @@ def test_edit_from_the_list_in_the_calendar(page, own_app, width):
     login, password = store.credentials["administrator"]
     sign_in(page, url, login, password, path=PENDING)
     wait_for_render(page)
-    before = int(bookings_metric(page).inner_text().replace(",", ""))
+    before = bookings_count(page)
 
     tick_rows(page, page.get_by_test_id("stDataFrame").last, [0])
     with rerun(page):

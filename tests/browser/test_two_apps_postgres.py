@@ -14,16 +14,17 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import (
+    bookings_count,
     bookings_metric,
     build_store,
     new_context,
     rerun,
     run_cli,
+    serving_store,
     sign_in,
     tick_rows,
     wait_for_render,
 )
-from tests.helpers import serving
 from tests.wsclient import StreamlitClient
 
 # Pending and unpaid: an administrator may delete every one of them.
@@ -41,13 +42,9 @@ def two_apps(tmp_path_factory, pg_server):
     with pg.database(pg_server) as url:
         folder = tmp_path_factory.mktemp("two-apps")
         store = build_store(folder, url=url)
-        with serving(url, folder / "app-a.log", data_dir=folder) as app_a, \
-                serving(url, folder / "app-b.log", data_dir=folder) as app_b:
+        with serving_store(store, "app-a.log") as app_a, \
+                serving_store(store, "app-b.log") as app_b:
             yield app_a, app_b, store
-
-
-def count(page) -> int:
-    return int(bookings_metric(page).inner_text().replace(",", ""))
 
 
 def test_a_deletion_through_one_app_is_seen_through_the_other(page, browser, two_apps):
@@ -60,11 +57,11 @@ def test_a_deletion_through_one_app_is_seen_through_the_other(page, browser, two
         other = context_b.new_page()
         sign_in(other, app_b, login, password, path=DELETABLE)
         wait_for_render(other)
-        before = count(page)
-        assert count(other) == before > 2
+        before = bookings_count(page)
+        assert bookings_count(other) == before > 2
         other.goto(f"{app_b}/{DELETED}")
         wait_for_render(other)
-        deleted_before = count(other)
+        deleted_before = bookings_count(other)
 
         tick_rows(page, page.get_by_test_id("stDataFrame").last, [0, 1])
         page.get_by_role("button", name=re.compile(r"Delete selected \(2\)")).click()
