@@ -12,6 +12,7 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 from bookings import deletion, listing
 from bookings.errors import Refused
@@ -128,8 +129,11 @@ FACET_FILTERS = {
 }
 FACET_TITLES = {"source": "Source", "payment": "Payment", "status": "Visit status",
                 "staff": "Employee"}
-with st.expander("Counts by source, payment, visit status and employee (select a row to narrow)",
-                 expanded=True):
+FACETS_OPEN = "facets_open"  # this session's choice, kept when the page is left
+
+
+def facet_tables(summary: dict) -> None:
+    """The four facets, two a row: a row selected narrows the filter to it."""
     # Two facets a row, at any width: four side by side leave each too narrow for its
     # numbers at 800 px, and the page cannot know the width to choose.
     entries_of = summary["facets"]
@@ -159,6 +163,18 @@ with st.expander("Counts by source, payment, visit status and employee (select a
                     column.caption("Bookings with nothing to pay have no filter of their own.")
                 else:
                     show(bfilter.narrowed(**narrowing))
+
+
+# Closed unless this session opened it, and drawn only while open: four grids cost the
+# first list about a third of a second in the browser, and the front desk looks at the
+# list first (bench/bench_browser.py). The counts come with the totals' query anyway.
+facets = st.expander("Counts by source, payment, visit status and employee (select a row "
+                     "to narrow)", key="facets", on_change="rerun",
+                     expanded=st.session_state.get(FACETS_OPEN, False))
+st.session_state[FACETS_OPEN] = facets.open
+with facets:
+    if facets.open:
+        facet_tables(summary)
 
 # Drawn only while open: a chart nobody looks at would cost every list its query and
 # the browser its charting library.
@@ -222,6 +238,23 @@ def as_table(rows: list[dict]) -> pd.DataFrame:
     return table
 
 
+def pink_deleted(table: pd.DataFrame) -> pd.DataFrame | Styler:
+    """The table with its deleted rows pink; without a Styler when none is deleted.
+
+    A Styler costs each run (a tick's too) pandas' formatting of every cell, and
+    the browser a look-up of each cell in its style sheet. Rows with nothing to
+    style are hidden from pandas (Streamlit shows every row regardless; their text
+    is the same unformatted), and a one-letter id keeps the style sheet short:
+    together about 30 ms a tick (bench/bench_browser.py).
+    """
+    deleted = table["Deleted"] != ""
+    if not deleted.any():
+        return table
+    return (table.style.set_uuid("d")
+            .apply(lambda row: [PINK] * len(row), axis=1, subset=pd.IndexSlice[deleted, :])
+            .hide(axis="index", subset=pd.IndexSlice[~deleted]))
+
+
 @st.fragment
 def table_and_actions(rows: list[dict], view_key: str, deletable: int | None,
                       words: str) -> None:
@@ -229,13 +262,8 @@ def table_and_actions(rows: list[dict], view_key: str, deletable: int | None,
     user = common.require(Right.VIEW_BOOKINGS)  # a tick's rerun skips the page's check
     bar = st.container()
     table = as_table(rows)
-    deleted = list(table.index[table["Deleted"] != ""])
-    # Only deleted rows are styled, and a page without any goes without a Styler: it
-    # costs each tick its work and doubles what is sent (pandas' display values).
-    shown = (table.style.apply(lambda row: [PINK] * len(row), axis=1,
-                               subset=pd.IndexSlice[deleted, :]) if deleted else table)
     selection = st.dataframe(
-        shown, hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 720),
+        pink_deleted(table), hide_index=True, width="stretch", height=min(38 + 35 * len(rows), 720),
         key=view_key, on_select="rerun", selection_mode="multi-row",
         column_config={
             "ID": st.column_config.NumberColumn(format="%d", pinned=True),

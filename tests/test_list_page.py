@@ -1,6 +1,7 @@
 """The Bookings page through AppTest, on the known store."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,17 @@ def test_deleted_rows_say_who_deleted_them(app):
     table = bookings_table(app("owner", sort="visit_at")).set_index("ID")
     assert table.loc[3, "Deleted"].startswith("by admin on ")
     assert table.loc[1, "Deleted"] == ""
+
+
+def test_only_the_deleted_rows_are_pink_and_every_row_is_shown(app):
+    at = app("owner", sort="visit_at")
+    grid = next(df for df in at.dataframe if "ID" in df.value.columns)
+    table = grid.value  # every row: the Styler hides the others from pandas only
+    assert list(table["ID"]) == [6, 5, 4, 3, 2, 1]
+    styled_rows = {int(row) for row in re.findall(r"#T_d_row(\d+)_col\d+",
+                                                    grid.proto.arrow_data.styler.styles)}
+    assert styled_rows == set(table.index[table["Deleted"] != ""])
+    assert "background-color: #fbd3e0" in grid.proto.arrow_data.styler.styles
 
 
 def test_set_filters_and_show(app):
@@ -210,10 +222,28 @@ def test_weekday_and_hour_go_through_the_form_and_the_address(app):
     assert again.multiselect(key="hour-0").options[9] == "09:00"
 
 
+def facet_frames(at) -> dict:
+    return {frame.value.columns[0]: frame.value for frame in at.dataframe
+            if list(frame.value.columns[1:]) == ["Bookings", "Share"]}
+
+
+def test_the_facets_are_drawn_once_opened_and_stay_open_for_the_session(app):
+    at = app("owner", sort="visit_at")
+    assert facet_frames(at) == {}  # closed at first: four grids the front desk skips
+    at.session_state["facets"] = True  # the expander opened
+    at.run()
+    assert set(facet_frames(at)) == {"Source", "Payment", "Visit status", "Employee"}
+    # another page's run drops the expander's own state; the session's choice stays
+    del at.session_state["facets"]
+    at.run()
+    assert set(facet_frames(at)) == {"Source", "Payment", "Visit status", "Employee"}
+
+
 def test_each_facet_row_has_its_count_and_share(app):
     at = app("owner", sort="visit_at")
-    frames = {frame.value.columns[0]: frame.value for frame in at.dataframe
-              if list(frame.value.columns[1:]) == ["Bookings", "Share"]}
+    at.session_state["facets"] = True
+    at.run()
+    frames = facet_frames(at)
     assert set(frames) == {"Source", "Payment", "Visit status", "Employee"}
     payment = frames["Payment"].set_index("Payment")
     assert payment.loc["not paid in full", "Bookings"] == 3

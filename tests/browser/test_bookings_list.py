@@ -16,9 +16,11 @@ from bookings.model import SYSTEM
 from bookings.store import open_store
 from tests.browser.conftest import (
     DEMO_BOOKINGS,
+    bookings_count,
     bookings_metric,
     choose,
     rerun,
+    tick_rows,
     wait_for_render,
 )
 
@@ -91,13 +93,17 @@ def pick(page: Page, option: str) -> None:
     wait_for_render(page)
 
 
+def facet_grid(page: Page, title: str):
+    """The facet grid whose first column is TITLE (the list's grid comes after)."""
+    header = page.locator('[role="columnheader"]').filter(
+        has_text=re.compile(rf"^{re.escape(title)}$"))
+    return page.get_by_test_id("stDataFrame").filter(has=header).first
+
+
 def facet_cells(page: Page, title: str, value: str) -> list[str]:
     """The cells of the facet grid TITLE's row VALUE, from the grid's accessibility
     table (it holds the values; the canvas draws them formatted)."""
-    header = page.locator('[role="columnheader"]').filter(
-        has_text=re.compile(rf"^{re.escape(title)}$"))
-    grid = page.get_by_test_id("stDataFrame").filter(has=header).first  # the list's after
-    row = grid.locator('tr[role="row"]').filter(
+    row = facet_grid(page, title).locator('tr[role="row"]').filter(
         has=page.locator('[role="gridcell"]').filter(has_text=re.compile(rf"^{value}$")))
     expect(row).to_have_count(1)
     return row.locator('[role="gridcell"]').all_inner_texts()
@@ -108,6 +114,10 @@ def test_facets_read_with_numbers_and_money_shows_over_time(page, sign_in_as, tw
     summary = listing.summary(twin, SYSTEM, BookingFilter())
     page.set_viewport_size({"width": width, "height": 900})  # narrow: the sidebar closed
     sign_in_as("owner", "?sort=visit_at")  # the whole history
+    wait_for_render(page)
+    expect(facet_grid(page, "Payment")).to_have_count(0)  # closed
+    with rerun(page):  # opened: drawn now, in the run the click starts
+        page.get_by_text("Counts by source, payment").click()
     wait_for_render(page)
     # each facet row: its count and share beside its bar, and every column on screen:
     # no facet grid is wider than its place (no sideways scroll hides the share)
@@ -120,6 +130,14 @@ def test_facets_read_with_numbers_and_money_shows_over_time(page, sign_in_as, tw
             '[data-testid="stDataFrame"] .dvn-scroller')].slice(0, 4)
         .filter(s => s.scrollWidth > s.clientWidth + 1).length""")
     assert hidden == 0, f"{hidden} facet grids scroll sideways at {width} px"
+    # a row selected narrows the list to it, and the facets stay open on the narrower list
+    position = [str(e["value"]) for e in summary["facets"]["payment"]].index("paid in full")
+    tick_rows(page, facet_grid(page, "Payment"), [position])
+    expect(page).to_have_url(re.compile(r"[?&]payment=paid(&|$)"))
+    wait_for_render(page)
+    assert bookings_count(page) == listing.summary(
+        twin, SYSTEM, BookingFilter(payment="paid"))["total"]
+    expect(facet_grid(page, "Payment")).to_have_count(1)
 
     with rerun(page):
         page.get_by_text("Over time: bookings and money").click()
