@@ -69,6 +69,7 @@ with common.cursor_for_this_run():
     navigation = st.navigation(pages_for(user))
     common.note_page(navigation.url_path)
     if user is not None:
+        common.hand_over_cookie()
         common.fit_sidebar_to_width()
         common.sidebar_account(user)
         common.show_refusal()

@@ -13,9 +13,10 @@ Playwright with the browser tests' arguments (1400x900), signs in as the owner
 and measures, each REPEAT times after one warm-up that is not counted:
 
 - first list: Sign in clicked -> the Bookings page rendered (today's and the
-  coming visits): the sign-in run, the cookie's redirect, a new page load, the
-  list page's run, and the grids and charts painted; in a fresh browser each
-  run (an empty cache: a first visit, with only what the sign-in page prefetched);
+  coming visits): the sign-in run, then in the same page (the cookie arrives in the
+  background) the list page's run, and the grids and charts painted; in a fresh
+  browser each run (an empty cache: a first visit, with only what the sign-in page
+  prefetched);
 - first list, browser seen before: the same in one browser signed out between
   runs (its cookies cleared), as at the front desk each morning;
 - Show: a client's name typed into "Client's name or phone number" over the
@@ -25,9 +26,8 @@ and measures, each REPEAT times after one warm-up that is not counted:
 - Edit -> Calendar: one row ticked, Edit clicked -> the Calendar page rendered
   with that booking's form.
 
-Time runs on the page's own clock (`performance.timeOrigin + now()`, which
-carries over the sign-in's page load): from the click's pointerdown to the
-first animation frame in which the run the click started is over (stApp's
+Time runs on the page's own clock (`performance.timeOrigin + now()`): from the
+click's pointerdown to the first animation frame in which the run the click started is over (stApp's
 script state `notRunning`, connected), its answer is on the page (the heading,
 the "Showing: ... client" sentence, "Delete selected (1)", "Booking <id>"), no
 spinner or skeleton is left, every data grid has its canvas, every chart its
@@ -257,8 +257,7 @@ def view_of(url: str) -> tuple[BookingFilter, str, bool]:
 # --- in the browser ------------------------------------------------------------------
 
 # Installed in every document before its own scripts. arm(proof, args) starts a frame
-# watcher and takes the next pointerdown as the start; with nextDocument, the start
-# and the proof wait in sessionStorage for the document the click leads to (sign-in).
+# watcher and takes the next pointerdown as the start.
 WATCHER = r"""
 (() => {
   if (window.top !== window) return;
@@ -309,37 +308,22 @@ WATCHER = r"""
     return w;
   }
 
-  bench.arm = (proof, args, nextDocument) => {
-    bench.watch = null;
-    sessionStorage.removeItem("__bench_next");
-    sessionStorage.removeItem("__bench_start");
-    let w = null;
-    addEventListener("pointerdown", () => {
-      if (nextDocument) sessionStorage.setItem("__bench_start", String(clock()));
-      else if (w && w.start === null) w.start = clock();
-    }, {capture: true, once: true});
-    if (nextDocument) sessionStorage.setItem("__bench_next", JSON.stringify({proof, args}));
-    else w = watch(proof, args);
+  bench.arm = (proof, args) => {
+    const w = watch(proof, args);
+    addEventListener("pointerdown", () => { if (w.start === null) w.start = clock(); },
+                     {capture: true, once: true});
   };
   bench.result = () => {
     const w = bench.watch;
     return w && w.done !== null && w.start !== null
       ? {start: w.start, done: w.done, sawRunning: w.sawRunning} : null;
   };
-
-  const next = sessionStorage.getItem("__bench_next");
-  if (next && !location.pathname.startsWith("/auth/")) {
-    sessionStorage.removeItem("__bench_next");
-    const {proof, args} = JSON.parse(next);
-    watch(proof, args).start = Number(sessionStorage.getItem("__bench_start")) || null;
-  }
 })();
 """
 
 
-def arm(page, proof: str, *args, next_document: bool = False) -> None:
-    page.evaluate("([proof, args, next]) => window.__bench.arm(proof, args, next)",
-                  [proof, list(args), next_document])
+def arm(page, proof: str, *args) -> None:
+    page.evaluate("([proof, args]) => window.__bench.arm(proof, args)", [proof, list(args)])
 
 
 def answered(page, what: str) -> float:
@@ -385,7 +369,7 @@ def timed_sign_in(page, url: str, login: str, password: str, what: str) -> float
     wait_for_app(page)
     page.get_by_label("Login", exact=True).fill(login)
     page.get_by_label("Password", exact=True).fill(password)
-    arm(page, "list", next_document=True)
+    arm(page, "list")
     page.get_by_role("button", name="Sign in").click()
     seconds = answered(page, what)
     wait_for_render(page)

@@ -4,11 +4,15 @@ A session is a random token (32 bytes) in an HttpOnly cookie; the store keeps on
 its sha256. The cookie cannot be set over Streamlit's websocket, so signing in is
 two steps:
 
-1. the sign-in form (a websocket run) checks the password and `issue_ticket`s: a
-   single-use ticket, valid for TICKET_SECONDS, sent to the browser as a redirect
-   to the /auth/session route;
-2. that route (`server.py`) `redeem`s the ticket, atomically, for a new token, sets
-   the cookie and redirects to the page asked for.
+1. the sign-in form (a websocket run) checks the password and `open_session`s: a
+   session row with a single-use ticket, valid for TICKET_SECONDS. The page then
+   opens at once on the websocket connection that signed in (`user_of_session`: the
+   UI binds the session to that connection, never to the Streamlit session id),
+   and has the browser fetch the /auth/session route with the ticket;
+2. that route (`server.py`) `redeem`s the ticket, atomically, for a new token and
+   sets the cookie: reloads, other tabs and bookmarks are signed in by it. (A client
+   whose connection cannot be told apart is sent to the route instead, which then
+   opens the page asked for.)
 
 Every script run then reads the cookie and asks `user_for` who it belongs to: the
 Streamlit session id alone signs nobody in. A session ends when signed out, when
@@ -82,19 +86,25 @@ def _secret() -> str:
     return secrets.token_urlsafe(32)  # 32 random bytes
 
 
-def issue_ticket(con: Connection, user: User, client: str, *,
-                 now: datetime | None = None) -> str:
-    """A single-use ticket for USER, good for TICKET_SECONDS: the route swaps it for
-    the session cookie. Only its hash is stored."""
+def open_session(con: Connection, user: User, client: str, *,
+                 now: datetime | None = None) -> tuple[int, str]:
+    """A new session of USER: its id and a single-use ticket, good for TICKET_SECONDS,
+    that the route swaps for the session cookie. Only the ticket's hash is stored."""
     now = now or datetime.now()
-    ticket = _secret()
+    session_id, ticket = secrets.randbits(62), _secret()
     con.execute("""
         INSERT INTO sessions (id, user_id, ticket_sha256, ticket_expires_at, client,
                               created_at, last_seen_at)
         VALUES (?, ?, ?, ?, ?, ?, ?)
-    """, [secrets.randbits(62), user.id, digest(ticket),
-          now + timedelta(seconds=TICKET_SECONDS), client, now, now])
-    return ticket
+    """, [session_id, user.id, digest(ticket), now + timedelta(seconds=TICKET_SECONDS),
+          client, now, now])
+    return session_id, ticket
+
+
+def issue_ticket(con: Connection, user: User, client: str, *,
+                 now: datetime | None = None) -> str:
+    """`open_session`'s ticket alone: for a sign-in that the route completes."""
+    return open_session(con, user, client, now=now)[1]
 
 
 def redeem(con: Connection, ticket: str, *, now: datetime | None = None) -> str | None:
@@ -129,6 +139,7 @@ class Check:
 
     user: User | None
     ended: str | None = None
+    session: int | None = None  # the live session's id: whose page state this is
 
     @property
     def message(self) -> str | None:
@@ -143,11 +154,21 @@ def user_for(con: Connection, token: str | None, *, now: datetime | None = None)
     use is noted (at most once a minute), an outlived one is ended here."""
     if not token or len(token) > 200:
         return Check(None)
-    now = now or datetime.now()
-    row = con.execute("""
+    return _checked(con, "token_sha256 = ?", digest(token), now or datetime.now())
+
+
+def user_of_session(con: Connection, session_id: int, *,
+                    now: datetime | None = None) -> Check:
+    """As `user_for`, for the session of this id: the one a connection signed in to,
+    before (or without) its cookie."""
+    return _checked(con, "id = ?", session_id, now or datetime.now())
+
+
+def _checked(con: Connection, where: str, key, now: datetime) -> Check:
+    row = con.execute(f"""
         SELECT id, user_id, created_at, last_seen_at, ended_at, ended_why
-        FROM sessions WHERE token_sha256 = ?
-    """, [digest(token)]).fetchone()
+        FROM sessions WHERE {where}
+    """, [key]).fetchone()
     if row is None:
         return Check(None)
     session_id, user_id, created_at, last_seen_at, ended_at, ended_why = row
@@ -167,7 +188,7 @@ def user_for(con: Connection, token: str | None, *, now: datetime | None = None)
                         [now, session_id])
         except duckdb.TransactionException:
             pass  # another tab of this session noted it at the same moment
-    return Check(user)
+    return Check(user, session=session_id)
 
 
 def end(con: Connection, token: str | None, *, why: str = SIGNED_OUT,
@@ -175,6 +196,12 @@ def end(con: Connection, token: str | None, *, why: str = SIGNED_OUT,
     """End the session of this token (signing out); nothing if there is none."""
     if token:
         _end_where(con, "token_sha256 = ?", [digest(token)], why, now or datetime.now())
+
+
+def end_session(con: Connection, session_id: int, *, why: str = SIGNED_OUT,
+                now: datetime | None = None) -> None:
+    """End the session of this id (signing out a connection without its cookie)."""
+    _end_where(con, "id = ?", [session_id], why, now or datetime.now())
 
 
 def end_all(con: Connection, user_id: int, *, why: str = EVERYWHERE,

@@ -51,6 +51,26 @@ def test_a_ticket_is_used_once_and_only_for_30_seconds(con, make_user):
     assert sessions.redeem(con, "not-a-ticket-anyone-issued-xxxxxxxx", now=NOW) is None
 
 
+def test_a_session_is_checked_by_its_id_as_by_its_token(con, make_user):
+    """The connection that signed in goes by the session's id until its cookie comes:
+    the same checks (ended, idle, expired), and the same session once redeemed."""
+    user = make_user(Role.OWNER)[0]
+    session_id, ticket = sessions.open_session(con, user, "local", now=NOW)
+    here = sessions.user_of_session(con, session_id, now=NOW)
+    assert (here.user, here.session) == (user, session_id)  # before the ticket is swapped
+    token = sessions.redeem(con, ticket, now=NOW)
+    assert sessions.user_for(con, token, now=NOW).session == session_id
+    assert sessions.user_of_session(con, session_id, now=NOW).user == user
+    later = NOW + sessions.idle_time()
+    assert sessions.user_of_session(con, session_id, now=later).ended == sessions.IDLE
+    assert sessions.user_for(con, token, now=later).user is None  # ended for both
+
+    other_id, _ = sessions.open_session(con, user, "local", now=NOW)
+    sessions.end_session(con, other_id, now=NOW)
+    assert sessions.user_of_session(con, other_id, now=NOW).ended == sessions.SIGNED_OUT
+    assert sessions.user_of_session(con, 12345, now=NOW).user is None  # no such session
+
+
 def test_two_requests_with_one_ticket_get_one_token(store_path, make_user):
     user = make_user(Role.OWNER)[0]
     shared = open_store(store_path)

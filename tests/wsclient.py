@@ -41,6 +41,7 @@ client presenting another's session id, without its cookie) and `sign_in_in_para
 from __future__ import annotations
 
 import http.client
+import re
 import threading
 import time
 import uuid
@@ -484,16 +485,29 @@ class StreamlitClient:
 
     def sign_in(self, login: str, password: str, *, page: str = "",
                 query: str = "") -> StreamlitClient:
-        """Fill in and submit the sign-in form (at PAGE). With cookie sessions the server
-        answers with an `auth_redirect` to /auth/session: it is fetched (not followed),
-        its `bookings_session` cookie kept, and the app opened again with the cookie on
-        a new connection, at the redirect's target. Without them, the sign-in stays in
-        this Streamlit session. Either way, check `signed_in` / `errors` after."""
+        """Fill in and submit the sign-in form (at PAGE). The page opens signed in on
+        this connection and hands over the ticket for the cookie: /auth/session is
+        fetched with it, as the page's script does, and its `bookings_session` cookie
+        kept. (Answered instead with an `auth_redirect` to that route, it is fetched
+        and the app opened again with the cookie on a new connection, at the
+        redirect's target.) Either way, check `signed_in` / `errors` after."""
         self.open(page, query)
         self.type("Login", login).type("Password", password).click("Sign in")
         if self.auth_redirect:
             self.follow_auth_redirect()
+        elif self.cookie_handover:
+            answer = http_get(self.cookie_handover, cookies=self.cookies, headers=self.headers)
+            self.cookies.update(answer.cookies())
         return self
+
+    @property
+    def cookie_handover(self) -> str | None:
+        """The /auth/session URL with the ticket the page's script fetches, if drawn."""
+        for element in self.elements:
+            found = re.search(r'"(auth/session\?ticket=[^"]+)"', element.text)
+            if element.kind == "html" and found:
+                return urljoin(self.base_url + "/", found.group(1))
+        return None
 
     def follow_auth_redirect(self) -> Response:
         """GET the auth_redirect URL (no redirects followed), keep the cookies it sets,

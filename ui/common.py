@@ -26,6 +26,11 @@ _IN_PROCESS_TOKEN = "session_token"  # AppTest only: no browser, no cookie
 _STATE_OWNER = "_state_owner"  # the session whose sign-in this state belongs to
 _ENDED = "_session_ended"  # why the cookie's session ended, for the sign-in page
 _PAGE_PATH = "_page_path"
+# The session this websocket connection signed in to: {"session": id, "connection":
+# the handshake's Sec-WebSocket-Key}. A reconnection (or another client presenting this
+# Streamlit session's id) has another key, and goes by its cookie alone.
+_SIGNED_IN_HERE = "_signed_in_here"
+_COOKIE_TICKET = "_cookie_ticket"  # the ticket the browser swaps for its cookie, once
 
 
 @st.cache_resource(show_spinner=False)
@@ -166,9 +171,11 @@ def current_user() -> User | None:
     session id): a run whose cookie is not the one this session's state was made
     under starts from an empty state.
     """
-    token = session_token()
-    check = sessions.user_for(cursor(), token)
-    owner = sessions.digest(token) if check.user is not None else None
+    check = sessions.user_for(cursor(), session_token())
+    here = st.session_state.get(_SIGNED_IN_HERE)
+    if check.user is None and here and here["connection"] == _connection_key():
+        check = sessions.user_of_session(cursor(), here["session"])
+    owner = check.session if check.user is not None else None
     if st.session_state.get(_STATE_OWNER, owner) != owner:
         _forget_session_state()
     st.session_state[_STATE_OWNER] = owner
@@ -185,9 +192,16 @@ def session_token() -> str | None:
     return st.context.cookies.get(sessions.COOKIE)
 
 
+def _connection_key() -> str | None:
+    """What tells this websocket connection from any other: the random key of its
+    handshake (RFC 6455), which the browser makes anew for each connection."""
+    return st.context.headers.get("Sec-Websocket-Key") or None
+
+
 def _forget_session_state() -> None:
     for key in list(st.session_state):
-        if key not in (_CURSOR, _IN_PROCESS_TOKEN):
+        # the sign-in of this connection outlives the state of the one before it
+        if key not in (_CURSOR, _IN_PROCESS_TOKEN, _SIGNED_IN_HERE, _COOKIE_TICKET):
             del st.session_state[key]
 
 
@@ -274,26 +288,48 @@ def note_page(url_path: str) -> None:
 
 
 def _signed_in(user: User) -> None:
-    """Hand the new session to the browser: a single-use ticket, swapped for the
-    HttpOnly cookie by the /auth/session route, which then opens the page asked for."""
-    ticket = sessions.issue_ticket(cursor(), user, _client_address())
-    if not st.context.headers:  # in-process (AppTest): no browser to redirect
+    """Open the page asked for at once, signed in on this connection, and have the
+    browser swap the new session's single-use ticket for its HttpOnly cookie in the
+    background (`hand_over_cookie`): no page load between the click and the page.
+    A client whose connection has no key to bind to is sent to the /auth/session
+    route instead, which sets the cookie and then opens the page."""
+    session_id, ticket = sessions.open_session(cursor(), user, _client_address())
+    if not st.context.headers:  # in-process (AppTest): no browser, no cookie
         st.session_state[_IN_PROCESS_TOKEN] = sessions.redeem(cursor(), ticket)
         st.rerun()
-    url = f"/auth/session?{urlencode({'ticket': ticket, 'next': _asked_for()})}"
-    _redirect(url)
-    st.info("Signed in. Opening the page…")
-    st.stop()
+    connection = _connection_key()
+    if connection is None:
+        _redirect(f"/auth/session?{urlencode({'ticket': ticket, 'next': _asked_for()})}")
+        st.info("Signed in. Opening the page…")
+        st.stop()
+    st.session_state[_SIGNED_IN_HERE] = {"session": session_id, "connection": connection}
+    st.session_state[_COOKIE_TICKET] = ticket
+    st.rerun()
+
+
+def hand_over_cookie() -> None:
+    """Once, right after sign-in: the browser fetches /auth/session with the ticket,
+    whose answer sets the session cookie (followed by no page load)."""
+    ticket = st.session_state.pop(_COOKIE_TICKET, None)
+    if ticket:
+        url = f"auth/session?{urlencode({'ticket': ticket})}"
+        st.html(f"""<script>
+            fetch(new URL("{url}", document.baseURI), {{credentials: "same-origin",
+                  redirect: "manual", cache: "no-store"}});
+        </script>""", unsafe_allow_javascript=True)
 
 
 def sign_out(*, everywhere: User | None = None) -> None:
     """End this browser's session (or, with EVERYWHERE, every session of that user),
     then have the route clear the cookie."""
     token = session_token()
+    here = st.session_state.pop(_SIGNED_IN_HERE, None)
     if everywhere is not None:
         user_admin.sign_out_everywhere(cursor(), everywhere, everywhere.login)
     else:
         sessions.end(cursor(), token)
+        if here is not None:
+            sessions.end_session(cursor(), here["session"])
     st.session_state.pop(_IN_PROCESS_TOKEN, None)
     if not st.context.headers:
         st.rerun()

@@ -219,6 +219,33 @@ def test_a_session_id_without_its_cookie_signs_nobody_in(app_url, credentials):
     holder.close()
 
 
+def test_a_sign_in_without_its_cookie_holds_on_its_own_connection_only(app_url, credentials):
+    """Before the cookie arrives, the page is signed in by the connection that signed
+    in (its handshake's key), never by the Streamlit session id."""
+    login, password = credentials["administrator"]
+    holder = StreamlitClient(app_url).connect().open("")
+    holder.type("Login", login).type("Password", password).click("Sign in")
+    handover = holder.cookie_handover  # the ticket, not yet swapped for the cookie
+    assert holder.signed_in and handover
+    assert SESSION_COOKIE not in holder.cookies
+    holder.open("settings")  # the next clicks of that connection: still signed in
+    assert holder.signed_in
+
+    intruder = present_session_id(app_url, holder.session_id, page="")
+    assert not intruder.signed_in and intruder.find("Sign in", kind="button")
+    intruder.close()
+    # the holder's own next connection, still without the cookie: signed out
+    holder.reconnect(keep_session=True).open("")
+    assert not holder.signed_in
+    holder.close()
+    # the handed-over ticket still buys the cookie, once, and the cookie signs in
+    cookie = http_get(handover).cookies()
+    assert SESSION_COOKIE in cookie
+    assert SESSION_COOKIE not in http_get(handover).cookies()
+    with StreamlitClient(app_url, cookies=cookie).connect() as browser:
+        assert browser.open("").signed_in
+
+
 def _can_bind(address: str) -> bool:
     with socket.socket() as probe:
         try:

@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from bookings import sessions
 from tests.browser.conftest import (
     PROJECT_DIR,
     bookings_metric,
@@ -154,18 +155,27 @@ def test_sign_out_returns_to_the_sign_in_form(sign_in_as):
     expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
 
 
-def test_the_sign_in_form_fetches_the_lists_code_before_sign_in(page, app_url, credentials):
-    """While the password is typed, the browser fetches the list's grid code; the list
-    after sign-in then takes it from the cache instead of the network."""
+def test_sign_in_opens_the_list_in_the_same_page_with_its_code_fetched_before(
+        page, app_url, credentials):
+    """While the password is typed, the browser fetches the list's grid code. Sign in
+    opens the list without loading a page (the code stays loaded), and the session
+    cookie arrives in the background: a reload is signed in by it."""
     grid_code = "() => performance.getEntriesByType('resource').filter(e => " \
-                "/\\/static\\/js\\/DataFrame\\.[^/]+\\.js$/.test(e.name)).length"
+                "/\\/static\\/js\\/DataFrame\\.[^/]+\\.js$/.test(e.name))" \
+                ".map(e => e.startTime)"
     open_app(page, app_url)
-    page.wait_for_function(grid_code)
+    page.wait_for_function(f"() => ({grid_code})().length")
+    page.evaluate("() => { window.sameDocument = true; }")
     login, password = credentials["owner"]
+    clicked = page.evaluate("() => performance.now()")
     submit_sign_in(page, login, password)
     expect(heading(page, "Bookings")).to_be_visible()
     page.get_by_test_id("stDataFrame").last.locator("canvas").first.wait_for()
-    fetched = page.evaluate("() => performance.getEntriesByType('resource').filter(e => "
-                            "/\\/static\\/js\\/DataFrame\\./.test(e.name)).map(e => "
-                            "e.transferSize)")
-    assert fetched == [0], "the grid's code came over the network again"
+    assert page.evaluate("() => window.sameDocument === true"), "a page was loaded"
+    fetched = page.evaluate(grid_code)
+    assert len(fetched) == 1 and fetched[0] < clicked, "the grid's code was fetched again"
+    page.wait_for_function("() => performance.getEntriesByType('resource')"
+                           ".some(e => e.name.includes('/auth/session?'))")
+    assert any(c["name"] == sessions.COOKIE and c["httpOnly"] for c in page.context.cookies())
+    page.reload()
+    expect(sidebar(page).get_by_text("Signed in as")).to_be_visible()
