@@ -50,8 +50,13 @@ def test_only_the_deleted_rows_are_pink_and_every_row_is_shown(app):
     assert "background-color: #fbd3e0" in grid.proto.arrow_data.styler.styles
 
 
+def open_more_filters(at: AppTest, revision: int = 0) -> AppTest:
+    at.session_state[f"more_filters-{revision}"] = True
+    return at.run()
+
+
 def test_set_filters_and_show(app):
-    at = app("owner", sort="visit_at")
+    at = open_more_filters(app("owner", sort="visit_at"))
     at.multiselect(key="staff-0").set_value([1])
     at.selectbox(key="cancelled-0").set_value("no")
     next(b for b in at.button if b.label == "Show").click()
@@ -201,8 +206,30 @@ def test_paid_by_service_category_is_refused_in_words(app):
     assert "cannot be split by service category" in at.info[0].value
 
 
-def test_weekday_and_hour_go_through_the_form_and_the_address(app):
+def test_more_filters_are_drawn_once_opened_or_when_one_is_set(app):
     at = app("owner", sort="visit_at")
+    assert [e.label for e in at.expander if e.label.startswith("More filters")] == \
+        ["More filters"]
+    with pytest.raises(KeyError):
+        at.multiselect(key="weekday-0")  # closed: not drawn, yet kept (next test)
+    at.multiselect(key="staff-0").set_value([1])
+    next(b for b in at.button if b.label == "Show").click().run()
+    assert at.query_params["staff"] in ("1", ["1"]) and "weekday" not in at.query_params
+
+    with_more = app("owner", sort="visit_at", cancelled="no", weekday=["3"])
+    assert [e.label for e in with_more.expander if e.label.startswith("More")] == \
+        ["More filters (2 set)"]
+    assert with_more.multiselect(key="weekday-0").value == [3]  # open: one is set
+    with_more.session_state["more_filters-0"] = False  # closed by hand: still applied
+    with_more.run()
+    with_more.multiselect(key="staff-0").set_value([1])
+    next(b for b in with_more.button if b.label == "Show").click().run()
+    assert with_more.query_params["weekday"] in ("3", ["3"])
+    assert with_more.query_params["cancelled"] in ("no", ["no"])
+
+
+def test_weekday_and_hour_go_through_the_form_and_the_address(app):
+    at = open_more_filters(app("owner", sort="visit_at"))
     at.multiselect(key="weekday-0").set_value([3])  # Wednesday: booking 1
     at.multiselect(key="hour-0").set_value([10, 11])
     next(b for b in at.button if b.label == "Show").click().run()
