@@ -284,7 +284,7 @@ RUN_TRACKER = """(() => {
                                 lastStart: 0, lastRunning: 0, lastIdle: 0,
                                 rerunFollows: false, leaving: false};
   const NEW_SESSION = 4, SCRIPT_FINISHED = 6, SESSION_STATUS = 9, RERUN_SCRIPT = 11;
-  const AUTH_REDIRECT = 24;  // sign-in and sign-out: the browser leaves for a route
+  const AUTH_REDIRECT = 24;  // sign-out (and a keyless sign-in): the browser leaves for a route
   const EARLY_FOR_RERUN = 2, SCRIPT_IS_RUNNING = 2;
   function fields(bytes) {  // top-level field number -> value (varint) or bytes
     const found = new Map();
@@ -391,7 +391,7 @@ def rerun(page: Page) -> Iterator[None]:
 
 def wait_for_sent(page: Page, before: dict, timeout_ms: float | None = None) -> None:
     """Wait until a rerun request has left the page since BEFORE (`reruns_sent`); a
-    sign-in or sign-out goes on in a new page load, whose own first run counts."""
+    sign-out goes on in a new page load, whose own first run counts."""
     page.wait_for_function("b => window.__runs && (window.__runs.page !== b.page "
                            "|| window.__runs.sent > b.sent)", arg=before, timeout=timeout_ms)
 
