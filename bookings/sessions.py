@@ -101,12 +101,6 @@ def open_session(con: Connection, user: User, client: str, *,
     return session_id, ticket
 
 
-def issue_ticket(con: Connection, user: User, client: str, *,
-                 now: datetime | None = None) -> str:
-    """`open_session`'s ticket alone: for a sign-in that the route completes."""
-    return open_session(con, user, client, now=now)[1]
-
-
 def redeem(con: Connection, ticket: str, *, now: datetime | None = None) -> str | None:
     """The new session token for a live ticket, once; None for any other ticket.
 

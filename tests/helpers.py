@@ -148,6 +148,14 @@ def stored(con, batch_id: int) -> list[dict]:
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
+def issue_ticket(con, user, client: str, *, now=None) -> str:
+    """A new session's single-use ticket alone (`sessions.open_session`), as the
+    /auth/session route takes it."""
+    from bookings import sessions
+
+    return sessions.open_session(con, user, client, now=now)[1]
+
+
 def sign_in_app(at, login: str) -> None:
     """Sign AppTest's app in as LOGIN the way the sign-in form does, in-process: a real
     session in the store named by BOOKINGS_DB, its token where the app looks without a
@@ -161,7 +169,7 @@ def sign_in_app(at, login: str) -> None:
     con = open_store(os.environ["BOOKINGS_DB"])
     try:
         user = auth.get_user(con, login)
-        token = (sessions.redeem(con, sessions.issue_ticket(con, user, "test"))
+        token = (sessions.redeem(con, issue_ticket(con, user, "test"))
                  if user is not None else None)
     finally:
         con.close()

@@ -16,6 +16,7 @@ from bookings.exports import jobs, links
 from bookings.filters import BookingFilter
 from bookings.model import SYSTEM, Right
 from tests import known_store
+from tests.helpers import issue_ticket
 from web import downloads
 
 
@@ -158,8 +159,8 @@ def test_the_page_file_is_handed_out_only_while_its_sign_in_lives(store):
 
     outcome = export_by(store, "admin")
     admin = auth.get_user(store, "admin")
-    session = sessions.redeem(store, sessions.issue_ticket(store, admin, "local"))
-    other = sessions.redeem(store, sessions.issue_ticket(store, auth.get_user(store, "owner"),
+    session = sessions.redeem(store, issue_ticket(store, admin, "local"))
+    other = sessions.redeem(store, issue_ticket(store, auth.get_user(store, "owner"),
                                                          "local"))
     links.fetch_for_page(store, "admin", outcome.log_id, session=session)
     with pytest.raises(Forbidden, match="sign-in has ended"):  # another user's sign-in

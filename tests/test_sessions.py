@@ -15,6 +15,7 @@ from bookings.admin import users as user_admin
 from bookings.errors import SignInRefused
 from bookings.model import Role
 from bookings.store import open_store
+from tests.helpers import issue_ticket
 from web import sessions as web_sessions
 
 NOW = datetime(2026, 5, 1, 12, 0, 0)
@@ -26,7 +27,7 @@ def signed_in(con, make_user):
 
     def sign(role: Role = Role.EMPLOYEE, login: str | None = None, now: datetime | None = None):
         user = make_user(role, login)[0]
-        ticket = sessions.issue_ticket(con, user, "198.51.100.7", now=now)
+        ticket = issue_ticket(con, user, "198.51.100.7", now=now)
         return user, sessions.redeem(con, ticket, now=now)
 
     return sign
@@ -43,10 +44,10 @@ def test_the_token_is_random_long_and_stored_only_as_its_hash(con, signed_in):
 
 def test_a_ticket_is_used_once_and_only_for_30_seconds(con, make_user):
     user = make_user(Role.OWNER)[0]
-    first = sessions.issue_ticket(con, user, "local", now=NOW)
+    first = issue_ticket(con, user, "local", now=NOW)
     assert sessions.redeem(con, first, now=NOW + timedelta(seconds=29))
     assert sessions.redeem(con, first, now=NOW + timedelta(seconds=29)) is None
-    late = sessions.issue_ticket(con, user, "local", now=NOW)
+    late = issue_ticket(con, user, "local", now=NOW)
     assert sessions.redeem(con, late, now=NOW + timedelta(seconds=30)) is None
     assert sessions.redeem(con, "not-a-ticket-anyone-issued-xxxxxxxx", now=NOW) is None
 
@@ -74,7 +75,7 @@ def test_a_session_is_checked_by_its_id_as_by_its_token(con, make_user):
 def test_two_requests_with_one_ticket_get_one_token(store_path, make_user):
     user = make_user(Role.OWNER)[0]
     shared = open_store(store_path)
-    ticket = sessions.issue_ticket(shared, user, "local")
+    ticket = issue_ticket(shared, user, "local")
     cursors = [shared.cursor() for _ in range(8)]
 
     def redeem(cursor):
@@ -91,7 +92,7 @@ def test_two_requests_with_one_ticket_get_one_token(store_path, make_user):
 
 def test_every_sign_in_is_a_new_token(con, make_user):
     user = make_user(Role.OWNER)[0]
-    tokens = {sessions.redeem(con, sessions.issue_ticket(con, user, "local")) for _ in range(5)}
+    tokens = {sessions.redeem(con, issue_ticket(con, user, "local")) for _ in range(5)}
     assert len(tokens) == 5 and None not in tokens
 
 
@@ -123,7 +124,7 @@ def test_defaults_are_12_hours_idle_and_7_days(monkeypatch):
 
 def test_signing_out_ends_only_that_session(con, signed_in, make_user):
     user, token = signed_in(Role.OWNER, now=NOW)
-    other = sessions.redeem(con, sessions.issue_ticket(con, user, "local", now=NOW), now=NOW)
+    other = sessions.redeem(con, issue_ticket(con, user, "local", now=NOW), now=NOW)
     sessions.end(con, token, now=NOW)
     assert sessions.user_for(con, token, now=NOW).ended == sessions.SIGNED_OUT
     assert sessions.user_for(con, other, now=NOW).user == user
@@ -138,8 +139,8 @@ def test_deactivation_reset_and_everywhere_end_all_of_a_users_sessions(con, sign
                                                                         why):
     owner, owner_token = signed_in(Role.OWNER)
     employee, first = signed_in(Role.EMPLOYEE)
-    second = sessions.redeem(con, sessions.issue_ticket(con, employee, "local"))
-    pending = sessions.issue_ticket(con, employee, "local")
+    second = sessions.redeem(con, issue_ticket(con, employee, "local"))
+    pending = issue_ticket(con, employee, "local")
     if how == "deactivate":
         user_admin.set_active(con, owner, employee.login, False)
     elif how == "reset password":
@@ -201,7 +202,7 @@ def client(store_path):
 def test_the_route_swaps_a_ticket_for_an_httponly_cookie(client, con, make_user, monkeypatch):
     monkeypatch.delenv("BOOKINGS_PUBLIC_URL", raising=False)
     user = make_user(Role.OWNER)[0]
-    ticket = sessions.issue_ticket(con, user, "local")
+    ticket = issue_ticket(con, user, "local")
     answer = client.get("/auth/session", params={"ticket": ticket,
                                                  "next": "/calendar?day=2026-05-01"})
     assert answer.status_code == 303
@@ -221,7 +222,7 @@ def test_the_route_swaps_a_ticket_for_an_httponly_cookie(client, con, make_user,
 def test_the_cookie_is_secure_when_the_app_is_reached_over_https(client, con, make_user,
                                                                   monkeypatch):
     monkeypatch.setenv("BOOKINGS_PUBLIC_URL", "https://bookings.example.com")
-    ticket = sessions.issue_ticket(con, make_user(Role.OWNER)[0], "local")
+    ticket = issue_ticket(con, make_user(Role.OWNER)[0], "local")
     cookie = client.get("/auth/session", params={"ticket": ticket}).headers["set-cookie"]
     assert "secure" in cookie.lower()
 
@@ -235,7 +236,7 @@ def test_a_bad_next_goes_home_and_a_bad_ticket_sets_no_cookie(client):
 
 def test_signing_out_ends_the_session_and_clears_the_cookie(client, con, make_user):
     user = make_user(Role.OWNER)[0]
-    token = sessions.redeem(con, sessions.issue_ticket(con, user, "local"))
+    token = sessions.redeem(con, issue_ticket(con, user, "local"))
     client.cookies.set(sessions.COOKIE, token)
     answer = client.get("/auth/sign-out")
     assert answer.status_code == 303 and answer.headers["location"] == "/"
@@ -251,7 +252,7 @@ def live_sessions(store_path, login: str, count: int = 2) -> list[str]:
     con = open_store(store_path)
     try:
         user = auth.get_user(con, login)
-        return [sessions.redeem(con, sessions.issue_ticket(con, user, "local"))
+        return [sessions.redeem(con, issue_ticket(con, user, "local"))
                 for _ in range(count)]
     finally:
         con.close()

@@ -25,7 +25,7 @@ from bookings.startup import startup, sweep
 from bookings.store import StoreError, open_store, store_dir
 from bookings.uploads import bookings_import, services_import
 from tests import known_store
-from tests.helpers import CUT, GOOD, NAILS, file_of, xlsx, xlsx_rows
+from tests.helpers import CUT, GOOD, NAILS, file_of, issue_ticket, xlsx, xlsx_rows
 
 NOW = datetime(2026, 1, 2, 9, 0)
 # Made anew on each run: compared as set or not.
@@ -185,7 +185,7 @@ def test_sessions_and_sign_in_throttling_as_on_duckdb(engines):
     for c in engines:
         admin = get_user(c, "admin")
         out = []
-        token = sessions.redeem(c, sessions.issue_ticket(c, admin, "10.0.0.1", now=NOW),
+        token = sessions.redeem(c, issue_ticket(c, admin, "10.0.0.1", now=NOW),
                                 now=NOW)
         out.append(sessions.user_for(c, token, now=NOW).user.login)
         out.append(sessions.live_count(c, admin.id, now=NOW))

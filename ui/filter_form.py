@@ -7,6 +7,8 @@ labels are the filters' own (bookings.filters.FILTER_LABELS).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from bookings.filters import CLIENT, FILTER_LABELS, WEEKDAYS, BookingFilter
@@ -48,7 +50,6 @@ def _date_range(current: BookingFilter, dates: str, k: str):
 MORE_PICKERS = (("created_from", "created_to"), ("services",), ("cancelled",), ("weekday",),
                 ("hour",), ("created_by",), ("service_category",), ("booking_category",),
                 ("source_detail",))
-MORE_FILTERS = tuple(name for picker in MORE_PICKERS for name in picker)
 
 
 def more_filters_set(current: BookingFilter) -> int:
@@ -90,14 +91,13 @@ def filter_form(current: BookingFilter, choices: dict, revision: int) -> Booking
                            key="more_filters" + k, on_change="rerun",
                            expanded=bool(set_below))
         with more:
-            more_values = _more_filters(current, choices, k) if more.open else {
-                name: getattr(current, name) for name in MORE_FILTERS}
+            more_values = _more_filters(current, choices, k) if more.open else {}
         shown = st.form_submit_button("Show", type="primary", icon=":material/search:")
     if not shown:
         return None
-    return BookingFilter(
-        visit_from=visit_from, visit_to=visit_to, staff=tuple(staff), status=tuple(status),
-        client=client, source=source, payment=payment, **more_values,
+    return replace(
+        current, visit_from=visit_from, visit_to=visit_to, staff=tuple(staff),
+        status=tuple(status), client=client, source=source, payment=payment, **more_values,
     )
 
 
