@@ -53,6 +53,17 @@ def open_sidebar(page: Page, *, first: bool) -> None:
     expect(page.get_by_test_id("stSidebarNav")).to_be_in_viewport()
 
 
+def wait_for_the_whole_width(page: Page) -> None:
+    """Narrower than NARROW_PX a script collapses the sidebar after the first run: wait
+    until it has, and its slide is over (the page has the whole width), before what
+    measures the layout."""
+    width = page.viewport_size["width"]
+    if width < NARROW_PX:
+        expect(page.get_by_test_id("stExpandSidebarButton")).to_be_visible()
+        page.wait_for_function("""w => document.querySelector('[data-testid="stMain"]')
+            .getBoundingClientRect().width >= w - 20""", arg=width)
+
+
 def grid(page: Page):
     return page.get_by_test_id("stDataFrame").last
 
@@ -60,6 +71,7 @@ def grid(page: Page):
 def test_a_bare_address_opens_today_and_the_coming_visits(sign_in_as, width):
     page = sign_in_as("owner")
     wait_for_render(page)
+    wait_for_the_whole_width(page)
     today = date.today()
     assert showing(page) == f"Showing: visits from {today.day} {today:%B %Y} on"
     assert f"visit_from={today.isoformat()}" in page.url and "asc=1" in page.url
@@ -97,6 +109,7 @@ def test_the_view_comes_back_through_the_sidebar(sign_in_as, width):
 def test_after_a_tick_the_actions_are_in_view(sign_in_as, width):
     page = sign_in_as("administrator", "?sort=visit_at")
     wait_for_render(page)
+    wait_for_the_whole_width(page)
     tick_rows(page, grid(page), [0])
     delete = page.get_by_role("button", name="Delete selected (1)")
     expect(delete).to_be_enabled()
@@ -109,10 +122,7 @@ def test_narrow_screens_start_with_the_sidebar_collapsed(sign_in_as, width):
     page = sign_in_as("owner", "?sort=visit_at")
     wait_for_render(page)
     if width < NARROW_PX:
-        expect(page.get_by_test_id("stExpandSidebarButton")).to_be_visible()
-        # The page has the whole width (once the sidebar's slide is over).
-        page.wait_for_function("""w => document.querySelector('[data-testid="stMain"]')
-            .getBoundingClientRect().width >= w - 20""", arg=width)
+        wait_for_the_whole_width(page)
     else:
         expect(page.get_by_test_id("stSidebarNav")).to_be_in_viewport()
 
@@ -120,6 +130,7 @@ def test_narrow_screens_start_with_the_sidebar_collapsed(sign_in_as, width):
 def test_metrics_and_buttons_read_whole(sign_in_as, width):
     page = sign_in_as("owner", "?sort=visit_at")
     wait_for_render(page)
+    wait_for_the_whole_width(page)
     cut = page.evaluate("""() => [...document.querySelector('[data-testid="stMain"]')
             .querySelectorAll('[data-testid="stMetricValue"] div,'
             + ' [data-testid="stMetricValue"], [data-testid="stButton"] button p')]
@@ -146,6 +157,7 @@ def test_the_filter_form_reads_whole(sign_in_as, width):
                                "&source_detail=online+widget&cancelled=no&payment=unpaid"
                                "&services=without&source=offline&sort=visit_at")
     wait_for_render(page)
+    wait_for_the_whole_width(page)
     chips = page.get_by_test_id("stMultiSelectTagsContainer")
     expect(chips.first).to_be_visible()
     assert cut_texts(page, "stForm") == [], f"cut at {width} px"
