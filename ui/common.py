@@ -19,7 +19,7 @@ from bookings.exports import links
 from bookings.model import Right, User
 from bookings.store import Connection, StoreError, open_store
 from bookings.uploads.batch import plural
-from ui.prefetch import prefetch_list_page
+from ui.warm_up import warm_up_list_page
 
 _CURSOR = "_cursor"
 _IN_PROCESS_TOKEN = "session_token"  # AppTest only: no browser, no cookie
@@ -347,14 +347,14 @@ def sign_in_page() -> None:
         login = st.text_input("Login")
         password = st.text_input("Password", type="password")
         submitted = st.form_submit_button("Sign in", type="primary")
-    prefetch_list_page()
     if submitted:
         try:
             user = auth.sign_in(cursor(), login.strip(), password, client=_client_address())
         except Refused as exc:
             st.error(str(exc))
-            return
-        _signed_in(user)
+        else:
+            _signed_in(user)  # reruns into the page asked for
+    warm_up_list_page()
 
 
 NARROW_PX = 1000  # below this the open sidebar squeezes the page (Streamlit: only < 768)

@@ -42,8 +42,10 @@ from tests.wsclient import (
     present_session_id,
     sign_in_in_parallel,
 )
+from ui import warm_up
 
 KATE, KATE_PASSWORD = "kate", "kate-hand-made-7Qm2"
+WARM_UP_BUTTON = f"{warm_up.KEY}_go"
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,20 @@ def test_a_session_id_without_its_cookie_signs_nobody_in(app_url, credentials):
     holder.reconnect(keep_session=True).open("")
     assert holder.signed_in
     holder.close()
+
+
+def test_the_sign_in_pages_warm_up_shows_a_signed_out_client_nothing_of_the_store(
+        app_url, credentials):
+    """The sign-in page's hidden warm-up (ui/warm_up.py), pressed by a client that is no
+    browser: made-up elements for whoever asks, and still nothing of the store."""
+    with StreamlitClient(app_url) as stranger:
+        stranger.open("").click("Warm up", key=WARM_UP_BUTTON)
+        assert not stranger.signed_in and stranger.find("Sign in", kind="button").form_id
+        assert [e.kind for e in stranger.elements if e.kind == "dataframe"] == ["dataframe"]
+        assert list(stranger.table()["ID"]) == [1, 2]  # the warm-up's two dummies
+        logins = [login for login, _password in credentials.values()]
+        assert not any(login in text for login in logins for text in stranger.texts)
+        assert not stranger.exceptions
 
 
 def test_a_sign_in_without_its_cookie_holds_on_its_own_connection_only(app_url, credentials):

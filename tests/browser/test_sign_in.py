@@ -19,6 +19,7 @@ from tests.browser.conftest import (
     submit_sign_in,
     wait_for_app,
 )
+from ui.warm_up import KEY as WARM_UP
 
 SCREENSHOT = PROJECT_DIR / "docs" / "screenshot.png"
 NUMBER = re.compile(r"^\d{1,3}(,\d{3})*$")
@@ -155,16 +156,28 @@ def test_sign_out_returns_to_the_sign_in_form(sign_in_as):
     expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
 
 
-def test_sign_in_opens_the_list_in_the_same_page_with_its_code_fetched_before(
+def test_sign_in_opens_the_list_in_the_same_page_with_its_code_run_before(
         page, app_url, credentials):
-    """While the password is typed, the browser fetches the list's grid code. Sign in
-    opens the list without loading a page (the code stays loaded), and the session
-    cookie arrives in the background: a reload is signed in by it."""
+    """While the password is typed, the sign-in page draws the list's kinds of element
+    out of sight (their code loaded and run): never seen, never reached with the Tab
+    key. Sign in opens the list without loading a page (the code stays loaded), and
+    the session cookie arrives in the background: a reload is signed in by it."""
     grid_code = "() => performance.getEntriesByType('resource').filter(e => " \
                 "/\\/static\\/js\\/DataFrame\\.[^/]+\\.js$/.test(e.name))" \
                 ".map(e => e.startTime)"
     open_app(page, app_url)
     page.wait_for_function(f"() => ({grid_code})().length")
+    warm_up = page.locator(f".st-key-{WARM_UP}")
+    warm_up.get_by_test_id("stDataFrame").locator("canvas").first.wait_for(state="attached")
+    expect(warm_up).to_be_hidden()
+    page.get_by_label("Login", exact=True).focus()
+    for reached in ("Password", "Show password", "Sign in"):
+        page.keyboard.press("Tab")
+        assert page.evaluate("() => document.activeElement.getAttribute('aria-label') "
+                             "|| document.activeElement.textContent.trim()") == reached
+    page.keyboard.press("Tab")
+    assert not page.evaluate(f"() => !!document.activeElement.closest('.st-key-{WARM_UP}')"), \
+        "the Tab key reached a hidden element"
     page.evaluate("() => { window.sameDocument = true; }")
     login, password = credentials["owner"]
     clicked = page.evaluate("() => performance.now()")
@@ -172,6 +185,7 @@ def test_sign_in_opens_the_list_in_the_same_page_with_its_code_fetched_before(
     expect(heading(page, "Bookings")).to_be_visible()
     page.get_by_test_id("stDataFrame").last.locator("canvas").first.wait_for()
     assert page.evaluate("() => window.sameDocument === true"), "a page was loaded"
+    expect(warm_up).to_have_count(0)
     fetched = page.evaluate(grid_code)
     assert len(fetched) == 1 and fetched[0] < clicked, "the grid's code was fetched again"
     page.wait_for_function("() => performance.getEntriesByType('resource')"
