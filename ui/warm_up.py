@@ -29,13 +29,6 @@ _HIDDEN = (f"<style>.st-key-{KEY} {{position: fixed; left: -10000px; top: 0; wid
            "{visibility: hidden !important;}</style>")
 
 
-def _table() -> pd.DataFrame:
-    """Two rows of the list's column kinds."""
-    return pd.DataFrame({"ID": [1, 2], "Visit": [datetime(2026, 1, 1, 9)] * 2,
-                         "Categories": [["a"], []], "Paid": [1.0, 2.0],
-                         "Paid in full": [True, False], "Deleted": ["", "x"]})
-
-
 # Once the sign-in form is drawn and the browser idle, the page presses the hidden
 # button: the fragment's run then sends the elements. Sent with the form, they would
 # hold up the form's own first drawing in a fresh browser by about 0.6 s.
@@ -45,7 +38,9 @@ _PRESS_WHEN_IDLE = f"""<script>
         const button = document.querySelector('.st-key-{KEY}_go button');
         if (button && app?.getAttribute("data-test-script-state") === "notRunning") {{
             clearInterval(tries);
-            requestIdleCallback(() => button.click(), {{timeout: 1000}});
+            // Safari has no requestIdleCallback: a moment after the form instead.
+            const whenIdle = window.requestIdleCallback ?? ((then) => setTimeout(then, 300));
+            whenIdle(() => button.click(), {{timeout: 1000}});
         }}
     }}, 50);
     setTimeout(() => clearInterval(tries), 10000);
@@ -90,3 +85,10 @@ def _elements() -> None:
                        "Paid": st.column_config.NumberColumn(format="%.2f"),
                        "Paid in full": st.column_config.CheckboxColumn()})
     st.pagination(2, key=f"{KEY}_pages")
+
+
+def _table() -> pd.DataFrame:
+    """Two rows of the list's column kinds."""
+    return pd.DataFrame({"ID": [1, 2], "Visit": [datetime(2026, 1, 1, 9)] * 2,
+                         "Categories": [["a"], []], "Paid": [1.0, 2.0],
+                         "Paid in full": [True, False], "Deleted": ["", "x"]})

@@ -193,3 +193,15 @@ def test_sign_in_opens_the_list_in_the_same_page_with_its_code_run_before(
     assert any(c["name"] == sessions.COOKIE and c["httpOnly"] for c in page.context.cookies())
     page.reload()
     expect(sidebar(page).get_by_text("Signed in as")).to_be_visible()
+
+
+def test_the_warm_up_is_drawn_in_a_browser_without_request_idle_callback(page, app_url):
+    """Safari has no requestIdleCallback: the page presses the warm-up's button all the
+    same, a moment after the form."""
+    page.add_init_script("delete window.requestIdleCallback")
+    open_app(page, app_url)
+    assert page.evaluate("() => window.requestIdleCallback === undefined")
+    warm_up = page.locator(f".st-key-{WARM_UP}")
+    warm_up.get_by_test_id("stDataFrame").locator("canvas").first.wait_for(state="attached")
+    expect(warm_up).to_be_hidden()
+    expect(page.get_by_label("Login", exact=True)).to_be_visible()
