@@ -28,8 +28,9 @@ and measures, each REPEAT times after one warm-up that is not counted:
   with that booking's form.
 
 Time runs on the page's own clock (`performance.timeOrigin + now()`): from the
-click's pointerdown to the first animation frame in which the run the click started is over (stApp's
-script state `notRunning`, connected), its answer is on the page (the heading,
+click's pointerdown to the first animation frame in which the run the click
+started is over (stApp's script state `notRunning`, connected), its answer is on
+the page (the heading,
 the "Showing: ... client" sentence, "Delete selected (1)", "Booking <id>"), no
 spinner or skeleton is left, every data grid has its canvas, every chart its
 canvas or svg, and the web fonts are loaded (what the tests' `wait_for_render`
@@ -91,8 +92,8 @@ from tests.browser.conftest import (  # noqa: E402
     sign_in,
     wait_for_app,
     wait_for_render,
+    wait_for_warm_up,
 )
-from ui.warm_up import KEY as WARM_UP  # noqa: E402
 
 CACHE_VERSION = 1  # bump when what the cache holds changes
 PAGE_ROWS = 100  # the list's default page size
@@ -369,8 +370,7 @@ def timed_sign_in(page, url: str, login: str, password: str, what: str) -> float
     """The sign-in form, settled as while a person types (its hidden warm-up drawn),
     then Sign in -> the list rendered."""
     page.goto(url)
-    page.locator(f".st-key-{WARM_UP} [data-testid='stDataFrame'] canvas").first.wait_for(
-        state="attached")
+    wait_for_warm_up(page)
     wait_for_app(page)
     page.get_by_label("Login", exact=True).fill(login)
     page.get_by_label("Password", exact=True).fill(password)

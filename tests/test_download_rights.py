@@ -161,7 +161,7 @@ def test_the_page_file_is_handed_out_only_while_its_sign_in_lives(store):
     admin = auth.get_user(store, "admin")
     session = sessions.redeem(store, issue_ticket(store, admin, "local"))
     other = sessions.redeem(store, issue_ticket(store, auth.get_user(store, "owner"),
-                                                         "local"))
+                                                "local"))
     links.fetch_for_page(store, "admin", outcome.log_id, session=session)
     with pytest.raises(Forbidden, match="sign-in has ended"):  # another user's sign-in
         links.fetch_for_page(store, "admin", outcome.log_id, session=other)

@@ -496,8 +496,7 @@ class StreamlitClient:
         if self.auth_redirect:
             self.follow_auth_redirect()
         elif self.cookie_handover:
-            answer = http_get(self.cookie_handover, cookies=self.cookies, headers=self.headers)
-            self.cookies.update(answer.cookies())
+            self._get_with_cookies(self.cookie_handover)
         return self
 
     @property
@@ -512,11 +511,16 @@ class StreamlitClient:
     def follow_auth_redirect(self) -> Response:
         """GET the auth_redirect URL (no redirects followed), keep the cookies it sets,
         and reconnect with them at its Location, as a browser would."""
-        answer = http_get(self.auth_redirect, cookies=self.cookies, headers=self.headers)
-        self.cookies.update(answer.cookies())
+        answer = self._get_with_cookies(self.auth_redirect)
         target = urlsplit(urljoin(self.auth_redirect, answer.header("Location") or "/"))
         self.reconnect()
         self.open(target.path.strip("/"), target.query)
+        return answer
+
+    def _get_with_cookies(self, url: str) -> Response:
+        """GET URL with this client's cookies (no redirects followed); keep those it sets."""
+        answer = http_get(url, cookies=self.cookies, headers=self.headers)
+        self.cookies.update(answer.cookies())
         return answer
 
 

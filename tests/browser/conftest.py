@@ -55,6 +55,7 @@ from playwright.sync_api import (
 )
 
 from tests.helpers import app_env, serving
+from ui.warm_up import KEY as WARM_UP
 
 HERE = Path(__file__).resolve().parent
 PROJECT_DIR = HERE.parent.parent
@@ -451,6 +452,18 @@ def sidebar(page: Page) -> Locator:
 def navigation_links(page: Page) -> Locator:
     """The page links of st.navigation (absent when only one page is allowed)."""
     return page.get_by_test_id("stSidebarNav").get_by_test_id("stSidebarNavLink")
+
+
+def warm_up(page: Page) -> Locator:
+    """The sign-in page's hidden warm-up (ui/warm_up.py)."""
+    return page.locator(f".st-key-{WARM_UP}")
+
+
+def wait_for_warm_up(page: Page) -> None:
+    """Wait until the sign-in page has drawn its hidden warm-up (the page presses its
+    button once idle): what a person typing the password gives it time for."""
+    warm_up(page).get_by_test_id("stDataFrame").locator("canvas").first.wait_for(
+        state="attached")
 
 
 def open_app(page: Page, base_url: str, path: str = "") -> None:

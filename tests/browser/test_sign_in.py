@@ -18,6 +18,8 @@ from tests.browser.conftest import (
     sidebar,
     submit_sign_in,
     wait_for_app,
+    wait_for_warm_up,
+    warm_up,
 )
 from ui.warm_up import KEY as WARM_UP
 
@@ -167,9 +169,8 @@ def test_sign_in_opens_the_list_in_the_same_page_with_its_code_run_before(
                 ".map(e => e.startTime)"
     open_app(page, app_url)
     page.wait_for_function(f"() => ({grid_code})().length")
-    warm_up = page.locator(f".st-key-{WARM_UP}")
-    warm_up.get_by_test_id("stDataFrame").locator("canvas").first.wait_for(state="attached")
-    expect(warm_up).to_be_hidden()
+    wait_for_warm_up(page)
+    expect(warm_up(page)).to_be_hidden()
     page.get_by_label("Login", exact=True).focus()
     for reached in ("Password", "Show password", "Sign in"):
         page.keyboard.press("Tab")
@@ -185,7 +186,7 @@ def test_sign_in_opens_the_list_in_the_same_page_with_its_code_run_before(
     expect(heading(page, "Bookings")).to_be_visible()
     page.get_by_test_id("stDataFrame").last.locator("canvas").first.wait_for()
     assert page.evaluate("() => window.sameDocument === true"), "a page was loaded"
-    expect(warm_up).to_have_count(0)
+    expect(warm_up(page)).to_have_count(0)
     fetched = page.evaluate(grid_code)
     assert len(fetched) == 1 and fetched[0] < clicked, "the grid's code was fetched again"
     page.wait_for_function("() => performance.getEntriesByType('resource')"
@@ -201,7 +202,6 @@ def test_the_warm_up_is_drawn_in_a_browser_without_request_idle_callback(page, a
     page.add_init_script("delete window.requestIdleCallback")
     open_app(page, app_url)
     assert page.evaluate("() => window.requestIdleCallback === undefined")
-    warm_up = page.locator(f".st-key-{WARM_UP}")
-    warm_up.get_by_test_id("stDataFrame").locator("canvas").first.wait_for(state="attached")
-    expect(warm_up).to_be_hidden()
+    wait_for_warm_up(page)
+    expect(warm_up(page)).to_be_hidden()
     expect(page.get_by_label("Login", exact=True)).to_be_visible()
