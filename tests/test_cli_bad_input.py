@@ -29,6 +29,10 @@ CASES = [
     (("list", "--limit", "-1"), 2, "from 1 to 10,000,000"),
     (("list", "--limit", "99999999999999999999"), 2, "is not a number of rows"),
     (("list", "--offset", "-5"), 2, "--offset: '-5' is not a number of rows to skip"),
+    (("list", "--visit-from", "2026-02-30"), 2, "--visit-from: '2026-02-30' is not a date: "
+                                                "give one as YYYY-MM-DD"),
+    (("summary", "--created-to", "31.03.2026"), 2, "'31.03.2026' is not a date"),
+    (("log", "--from", "2026-13-01"), 2, "--from: '2026-13-01' is not a date"),
     (("log", "--limit", "-1"), 2, "--limit: '-1' is not a number of rows"),
     (("delete", "99999999999999999999", "--user", "admin"), 2, "is not a booking ID"),
     (("users", "period", "L", "99999999999999999999"), 1, "is not a number of days"),

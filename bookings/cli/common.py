@@ -142,6 +142,16 @@ def shortened(text: str) -> str:
     return text if len(text) <= 40 else text[:40] + "..."
 
 
+def a_date(text: str) -> date:
+    """An argparse type: a day as YYYY-MM-DD, else a usage error saying so."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{shortened(text)!r} is not a date: give one as YYYY-MM-DD, e.g. 2026-03-31"
+        ) from None
+
+
 ROW_LIMIT = whole_number(1, MAX_ROWS, "a number of rows")
 ROW_OFFSET = whole_number(0, BIGINT_MAX, "a number of rows to skip")
 BOOKING_ID = whole_number(1, BIGINT_MAX, "a booking ID")
@@ -250,7 +260,7 @@ def _category_or_none(text: str) -> int | None:
     return None if text.strip().lower() == NONE else _CATEGORY_ID(text)
 
 _FLAG_TYPES: dict[Callable, Callable] = {
-    int: ITEM_ID, parse_category: _category_or_none,
+    int: ITEM_ID, parse_category: _category_or_none, date.fromisoformat: a_date,
     parse_weekday: whole_number(1, 7, "a weekday (Monday 1 to Sunday 7)"),
     parse_hour: whole_number(0, 23, "an hour of the day"),
 }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date
 from pathlib import Path
 
 from bookings import datalog
@@ -13,6 +12,7 @@ from bookings.cli.common import (
     READ_ONLY,
     ROW_LIMIT,
     Commands,
+    a_date,
     acting_user,
     add_filter_flags,
     arg,
@@ -74,8 +74,8 @@ def export(args, con: Connection) -> int:
                   arg("--kind", choices=datalog.KINDS),
                   user_flag("see it as this user may (own entries; the owner sees all)"),
                   arg("--by", metavar="LOGIN", help="only entries of this user"),
-                  arg("--from", dest="date_from", type=date.fromisoformat, metavar="YYYY-MM-DD"),
-                  arg("--to", dest="date_to", type=date.fromisoformat, metavar="YYYY-MM-DD"),
+                  arg("--from", dest="date_from", type=a_date, metavar="YYYY-MM-DD"),
+                  arg("--to", dest="date_to", type=a_date, metavar="YYYY-MM-DD"),
                   arg("--limit", type=ROW_LIMIT, default=500, metavar="N")))
 def data_log(args, con: Connection) -> None:
     entries = datalog.entries(con, acting_user(con, args), kind=args.kind, by=args.by,
